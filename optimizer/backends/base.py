@@ -1,0 +1,122 @@
+"""One solver interface: options in, a typed result out, statuses mapped explicitly."""
+
+from __future__ import annotations
+
+import enum
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.milp import Milp
+
+
+class Status(str, enum.Enum):
+    """What a solver run established, in our words (mapped per backend by a table)."""
+
+    OPTIMAL = "optimal"                      # proven optimal within the relative gap asked for
+    TIME_LIMIT_FEASIBLE = "time_limit_feasible"  # stopped by the limit with a plan, not proven
+    TIME_LIMIT_NO_SOLUTION = "time_limit_no_solution"  # stopped by the limit, no plan found
+    INFEASIBLE = "infeasible"                # proven: no plan satisfies the rows
+    UNBOUNDED = "unbounded"
+    UNKNOWN = "unknown"                      # anything a backend reports that we did not map
+    ERROR = "error"
+
+    @property
+    def has_solution(self) -> bool:
+        """Whether a solution vector comes with this status."""
+        return self in (Status.OPTIMAL, Status.TIME_LIMIT_FEASIBLE)
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How to run a backend.
+
+    Attributes
+    ----------
+    time_limit_s : float
+        Wall-clock limit for the solver call.
+    mip_gap : float
+        Relative gap at which the run may stop and call the plan optimal.
+    threads : int
+        Worker threads the solver may use.
+    start : float array or None
+        A feasible (or nearly feasible) solution to start from, length ``n_vars``.
+    """
+
+    time_limit_s: float = 60.0
+    mip_gap: float = 1e-4
+    threads: int = 2
+    start: npt.NDArray[np.float64] | None = None
+
+
+@dataclass(frozen=True)
+class SolveResult:
+    """A backend's answer, as it is: never a status better than what the solver proved.
+
+    Attributes
+    ----------
+    status : Status
+    x : float array or None
+        Variable values (``n_vars``) when ``status.has_solution``.
+    objective : float or None
+        Objective of `x` including ``Milp.offset``.
+    bound : float or None
+        Best proven lower bound (minimisation), including the offset.
+    gap : float or None
+        ``|objective - bound| / max(|objective|, 1e-9)``; 0 when proven optimal.
+    seconds : float
+        Wall time of the solver call.
+    nodes : int or None
+        Branch-and-bound nodes, where the backend reports them.
+    time_limited : bool
+        True when the run stopped on its time limit.
+    backend : str
+        Name of the backend that produced this.
+    native_status : str
+        The solver's own status text, for the report.
+    notes : tuple of str
+        Anything the user should know (integer scaling applied, isolation in a subprocess...).
+    """
+
+    status: Status
+    x: npt.NDArray[np.float64] | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    nodes: int | None
+    time_limited: bool
+    backend: str
+    native_status: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    """Relative MIP gap as HiGHS defines it: ``|obj - bound| / max(|obj|, tiny)``."""
+    if objective is None or bound is None or not np.isfinite(bound):
+        return None
+    return float(abs(objective - bound) / max(abs(objective), 1e-9))
+
+
+class Backend(ABC):
+    """A solver behind the common interface.
+
+    Subclasses set `name`, `capabilities` and `native_family` and implement `solve`.
+    ``native_family`` names the compiled library a backend loads; two backends with
+    conflicting families cannot share a process (see `optimizer.backends.registry`).
+    """
+
+    name: str = ""
+    capabilities: frozenset[str] = frozenset()
+    native_family: str = ""
+
+    @classmethod
+    @abstractmethod
+    def is_available(cls) -> bool:
+        """Whether the backend's library can be imported here."""
+
+    @abstractmethod
+    def solve(self, model: Milp, options: SolveOptions) -> SolveResult:
+        """Solve `model` and map the outcome to a `SolveResult`."""

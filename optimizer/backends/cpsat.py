@@ -1,0 +1,343 @@
+"""OR-Tools CP-SAT backend: the `Milp` as an all-integer CP-SAT model, scaling reported.
+
+CP-SAT has integer variables and integer row coefficients only. Integer and implied-integer
+columns become ``IntVar``s; a truly continuous column is refused with a `BackendError`
+(never approximated). Each row is multiplied by the smallest power of ten that makes its
+coefficients integral, and its bounds are rounded inwards; how many rows were scaled, and by
+how much, is reported in ``SolveResult.notes``.
+
+OR-Tools is imported inside functions only: ortools 9.15 and highspy 1.15 each carry their own
+HiGHS and cannot be loaded into one process (see PERF_NOTES), so importing this module loads
+neither.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, relative_gap
+from optimizer.errors import BackendError, Problem
+from optimizer.milp import CONTINUOUS, IMPLIED_INTEGER, Block, Milp
+
+if TYPE_CHECKING:
+    from ortools.sat.python import cp_model
+
+# Stand-in for an infinite variable bound: large, yet far from int64 overflow in row sums.
+BIG_BOUND = 2**40
+# Row scales tried: 10**0 .. 10**MAX_SCALE_EXPONENT.
+MAX_SCALE_EXPONENT = 6
+# A scaled coefficient counts as integral within this relative tolerance (floor 1.0).
+COEF_RTOL = 1e-9
+# Bounds are rounded inwards after allowing this much float noise.
+BOUND_TOL = 1e-9
+# Scaled coefficients beyond this are not exact in float64: refused.
+MAX_EXACT_COEF = 2**53
+# Largest finite bound handed to CP-SAT (its domains are limited to about +-2**62).
+_MAX_DOMAIN = 2**62
+# Listed problems per BackendError, so a huge model does not produce a huge message.
+_MAX_LISTED = 10
+
+# CP-SAT status name -> (our status, stopped by the time limit). "UNKNOWN" is decided by the
+# wall time in `_map_status`; anything else unmapped stays Status.UNKNOWN.
+_STATUS_TABLE: dict[str, tuple[Status, bool]] = {
+    "OPTIMAL": (Status.OPTIMAL, False),
+    "FEASIBLE": (Status.TIME_LIMIT_FEASIBLE, True),
+    "INFEASIBLE": (Status.INFEASIBLE, False),
+    "MODEL_INVALID": (Status.ERROR, False),
+}
+# An UNKNOWN run counts as time-limited when it used at least this share of its limit.
+_LIMIT_REACHED_SHARE = 0.99
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+class CpSatBackend(Backend):
+    """CP-SAT (OR-Tools 9.15) behind the common backend interface.
+
+    Parameters set on every run: ``max_time_in_seconds``, ``relative_gap_limit``,
+    ``num_workers`` (at least 1), ``linearization_level=2`` and, with more than one worker,
+    ``extra_subsolvers=["max_lp"]`` so that an LP-based worker is always scheduled (with one
+    worker the single search itself runs at linearization level 2, which is ``max_lp``).
+    """
+
+    name = "cpsat"
+    capabilities = frozenset({"integer", "implied_integer", "start", "dual_bound"})
+    native_family = "ortools"
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """Whether ortools is installed (checked without loading its native library)."""
+        return importlib.util.find_spec("ortools") is not None
+
+    def solve(self, model: Milp, options: SolveOptions) -> SolveResult:
+        """Translate `model` to CP-SAT, solve it and map the outcome.
+
+        Raises
+        ------
+        BackendError
+            When a variable is continuous, or a row has no power-of-ten scale up to
+            ``10**MAX_SCALE_EXPONENT`` that makes its coefficients integral.
+        """
+        from ortools.sat.python import cp_model
+
+        started = time.perf_counter()
+        cp, variables, notes = build_cp_model(model)
+        if options.start is not None:
+            add_hint(cp, variables, model, options.start)
+            notes.append("solution hint given from options.start")
+        solver = cp_model.CpSolver()
+        set_parameters(solver, options)
+        notes.append(f"model built in {time.perf_counter() - started:.3f} s")
+        solve_started = time.perf_counter()
+        code = solver.solve(cp)
+        seconds = time.perf_counter() - solve_started
+        if solver.status_name(code) == "MODEL_INVALID":
+            notes.append(f"CP-SAT rejected the model: {cp.validate()}")
+        return read_result(model, solver, solver.status_name(code), seconds, options, notes)
+
+
+def build_cp_model(model: Milp) -> tuple[cp_model.CpModel, list[Any], list[str]]:
+    """The all-integer CP-SAT model of `model`, its variables, and notes on the translation.
+
+    Variable ``j`` of `model` is CP-SAT variable ``j`` (created first, in order), so the
+    response's solution vector reads back in bulk.
+    """
+    from ortools.sat.python import cp_model
+
+    var_lo, var_hi, notes = integer_bounds(model)
+    scale, coefs = row_scales(model)
+    row_lo, row_hi = scaled_row_bounds(model.row_lb, model.row_ub, scale)
+    cp = cp_model.CpModel()
+    variables = [
+        cp.new_int_var(lo, hi, f"v{j}")
+        for j, (lo, hi) in enumerate(zip(var_lo.tolist(), var_hi.tolist(), strict=True))
+    ]
+    add_rows(cp, variables, model.A, coefs, row_lo, row_hi)
+    notes.append(set_objective(cp, variables, model.c))
+    scaled = scale > 1
+    notes.append(
+        f"{int(scaled.sum())} of {model.n_rows} rows scaled to integer coefficients"
+        + (f" (largest scale {int(scale.max())})" if scaled.any() else "")
+    )
+    return cp, variables, notes
+
+
+def integer_bounds(model: Milp) -> tuple[IntArray, IntArray, list[str]]:
+    """Integer variable bounds ``(ceil(lb), floor(ub))``; infinite ones become ``+-BIG_BOUND``.
+
+    Raises
+    ------
+    BackendError
+        Naming every continuous variable (CP-SAT cannot represent them).
+    """
+    continuous = np.flatnonzero(model.integrality == CONTINUOUS)
+    if continuous.size:
+        raise BackendError(
+            [
+                Problem(
+                    _label("variable", int(j), model.var_blocks),
+                    "is continuous; CP-SAT has integer variables only. Declare it INTEGER or "
+                    "IMPLIED_INTEGER if that keeps the optimum, or use the HiGHS backend.",
+                )
+                for j in continuous[:_MAX_LISTED]
+            ]
+        )
+    lb_finite, ub_finite = np.isfinite(model.lb), np.isfinite(model.ub)
+    lo = np.where(lb_finite, np.ceil(np.where(lb_finite, model.lb, 0.0) - BOUND_TOL), -BIG_BOUND)
+    hi = np.where(ub_finite, np.floor(np.where(ub_finite, model.ub, 0.0) + BOUND_TOL), BIG_BOUND)
+    notes = []
+    n_infinite = int((~lb_finite).sum() + (~ub_finite).sum())
+    if n_infinite:
+        notes.append(f"{n_infinite} infinite variable bounds replaced by +-2**40")
+    n_implied = int((model.integrality == IMPLIED_INTEGER).sum())
+    if n_implied:
+        notes.append(f"{n_implied} implied-integer variables declared integer")
+    clipped = np.clip(np.stack([lo, hi]), -_MAX_DOMAIN, _MAX_DOMAIN).astype(np.int64)
+    return clipped[0], clipped[1], notes
+
+
+def row_scales(model: Milp) -> tuple[IntArray, IntArray]:
+    """Per-row power-of-ten scale making the row integral, and the scaled coefficients.
+
+    For each row, the smallest ``10**k`` (``k = 0 .. MAX_SCALE_EXPONENT``) such that every
+    ``a[r, j] * 10**k`` is within ``COEF_RTOL`` (relative, floor 1) of an integer.
+
+    Returns
+    -------
+    scale : int64 array, (n_rows,)
+    coefs : int64 array, (nnz,)
+        The scaled coefficients, in the order of ``model.A.data``.
+
+    Raises
+    ------
+    BackendError
+        Naming every row that no scale makes integral, or whose scaled coefficients exceed
+        ``2**53``.
+    """
+    data = model.A.data.astype(np.float64)
+    row_of = np.repeat(np.arange(model.n_rows), np.diff(model.A.indptr))
+    exponent = np.full(model.n_rows, -1, dtype=np.int64)
+    for k in range(MAX_SCALE_EXPONENT + 1):
+        scaled = data * 10.0**k
+        off = np.abs(scaled - np.rint(scaled)) > COEF_RTOL * np.maximum(np.abs(scaled), 1.0)
+        has_off = np.bincount(row_of[off], minlength=model.n_rows) > 0
+        exponent[(exponent < 0) & ~has_off] = k
+    _raise_unscalable(model, np.flatnonzero(exponent < 0), "has no integer scale up to 10**6")
+    scale = 10 ** np.maximum(exponent, 0)
+    scaled = np.rint(data * scale[row_of])
+    too_big = np.unique(row_of[np.abs(scaled) > MAX_EXACT_COEF])
+    _raise_unscalable(model, too_big, "has scaled coefficients beyond 2**53")
+    return scale, scaled.astype(np.int64)
+
+
+def _raise_unscalable(model: Milp, rows: IntArray, why: str) -> None:
+    """Raise one `BackendError` listing `rows` (at most ``_MAX_LISTED`` of them)."""
+    if rows.size == 0:
+        return
+    advice = "; CP-SAT needs integer row coefficients. Round the data or use the HiGHS backend."
+    problems = [
+        Problem(_label("row", int(r), model.row_blocks), why + advice) for r in rows[:_MAX_LISTED]
+    ]
+    if rows.size > _MAX_LISTED:
+        problems.append(Problem("rows", f"{rows.size - _MAX_LISTED} more rows like these"))
+    raise BackendError(problems)
+
+
+def scaled_row_bounds(
+    row_lb: FloatArray, row_ub: FloatArray, scale: IntArray
+) -> tuple[IntArray, IntArray]:
+    """Row bounds times `scale`, rounded inwards: ``ceil(lb*s - tol)``, ``floor(ub*s + tol)``.
+
+    Infinite bounds become ``+-2**62`` (no constraint on that side).
+    """
+    lo = np.full(row_lb.shape, -_MAX_DOMAIN, dtype=np.int64)
+    hi = np.full(row_ub.shape, _MAX_DOMAIN, dtype=np.int64)
+    has_lo, has_hi = np.isfinite(row_lb), np.isfinite(row_ub)
+    lo_f = np.ceil(row_lb[has_lo] * scale[has_lo] - BOUND_TOL)
+    hi_f = np.floor(row_ub[has_hi] * scale[has_hi] + BOUND_TOL)
+    lo[has_lo] = np.clip(lo_f, -_MAX_DOMAIN, _MAX_DOMAIN).astype(np.int64)
+    hi[has_hi] = np.clip(hi_f, -_MAX_DOMAIN, _MAX_DOMAIN).astype(np.int64)
+    return lo, hi
+
+
+def add_rows(
+    cp: cp_model.CpModel,
+    variables: list[Any],
+    A: sp.csr_array,  # noqa: N803 (the matrix is A in the formulation)
+    coefs: IntArray,
+    row_lo: IntArray,
+    row_hi: IntArray,
+) -> None:
+    """Add ``row_lo[r] <= sum_j coefs[r, j] v[j] <= row_hi[r]`` per row, from CSR slices."""
+    from ortools.sat.python import cp_model
+
+    var_array = np.empty(len(variables), dtype=object)
+    var_array[:] = variables
+    indptr, indices = A.indptr, A.indices
+    for r, (lo, hi) in enumerate(zip(row_lo.tolist(), row_hi.tolist(), strict=True)):
+        start, stop = indptr[r], indptr[r + 1]
+        expr = cp_model.LinearExpr.weighted_sum(
+            var_array[indices[start:stop]].tolist(), coefs[start:stop].tolist()
+        )
+        cp.add_linear_constraint(expr, lo, hi)
+
+
+def set_objective(cp: cp_model.CpModel, variables: list[Any], c: FloatArray) -> str:
+    """Minimise ``c @ v`` (the offset is added when reading results); returns a note.
+
+    Integral costs are passed as integers (exact); otherwise as floats, which CP-SAT scales
+    internally.
+    """
+    from ortools.sat.python import cp_model
+
+    nz = np.flatnonzero(c)
+    if nz.size == 0:
+        return "objective is zero: feasibility run"
+    picked = [variables[j] for j in nz.tolist()]
+    costs = c[nz]
+    integral = bool(np.all(costs == np.rint(costs)) and np.all(np.abs(costs) < MAX_EXACT_COEF))
+    weights = np.rint(costs).astype(np.int64).tolist() if integral else costs.tolist()
+    cp.minimize(cp_model.LinearExpr.weighted_sum(picked, weights))
+    return "integer objective" if integral else "fractional objective: CP-SAT scales it itself"
+
+
+def add_hint(
+    cp: cp_model.CpModel, variables: list[Any], model: Milp, start: FloatArray
+) -> None:
+    """Hint ``v[j] = round(start[j])`` (clipped to the bounds) for every finite entry."""
+    if start.shape != (model.n_vars,):
+        raise BackendError(
+            f"has shape {start.shape}, expected ({model.n_vars},)", location="options.start"
+        )
+    lo, hi, _ = integer_bounds(model)
+    finite = np.flatnonzero(np.isfinite(start))
+    values = np.clip(np.rint(start[finite]), lo[finite], hi[finite]).astype(np.int64)
+    for j, value in zip(finite.tolist(), values.tolist(), strict=True):
+        cp.add_hint(variables[j], value)
+
+
+def set_parameters(solver: cp_model.CpSolver, options: SolveOptions) -> None:
+    """Time limit, gap, workers, and an LP-based subsolver (see `CpSatBackend`)."""
+    params = solver.parameters
+    params.max_time_in_seconds = float(options.time_limit_s)
+    params.relative_gap_limit = float(options.mip_gap)
+    params.num_workers = max(1, int(options.threads))
+    params.linearization_level = 2
+    if params.num_workers > 1:
+        params.extra_subsolvers.append("max_lp")
+
+
+def read_result(
+    model: Milp,
+    solver: cp_model.CpSolver,
+    native: str,
+    seconds: float,
+    options: SolveOptions,
+    notes: list[str],
+) -> SolveResult:
+    """Map CP-SAT's answer to a `SolveResult` (objective and bound include the offset)."""
+    status, time_limited = _map_status(native, seconds, options.time_limit_s)
+    x = objective = None
+    if status.has_solution:
+        x = np.asarray(solver.response_proto.solution, dtype=np.float64)[: model.n_vars]
+        objective = float(model.c @ x + model.offset)
+    bound = None
+    if status not in (Status.INFEASIBLE, Status.ERROR) and np.isfinite(solver.best_objective_bound):
+        bound = float(solver.best_objective_bound + model.offset)
+    return SolveResult(
+        status=status,
+        x=x,
+        objective=objective,
+        bound=bound,
+        gap=relative_gap(objective, bound),
+        seconds=seconds,
+        nodes=int(solver.num_branches),
+        time_limited=time_limited,
+        backend=CpSatBackend.name,
+        native_status=native,
+        notes=tuple(notes),
+    )
+
+
+def _map_status(native: str, seconds: float, limit_s: float) -> tuple[Status, bool]:
+    """Our status for CP-SAT's `native` one; UNKNOWN is a time-out when the limit was used."""
+    if native in _STATUS_TABLE:
+        return _STATUS_TABLE[native]
+    if native == "UNKNOWN" and seconds >= _LIMIT_REACHED_SHARE * limit_s:
+        return Status.TIME_LIMIT_NO_SOLUTION, True
+    return Status.UNKNOWN, False
+
+
+def _label(kind: str, index: int, blocks: tuple[Block, ...]) -> str:
+    """``"row 12 ('C2 coverage link' #3)"``: the index and, if known, its named block."""
+    for block in blocks:
+        if block.start <= index < block.stop:
+            return f"{kind} {index} ({block.name!r} #{index - block.start})"
+    return f"{kind} {index}"

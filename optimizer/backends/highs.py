@@ -1,0 +1,106 @@
+"""HiGHS through highspy: the whole model in one `passModel`, solutions read in bulk."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, relative_gap
+from optimizer.errors import BackendError
+from optimizer.milp import INTEGER, Milp
+
+# HiGHS model statuses (by name) -> ours. Time/iteration/interrupt stops are resolved by
+# whether a primal solution exists; anything not listed stays UNKNOWN.
+_STATUS = {
+    "kOptimal": Status.OPTIMAL,
+    "kInfeasible": Status.INFEASIBLE,
+    "kUnbounded": Status.UNBOUNDED,
+    "kModelEmpty": Status.OPTIMAL,
+    "kLoadError": Status.ERROR,
+    "kModelError": Status.ERROR,
+    "kPresolveError": Status.ERROR,
+    "kSolveError": Status.ERROR,
+    "kPostsolveError": Status.ERROR,
+}
+_STOPPED = {"kTimeLimit", "kIterationLimit", "kInterrupt", "kSolutionLimit", "kMemoryLimit"}
+_FEASIBLE_POINT = 2  # HiGHS solution status kSolutionStatusFeasible
+
+
+class HighsBackend(Backend):
+    """HiGHS branch-and-cut (highspy)."""
+
+    name = "highs"
+    capabilities = frozenset({"mip", "continuous", "start", "bound"})
+    native_family = "highspy"
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """Whether highspy imports."""
+        try:
+            import highspy  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def solve(self, model: Milp, options: SolveOptions) -> SolveResult:
+        """Pass the arrays, run, and map the status through `_STATUS`."""
+        import highspy
+
+        h = highspy.Highs()
+        for key, value in (("output_flag", False), ("time_limit", float(options.time_limit_s)),
+                           ("mip_rel_gap", float(options.mip_gap)),
+                           ("threads", int(options.threads)), ("random_seed", 0)):
+            h.setOptionValue(key, value)
+        status = h.passModel(_highs_lp(highspy, model))
+        if status == highspy.HighsStatus.kError:
+            raise BackendError("HiGHS rejected the model (passModel failed)", "solver.backend")
+        if options.start is not None:
+            solution = highspy.HighsSolution()
+            solution.col_value = np.asarray(options.start, dtype=np.float64).tolist()
+            h.setSolution(solution)
+        start = time.perf_counter()
+        h.run()
+        return _result(h, model, time.perf_counter() - start, options)
+
+
+def _highs_lp(highspy: Any, model: Milp) -> Any:
+    lp = highspy.HighsLp()
+    lp.num_col_ = model.n_vars
+    lp.num_row_ = model.n_rows
+    lp.col_cost_ = model.c
+    lp.offset_ = model.offset
+    lp.col_lower_ = model.lb
+    lp.col_upper_ = model.ub
+    lp.row_lower_ = model.row_lb
+    lp.row_upper_ = model.row_ub
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.start_ = model.A.indptr
+    lp.a_matrix_.index_ = model.A.indices
+    lp.a_matrix_.value_ = model.A.data
+    if (model.integrality == INTEGER).any():
+        kinds = np.where(model.integrality == INTEGER, 1, 0)
+        lp.integrality_ = [highspy.HighsVarType(int(k)) for k in kinds]
+    return lp
+
+
+def _result(h: Any, model: Milp, seconds: float, options: SolveOptions) -> SolveResult:
+    native = h.getModelStatus().name
+    info = h.getInfo()
+    has_point = info.primal_solution_status == _FEASIBLE_POINT
+    status = _STATUS.get(native, Status.UNKNOWN)
+    if native in _STOPPED:
+        status = Status.TIME_LIMIT_FEASIBLE if has_point else Status.TIME_LIMIT_NO_SOLUTION
+    elif native == "kUnboundedOrInfeasible":
+        bounded = np.isfinite(model.lb).all() and np.isfinite(model.ub).all()
+        status = Status.INFEASIBLE if bounded else Status.UNKNOWN
+    x = np.asarray(h.getSolution().col_value, dtype=np.float64) if status.has_solution else None
+    objective = float(info.objective_function_value) if x is not None else None
+    is_mip = bool((model.integrality == INTEGER).any())
+    bound = float(info.mip_dual_bound) if is_mip else objective
+    if status == Status.OPTIMAL and (bound is None or not np.isfinite(bound)):
+        bound = objective
+    nodes = int(info.mip_node_count) if is_mip else 0
+    return SolveResult(status, x, objective, bound, relative_gap(objective, bound), seconds,
+                       nodes, native in _STOPPED, "highs", native)

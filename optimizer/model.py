@@ -1,0 +1,423 @@
+"""The scenario as one sparse MILP, built from arrays (no per-pair Python).
+
+Variables (blocks of `Milp.var_blocks`)
+    y[s,t]    1 if type t is open at site s (existing facilities: fixed to 1)
+    d[s,t,h]  1 if new type t at s takes host h's co-location factor (h open at s)
+    x[i,t]    1 if unit i is covered by type t (continuous; integral at the optimum)
+    sf[k]     shortfall of target row k (elastic mode only); ex[k] excess over a count max
+Rows (blocks of `Milp.row_blocks`), labels cited by the checker and the report:
+    (C1a) d[s,t,h] - y[s,h] <= 0                      host must be open
+    (C1b) sum_h d[s,t,h] - y[s,t] <= 0                one factor, only if t is opened
+    (C2)  x[i,t] - sum_{s in N_t(i)} y[s,t] <= 0      covered only if a facility is in reach
+    (C3a) sum_{s in N_t(i)} y[s,t] >= 1               units a 100% coverage target must cover
+    (C3)  sum_i m_i x[i,t] + sf >= share * M          coverage share (per zone when asked)
+    (C4)  min <= sum_s y[s,t] + sf - ex <= max        counts (per zone, new only when asked)
+    (C5)  sum land_t y[s,t] + sf >= per_capita * P    land norm
+    (C6)  sum capex y - sum saving d <= budget.capital
+    (C7)  sum annual y <= budget.annual
+    (C8)  sum_i w_i x[i,t] >= level                   coverage level (lexicographic phases)
+Objectives: `cost_c` (capital + horizon x annual), `coverage_c` (minus weighted coverage),
+`shortfall_c` (shortfalls, each relative to its requirement).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from optimizer.geodata import Region
+from optimizer.milp import CONTINUOUS, IMPLIED_INTEGER, INTEGER, Block, Milp
+from optimizer.reach import Reach, served_mask
+from optimizer.scenario import CountTarget, CoverageTarget, LandTarget, Scenario
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class TargetRows:
+    """How one scenario target became rows.
+
+    ``zones[r]`` is the zone of row r (``""`` for a whole-region row); ``shortfall[r]`` the
+    index of its shortfall variable (-1 when not elastic).
+    """
+
+    index: int
+    rows: IntArray
+    zones: tuple[str, ...]
+    required: FloatArray
+    shortfall: IntArray
+    excess: IntArray
+
+
+@dataclass(frozen=True)
+class PlanModel:
+    """The MILP plus what is needed to decode it and to run lexicographic phases."""
+
+    milp: Milp
+    y_site: IntArray
+    y_type: IntArray
+    x_unit: IntArray
+    x_type: IntArray
+    cost_c: FloatArray
+    coverage_c: FloatArray
+    shortfall_c: FloatArray
+    targets: tuple[TargetRows, ...]
+    capital_row: int
+    annual_row: int
+    coverage_row: int
+    cover_rows: dict[int, IntArray] = field(default_factory=dict)
+
+
+class _Builder:
+    """Accumulates variable blocks and COO row triplets, then stacks them once."""
+
+    def __init__(self) -> None:
+        self.lb: list[FloatArray] = []
+        self.ub: list[FloatArray] = []
+        self.kind: list[npt.NDArray[np.int8]] = []
+        self.var_blocks: list[Block] = []
+        self.n_vars = 0
+        self.rows: list[IntArray] = []
+        self.cols: list[IntArray] = []
+        self.vals: list[FloatArray] = []
+        self.row_lb: list[FloatArray] = []
+        self.row_ub: list[FloatArray] = []
+        self.row_blocks: list[Block] = []
+        self.n_rows = 0
+
+    def add_vars(self, name: str, lb: FloatArray, ub: FloatArray, kind: int) -> IntArray:
+        n = len(lb)
+        self.lb.append(np.asarray(lb, dtype=np.float64))
+        self.ub.append(np.asarray(ub, dtype=np.float64))
+        self.kind.append(np.full(n, kind, dtype=np.int8))
+        self.var_blocks.append(Block(name, self.n_vars, self.n_vars + n))
+        self.n_vars += n
+        return np.arange(self.n_vars - n, self.n_vars, dtype=np.int64)
+
+    def add_rows(self, name: str, rows: IntArray, cols: IntArray, vals: FloatArray,
+                 lb: FloatArray, ub: FloatArray) -> IntArray:
+        """Rows numbered 0..len(lb)-1 locally; returns their global indices."""
+        n = len(lb)
+        self.rows.append(np.asarray(rows, dtype=np.int64) + self.n_rows)
+        self.cols.append(np.asarray(cols, dtype=np.int64))
+        self.vals.append(np.asarray(vals, dtype=np.float64))
+        self.row_lb.append(np.asarray(lb, dtype=np.float64))
+        self.row_ub.append(np.asarray(ub, dtype=np.float64))
+        self.row_blocks.append(Block(name, self.n_rows, self.n_rows + n))
+        self.n_rows += n
+        return np.arange(self.n_rows - n, self.n_rows, dtype=np.int64)
+
+    def milp(self) -> Milp:
+        A = sp.coo_array((_cat(self.vals), (_cat(self.rows), _cat(self.cols))),
+                         shape=(self.n_rows, self.n_vars)).tocsr()
+        A.sum_duplicates()
+        A.eliminate_zeros()
+        return Milp(np.zeros(self.n_vars), 0.0, _cat(self.lb), _cat(self.ub),
+                    np.concatenate(self.kind) if self.kind else np.zeros(0, np.int8), A,
+                    _cat(self.row_lb), _cat(self.row_ub),
+                    tuple(self.var_blocks), tuple(self.row_blocks))
+
+
+def _cat(parts: list[npt.NDArray[np.generic]]) -> npt.NDArray[np.generic]:
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def build_model(scenario: Scenario, region: Region, reach: Reach) -> PlanModel:
+    """Compile a scenario, its region and its reach into a `PlanModel`."""
+    b = _Builder()
+    y = _open_vars(b, region)
+    disc = _colocation(b, scenario, region, y)
+    x = _coverage_vars(b, scenario, region, reach, y)
+    targets, cover_rows = _targets(b, scenario, region, reach, y, x)
+    capital_row, annual_row = _budget_rows(b, scenario, region, y, disc)
+    coverage_row = b.add_rows("C8 coverage level", np.zeros(len(x.var), np.int64), x.var,
+                              x.objective_weight, np.array([-np.inf]), np.array([np.inf]))[0]
+    milp = b.milp()
+    cost_c = np.zeros(milp.n_vars)
+    cost_c[y.var] = y.capex_new + scenario.budget.horizon_years * y.annual
+    cost_c[disc.var] = -disc.saving
+    coverage_c = np.zeros(milp.n_vars)
+    coverage_c[x.var] = -x.objective_weight
+    shortfall_c = np.zeros(milp.n_vars)
+    for rows in targets:
+        live = rows.shortfall >= 0
+        shortfall_c[rows.shortfall[live]] = 1.0 / np.maximum(rows.required[live], 1.0)
+        live = rows.excess >= 0
+        shortfall_c[rows.excess[live]] = 1.0
+    return PlanModel(milp.with_objective(cost_c, 0.0), y.site, y.type, x.unit, x.type, cost_c,
+                     coverage_c, shortfall_c, tuple(targets), capital_row, annual_row,
+                     int(coverage_row), cover_rows)
+
+
+@dataclass(frozen=True)
+class _OpenVars:
+    var: IntArray
+    site: IntArray
+    type: IntArray
+    index: IntArray          # [s, t] -> variable, -1 where type t cannot be at s
+    capex_new: FloatArray    # capital cost if opened (0 for existing), after existing hosts
+    annual: FloatArray
+    land: FloatArray
+
+
+def _open_vars(b: _Builder, region: Region) -> _OpenVars:
+    """y[s,t] for every site that may host or already hosts t."""
+    sites = region.sites
+    site, t = np.nonzero(sites.candidate)
+    order = np.lexsort((site, t))          # type-major: one block of sites per type
+    site, t = site[order], t[order]
+    existing = sites.existing[site, t]
+    var = b.add_vars("y", existing.astype(np.float64), np.ones(len(site)), INTEGER)
+    index = np.full(sites.candidate.shape, -1, dtype=np.int64)
+    index[site, t] = var
+    return _OpenVars(var, site, t, index, np.zeros(len(site)), np.zeros(len(site)),
+                     np.zeros(len(site)))
+
+
+def _fill_costs(y: _OpenVars, scenario: Scenario, region: Region,
+                base_factor: FloatArray) -> None:
+    ftypes = [scenario.facility_types[n] for n in region.type_names]
+    new = ~region.sites.existing[y.site, y.type]
+    y.capex_new[:] = np.where(new, region.sites.capex_cny[y.site, y.type] * base_factor, 0.0)
+    y.annual[:] = np.array([f.annual_cost for f in ftypes])[y.type]
+    y.land[:] = np.array([f.land_m2 for f in ftypes])[y.type]
+
+
+@dataclass(frozen=True)
+class _Discounts:
+    var: IntArray
+    saving: FloatArray
+
+
+def _colocation(b: _Builder, scenario: Scenario, region: Region, y: _OpenVars) -> _Discounts:
+    """(C1a, C1b): co-location factors; hosts already existing are folded into the cost."""
+    names = region.type_names
+    existing = region.sites.existing
+    base = np.ones(len(y.var))
+    options: list[tuple[IntArray, IntArray, FloatArray]] = []   # (y var of t, y var of h, factor)
+    for t, name in enumerate(names):
+        rows = y.type == t
+        for host, factor in scenario.facility_types[name].colocate.items():
+            h = names.index(host)
+            s = y.site[rows]
+            base[rows] = np.where(existing[s, h], np.minimum(base[rows], factor), base[rows])
+            may = (y.index[s, h] >= 0) & ~existing[s, h] & ~existing[s, t]
+            options.append((y.var[rows][may], y.index[s[may], h], np.full(may.sum(), factor)))
+    _fill_costs(y, scenario, region, base)
+    t_var, h_var, factor = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if options:
+        t_var, h_var, factor = (np.concatenate(part) for part in zip(*options))
+    better = factor < base[t_var]
+    t_var, h_var = t_var[better].astype(np.int64), h_var[better].astype(np.int64)
+    saving = y.capex_new[t_var] * (1.0 - factor[better] / base[t_var])
+    var = b.add_vars("d", np.zeros(len(t_var)), np.ones(len(t_var)), IMPLIED_INTEGER)
+    n = len(var)
+    b.add_rows("C1a host open", np.repeat(np.arange(n), 2), np.column_stack([var, h_var]).ravel(),
+               np.tile([1.0, -1.0], n), np.full(n, -np.inf), np.zeros(n))
+    owners, row_of = np.unique(t_var, return_inverse=True)
+    m = len(owners)
+    b.add_rows("C1b one factor", np.concatenate([row_of, np.arange(m)]),
+               np.concatenate([var, owners]), np.concatenate([np.ones(n), -np.ones(m)]),
+               np.full(m, -np.inf), np.zeros(m))
+    return _Discounts(var, saving)
+
+
+@dataclass(frozen=True)
+class _CoverVars:
+    var: IntArray
+    unit: IntArray
+    type: IntArray
+    objective_weight: FloatArray
+    index: IntArray        # [i, t] -> x variable, -1 where none
+
+
+def is_full_cover(target: CoverageTarget, elastic: bool) -> bool:
+    """A 100% target without elasticity becomes one covering row per unit (C3a), no x."""
+    return target.min_share >= 1.0 and not elastic
+
+
+def coverage_scope(target: CoverageTarget, scenario: Scenario, region: Region) -> npt.NDArray[np.bool_]:
+    """``[i]``: units the target's share is measured over."""
+    scope = served_mask(scenario.facility_types[target.facility], region.demand.group)
+    if target.group is not None:
+        scope &= region.demand.group == target.group
+    return scope
+
+
+def measure_of(name: str, region: Region) -> FloatArray:
+    """Per-unit measure: 1 for ``units``, else the named weight."""
+    return np.ones(region.demand.n) if name == "units" else region.demand.weights[name]
+
+
+def objective_weight(region: Region) -> FloatArray:
+    """w_i of `max_coverage`: the first named weight, or 1 per unit when none is named."""
+    weights = list(region.demand.weights.values())
+    return weights[0] if weights else np.ones(region.demand.n)
+
+
+def _coverage_vars(b: _Builder, scenario: Scenario, region: Region, reach: Reach,
+                   y: _OpenVars) -> _CoverVars:
+    """x[i,t] where a share target or the objective needs it, with (C2) rows."""
+    n, names = region.demand.n, region.type_names
+    need = np.zeros((n, len(names)), dtype=bool)
+    for target in scenario.targets:
+        if isinstance(target, CoverageTarget) and not is_full_cover(target, scenario.elastic):
+            scope = coverage_scope(target, scenario, region)
+            need[:, names.index(target.facility)] |= scope & (measure_of(target.measure, region) > 0)
+    w = objective_weight(region)
+    if scenario.objective == "max_coverage":
+        for t, name in enumerate(names):
+            need[:, t] |= served_mask(scenario.facility_types[name], region.demand.group) & (w > 0)
+    t_of, unit = np.nonzero(need.T)
+    var = b.add_vars("x", np.zeros(len(unit)), np.ones(len(unit)), IMPLIED_INTEGER)
+    index = np.full(need.shape, -1, dtype=np.int64)
+    index[unit, t_of] = var
+    rows, cols, vals = [np.arange(len(var))], [var], [np.ones(len(var))]
+    for t in range(len(names)):
+        local = np.flatnonzero(t_of == t)
+        sub = reach.by_type[t][unit[local]]
+        rows.append(np.repeat(local, np.diff(sub.indptr)))
+        cols.append(y.index[sub.indices, t])
+        vals.append(-np.ones(sub.nnz))
+    b.add_rows("C2 coverage link", np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
+               np.full(len(var), -np.inf), np.zeros(len(var)))
+    weight = w[unit] if scenario.objective == "max_coverage" else np.zeros(len(unit))
+    return _CoverVars(var, unit, t_of.astype(np.int64), weight, index)
+
+
+def _targets(b: _Builder, scenario: Scenario, region: Region, reach: Reach, y: _OpenVars,
+             x: _CoverVars) -> tuple[list[TargetRows], dict[int, IntArray]]:
+    out: list[TargetRows] = []
+    cover_rows: dict[int, IntArray] = {}
+    for k, target in enumerate(scenario.targets):
+        if isinstance(target, CoverageTarget) and is_full_cover(target, scenario.elastic):
+            cover_rows[k] = _full_cover_rows(b, k, target, scenario, region, reach, y)
+            continue
+        if isinstance(target, CoverageTarget):
+            groups = _coverage_groups(target, scenario, region, x)
+        elif isinstance(target, CountTarget):
+            groups = _count_groups(target, region, y)
+        else:
+            groups = _land_groups(target, region, y)
+        out.append(_target_rows(b, k, groups, scenario.elastic))
+    return out, cover_rows
+
+
+def _full_cover_rows(b: _Builder, k: int, target: CoverageTarget, scenario: Scenario,
+                     region: Region, reach: Reach, y: _OpenVars) -> IntArray:
+    """(C3a) one row per unit in scope with a positive measure: some site in reach is open."""
+    t = region.type_names.index(target.facility)
+    scope = coverage_scope(target, scenario, region) & (measure_of(target.measure, region) > 0)
+    units = np.flatnonzero(scope)
+    sub = reach.by_type[t][units]
+    b.add_rows(f"C3a full coverage target {k}", np.repeat(np.arange(len(units)), np.diff(sub.indptr)),
+               y.index[sub.indices, t], np.ones(sub.nnz), np.ones(len(units)),
+               np.full(len(units), np.inf))
+    return units
+
+
+@dataclass(frozen=True)
+class _RowGroups:
+    """Rows of one target before elastic variables: COO over local row ids."""
+
+    family: str
+    rows: IntArray
+    cols: IntArray
+    vals: FloatArray
+    lb: FloatArray
+    ub: FloatArray
+    zones: tuple[str, ...]
+    excess_ub: FloatArray
+
+
+def _zone_rows(zone: npt.NDArray[np.object_], per_zone: bool) -> tuple[IntArray, tuple[str, ...]]:
+    if not per_zone:
+        return np.zeros(len(zone), dtype=np.int64), ("",)
+    names, code = np.unique(zone.astype(str), return_inverse=True)
+    return code.astype(np.int64), tuple(str(z) for z in names)
+
+
+def _coverage_groups(target: CoverageTarget, scenario: Scenario, region: Region,
+                     x: _CoverVars) -> _RowGroups:
+    """(C3) sum_i m_i x[i,t] >= share * M, per zone when asked."""
+    t = region.type_names.index(target.facility)
+    m = measure_of(target.measure, region)
+    units = np.flatnonzero(coverage_scope(target, scenario, region))
+    row, zones = _zone_rows(region.demand.zone[units], target.per_zone)
+    total = np.bincount(row, weights=m[units], minlength=len(zones))
+    positive = m[units] > 0
+    required = target.min_share * total
+    return _RowGroups("C3 coverage target", row[positive], x.index[units[positive], t],
+                      m[units[positive]], required, np.full(len(zones), np.inf), zones,
+                      np.zeros(len(zones)))
+
+
+def _count_groups(target: CountTarget, region: Region, y: _OpenVars) -> _RowGroups:
+    """(C4) min <= number of open (new) facilities of the type <= max, per zone when asked."""
+    t = region.type_names.index(target.facility)
+    of_type = y.type == t
+    if target.new_only:
+        of_type &= ~region.sites.existing[y.site, y.type]
+    if target.per_zone:
+        zones = tuple(str(z) for z in np.unique(region.demand.zone.astype(str)))
+        site_zone = region.sites.zone[y.site[of_type]].astype(str)
+        lookup = {z: r for r, z in enumerate(zones)}
+        row = np.array([lookup.get(z, -1) for z in site_zone], dtype=np.int64)
+    else:
+        zones, row = ("",), np.zeros(int(of_type.sum()), dtype=np.int64)
+    keep = row >= 0
+    n = len(zones)
+    lb = np.full(n, -np.inf if target.min is None else float(target.min))
+    ub = np.full(n, np.inf if target.max is None else float(target.max))
+    return _RowGroups("C4 count target", row[keep], y.var[of_type][keep], np.ones(int(keep.sum())),
+                      lb, ub, zones, np.bincount(row[keep], minlength=n).astype(np.float64))
+
+
+def _land_groups(target: LandTarget, region: Region, y: _OpenVars) -> _RowGroups:
+    """(C5) sum land_t y[s,t] >= per_capita_m2 * total population."""
+    required = target.per_capita_m2 * float(region.demand.weights[target.population].sum())
+    has_land = y.land > 0
+    return _RowGroups("C5 land target", np.zeros(int(has_land.sum()), dtype=np.int64),
+                      y.var[has_land], y.land[has_land], np.array([required]),
+                      np.array([np.inf]), ("",), np.zeros(1))
+
+
+def _target_rows(b: _Builder, k: int, g: _RowGroups, elastic: bool) -> TargetRows:
+    """Add one target's rows; round integral rows up; add shortfall/excess when elastic."""
+    n = len(g.lb)
+    integral = bool(np.all(g.vals == np.round(g.vals)))
+    lb = np.ceil(g.lb - 1e-9 * np.maximum(1.0, np.abs(g.lb))) if integral else g.lb.copy()
+    rows, cols, vals = [g.rows], [g.cols], [g.vals]
+    shortfall = np.full(n, -1, dtype=np.int64)
+    excess = np.full(n, -1, dtype=np.int64)
+    if elastic:
+        kind = IMPLIED_INTEGER if integral else CONTINUOUS
+        has_min = np.flatnonzero(np.isfinite(lb) & (lb > 0))
+        shortfall[has_min] = b.add_vars(f"sf target {k}", np.zeros(len(has_min)), lb[has_min], kind)
+        has_max = np.flatnonzero(np.isfinite(g.ub))
+        excess[has_max] = b.add_vars(f"ex target {k}", np.zeros(len(has_max)),
+                                     np.maximum(g.excess_ub[has_max], 1.0), kind)
+        rows += [has_min, has_max]
+        cols += [shortfall[has_min], excess[has_max]]
+        vals += [np.ones(len(has_min)), -np.ones(len(has_max))]
+    global_rows = b.add_rows(f"{g.family} {k}", np.concatenate(rows), np.concatenate(cols),
+                             np.concatenate(vals), lb, g.ub)
+    return TargetRows(k, global_rows, g.zones, lb, shortfall, excess)
+
+
+def _budget_rows(b: _Builder, scenario: Scenario, region: Region, y: _OpenVars,
+                 disc: _Discounts) -> tuple[int, int]:
+    """(C6) capital and (C7) annual budget rows; always present so a sweep can set them."""
+    cap = scenario.budget.capital
+    capital = b.add_rows("C6 capital budget", np.zeros(len(y.var) + len(disc.var), np.int64),
+                         np.concatenate([y.var, disc.var]),
+                         np.concatenate([y.capex_new, -disc.saving]), np.array([-np.inf]),
+                         np.array([np.inf if cap is None else cap]))
+    ann = scenario.budget.annual
+    annual = b.add_rows("C7 annual budget", np.zeros(len(y.var), np.int64), y.var, y.annual,
+                        np.array([-np.inf]), np.array([np.inf if ann is None else ann]))
+    return int(capital[0]), int(annual[0])

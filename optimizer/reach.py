@@ -1,0 +1,180 @@
+"""Which sites can serve which demand units, per facility type: sparse, never dense.
+
+``Reach.by_type[t]`` is a CSR array (demand x site) whose stored entries are the pairs within
+the type's limit and whose values are the distances (metres) or times (minutes). Explicit zero
+distances are kept as entries: a unit standing on a site is within reach.
+Sources: straight line (k-d tree radius queries), or a precomputed distance table. A road
+network is the third source (`network` in the scenario) and plugs in here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import scipy.sparse as sp
+from scipy.spatial import cKDTree
+
+from optimizer.errors import GeodataError, ScenarioError
+from optimizer.geodata import Region
+from optimizer.scenario import DistanceTableSpec, FacilityType, Scenario
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Per facility type (scenario order): CSR demand x site of distances within the limit.
+
+    Attributes
+    ----------
+    by_type : tuple of csr_array
+    unit : str
+        ``"m"`` or ``"min"``: what the stored values and the limits measure.
+    limits : tuple of float
+        Each type's limit in `unit`.
+    source : str
+        ``"straight_line"``, ``"table"`` or ``"network"``.
+    """
+
+    by_type: tuple[sp.csr_array, ...]
+    unit: str
+    limits: tuple[float, ...]
+    source: str
+
+
+def build_reach(scenario: Scenario, region: Region, base_dir: Path) -> Reach:
+    """Reach of every facility type, from the scenario's reach source."""
+    if scenario.network is not None:
+        raise ScenarioError("walking distance on a road network is not available in this version; "
+                            "remove `network` (straight-line distance is used) or give a "
+                            "precomputed `distances` table", "network")
+    if scenario.distances is not None:
+        return _table_reach(scenario, region, base_dir)
+    return _straight_line_reach(scenario, region)
+
+
+def served_mask(ftype: FacilityType, group: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+    """``[i]``: unit i belongs to a group the type serves (all units if `serves` is omitted)."""
+    if ftype.serves is None:
+        return np.ones(len(group), dtype=bool)
+    return np.isin(group, np.array(ftype.serves, dtype=object))
+
+
+def pairs_to_csr(rows: IntArray, cols: IntArray, values: FloatArray,
+                 shape: tuple[int, int]) -> sp.csr_array:
+    """CSR from (row, col, value) triplets keeping explicit zeros; pairs must be unique."""
+    order = np.lexsort((cols, rows))
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    return sp.csr_array((values[order], cols[order].astype(np.int64), indptr), shape=shape)
+
+
+def _straight_line_reach(scenario: Scenario, region: Region) -> Reach:
+    by_type, limits = [], []
+    for t, (name, ftype) in enumerate(scenario.facility_types.items()):
+        if ftype.radius_m is None:
+            raise ScenarioError("straight-line reach needs `radius_m` (metres); `walk_minutes` "
+                                "alone applies to networks and time tables", f"facility_types.{name}")
+        rows, cols = served_and_candidates(scenario, region, t)
+        by_type.append(_radius_pairs(region, rows, cols, ftype.radius_m))
+        limits.append(ftype.radius_m)
+    return Reach(tuple(by_type), "m", tuple(limits), "straight_line")
+
+
+def served_and_candidates(scenario: Scenario, region: Region, t: int) -> tuple[IntArray, IntArray]:
+    """Indices of the units type t serves and of the sites that may host it."""
+    ftype = scenario.facility_types[region.type_names[t]]
+    rows = np.flatnonzero(served_mask(ftype, region.demand.group))
+    cols = np.flatnonzero(region.sites.candidate[:, t])
+    return rows, cols
+
+
+def _radius_pairs(region: Region, rows: IntArray, cols: IntArray, radius_m: float) -> sp.csr_array:
+    shape = (region.demand.n, region.sites.n)
+    if len(rows) == 0 or len(cols) == 0:
+        return sp.csr_array(shape, dtype=np.float64)
+    demand_tree = cKDTree(region.demand.xy[rows])
+    site_tree = cKDTree(region.sites.xy[cols])
+    # Slightly wider query, then the exact test below decides (a point exactly on the circle
+    # must not depend on the tree's rounding).
+    found = demand_tree.sparse_distance_matrix(site_tree, radius_m * (1 + 1e-9) + 1e-6,
+                                               output_type="ndarray")
+    i, s = rows[found["i"]], cols[found["j"]]
+    dist = np.hypot(*(region.demand.xy[i] - region.sites.xy[s]).T)
+    keep = dist <= radius_m
+    return pairs_to_csr(i[keep], s[keep], dist[keep], shape)
+
+
+def _table_reach(scenario: Scenario, region: Region, base_dir: Path) -> Reach:
+    spec = scenario.distances
+    assert spec is not None
+    i, s, value = read_distance_table(spec, base_dir, region)
+    by_type, limits = [], []
+    for t, (name, ftype) in enumerate(scenario.facility_types.items()):
+        limit = ftype.radius_m if spec.unit == "m" else ftype.walk_minutes
+        if limit is None:
+            field_name = "radius_m" if spec.unit == "m" else "walk_minutes"
+            raise ScenarioError(f"the distance table is in '{spec.unit}'; give `{field_name}`",
+                                f"facility_types.{name}")
+        rows, cols = served_and_candidates(scenario, region, t)
+        keep = ((value <= limit) & np.isin(i, rows) & np.isin(s, cols))
+        by_type.append(pairs_to_csr(i[keep], s[keep], value[keep], (region.demand.n, region.sites.n)))
+        limits.append(float(limit))
+    return Reach(tuple(by_type), spec.unit, tuple(limits), "table")
+
+
+def read_distance_table(spec: DistanceTableSpec, base_dir: Path,
+                        region: Region) -> tuple[IntArray, IntArray, FloatArray]:
+    """The table's pairs as (demand index, site index, value); every id must be known."""
+    frame = _read_table_file(base_dir / spec.path)
+    for where, column in (("demand", spec.demand), ("site", spec.site), ("value", spec.value)):
+        if column not in frame.columns:
+            raise GeodataError(f"no column '{column}' in {spec.path}; columns: "
+                               f"{', '.join(map(str, frame.columns))}", f"distances.{where}")
+    i = _index_of(frame[spec.demand], region.demand.ids, "distances.demand", "demand")
+    s = _index_of(frame[spec.site], region.sites.ids, "distances.site", "site")
+    value = pd.to_numeric(frame[spec.value], errors="coerce").to_numpy(dtype=np.float64)
+    if np.isnan(value).any() or (value < 0).any():
+        raise GeodataError(f"column '{spec.value}' must hold non-negative numbers (row "
+                           f"{int(np.flatnonzero(np.isnan(value) | (value < 0))[0]) + 2})",
+                           "distances.value")
+    key = i * region.sites.n + s
+    if len(np.unique(key)) != len(key):
+        raise GeodataError("a (demand, site) pair appears twice; give one value per pair",
+                           "distances.path")
+    return i, s, value
+
+
+def _read_table_file(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise GeodataError(f"file not found: {path}", "distances.path")
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            return pd.read_parquet(path)
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except Exception as exc:  # pandas/pyarrow parse errors
+        raise GeodataError(f"cannot read {path.name}: {exc}", "distances.path") from None
+
+
+def _index_of(column: pd.Series, ids: npt.NDArray[np.object_], where: str, name: str) -> IntArray:
+    """Positions of the table's ids among the layer's ids (compared as text)."""
+    lookup = pd.Index(pd.Series(ids).astype(str))
+    pos = lookup.get_indexer(column.astype(str))
+    if (pos < 0).any():
+        unknown = pd.unique(column[pos < 0].astype(str))[:5]
+        raise GeodataError(f"{name} ids not in the {name} layer: {', '.join(unknown)}", where)
+    return pos.astype(np.int64)
+
+
+def nearest_candidate(region: Region, t: int, units: IntArray) -> FloatArray:
+    """Straight-line distance (m) from each unit to the nearest site that may host type t."""
+    cols = np.flatnonzero(region.sites.candidate[:, t])
+    if len(cols) == 0 or len(units) == 0:
+        return np.full(len(units), np.inf)
+    dist, _ = cKDTree(region.sites.xy[cols]).query(region.demand.xy[units])
+    return np.asarray(dist, dtype=np.float64)

@@ -1,0 +1,383 @@
+"""The scenario document, format 1: pydantic models, loading, and readable validation errors.
+
+Field meanings are in README.md ("Scenario reference") and ../shared/SCENARIO_FORMAT.md.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from optimizer.errors import Problem, ScenarioError, raise_if
+
+FORMAT_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LayerSpec(_Strict):
+    """Where a layer of features comes from."""
+
+    path: str | None = Field(None, description="GeoJSON / GeoPackage / Shapefile, relative to the scenario file.")
+    layer: str | None = Field(None, description="Layer name inside a GeoPackage (or other multi-layer file).")
+    features: dict[str, Any] | None = Field(None, description="Inline GeoJSON FeatureCollection instead of `path`.")
+    id: str = Field("id", description="Attribute holding each feature's unique id.")
+    zone: str | None = Field(None, description="Attribute naming the admin unit (street / township).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LayerSpec:
+        if (self.path is None) == (self.features is None):
+            raise ValueError("give exactly one of `path` (a file) or `features` (inline GeoJSON)")
+        return self
+
+
+class DemandSpec(LayerSpec):
+    """Residential communities and villages."""
+
+    group: str | None = Field(None, description="Attribute classifying units, e.g. 'urban' / 'rural'.")
+    weights: dict[str, str] = Field(
+        default_factory=dict,
+        description="Named weights -> numeric attributes, e.g. {'elderly': 'pop60'}. The first is the "
+        "coverage weight of `max_coverage`.",
+    )
+    point: Literal["centroid", "surface"] = Field(
+        "centroid",
+        description="Which point of a polygon unit counts for distances: its centroid (default, as the "
+        "format defines) or a point guaranteed on its surface.",
+    )
+
+
+class SitesSpec(LayerSpec):
+    """Candidate and existing sites."""
+
+    allowed: str | None = Field(
+        None, description="Attribute: comma-separated facility types the site may host ('*' = all). "
+        "Omitted: every site may host every type.")
+    existing: str | None = Field(
+        None, description="Attribute: comma-separated facility types already open there (fixed open).")
+    cost: dict[str, str] = Field(
+        default_factory=dict, description="Facility type -> attribute with a per-site capital cost.")
+
+
+class NetworkSpec(_Strict):
+    """A road/path network for walking distances (see README)."""
+
+    path: str
+    layer: str | None = None
+    walk_speed_m_per_min: float = Field(67.0, gt=0)
+
+
+class DistanceTableSpec(_Strict):
+    """Precomputed travel distances or times, long form: one row per (demand, site) pair."""
+
+    path: str = Field(description="CSV or Parquet file, relative to the scenario file.")
+    demand: str = Field("demand_id", description="Column with demand ids.")
+    site: str = Field("site_id", description="Column with site ids.")
+    value: str = Field("distance", description="Column with the distance or time.")
+    unit: Literal["m", "min"] = Field("m", description="'m': compared with radius_m; 'min': with walk_minutes.")
+
+
+class FacilityType(_Strict):
+    """One kind of facility."""
+
+    radius_m: float | None = Field(None, gt=0, description="Service radius in metres.")
+    walk_minutes: float | None = Field(None, gt=0, description="Service limit in minutes (time tables, networks).")
+    serves: list[str] | None = Field(None, description="Demand groups served; omitted = all groups.")
+    capital_cost: float = Field(0.0, ge=0, description="Capital cost of a new facility, yuan.")
+    annual_cost: float = Field(0.0, ge=0, description="Operating cost per year of any open facility, yuan.")
+    capacity: float | None = Field(None, ge=0, description="Capacity (reported per facility).")
+    capacity_weight: str | None = Field(None, description="Named weight that capacity is measured in.")
+    uptake: float = Field(1.0, ge=0, le=1, description="Share of the capacity weight that uses the facility.")
+    land_m2: float = Field(0.0, ge=0, description="Land area of one facility, m² (land target).")
+    colocate: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        description="Host type -> capital cost factor when opened at a site where that type is open.")
+
+    @model_validator(mode="after")
+    def _has_limit(self) -> FacilityType:
+        if self.radius_m is None and self.walk_minutes is None:
+            raise ValueError("give `radius_m` (metres) or `walk_minutes`")
+        return self
+
+
+class CoverageTarget(_Strict):
+    """Share of demand (units or a weight) within reach of an open facility of a type."""
+
+    kind: Literal["coverage"]
+    facility: str
+    group: str | None = Field(None, description="Demand group; omitted = every group the type serves.")
+    measure: str = Field("units", description="'units' or a named weight.")
+    min_share: float = Field(ge=0, le=1)
+    per_zone: bool = Field(False, description="Require the share in every zone separately.")
+    label: str | None = None
+
+
+class CountTarget(_Strict):
+    """Number of open facilities of a type, overall or in every zone with demand."""
+
+    kind: Literal["count"]
+    facility: str
+    per_zone: bool = False
+    new_only: bool = False
+    min: int | None = Field(None, ge=0)
+    max: int | None = Field(None, ge=0)
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> CountTarget:
+        if self.min is None and self.max is None:
+            raise ValueError("give `min`, `max` or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"`min` ({self.min}) is above `max` ({self.max})")
+        return self
+
+
+class LandTarget(_Strict):
+    """Land of open facilities >= per_capita_m2 x total of a named weight."""
+
+    kind: Literal["land"]
+    per_capita_m2: float = Field(ge=0)
+    population: str = Field(description="Named weight counted as population.")
+    label: str | None = None
+
+
+Target = Annotated[CoverageTarget | CountTarget | LandTarget, Field(discriminator="kind")]
+
+
+class Budget(_Strict):
+    """Money limits."""
+
+    capital: float | None = Field(None, ge=0, description="Cap on capital cost, yuan.")
+    annual: float | None = Field(None, ge=0, description="Cap on annual operating cost, yuan.")
+    horizon_years: float = Field(3.0, ge=0, description="Years of operating cost in the total cost.")
+
+
+class SolverSpec(_Strict):
+    """Which backend, and how long."""
+
+    backend: str = Field("highs", description="'highs' | 'cpsat' | 'pulp:CBC' | 'pulp:<any PuLP solver>'")
+    time_limit_s: float = Field(60.0, gt=0)
+    mip_gap: float = Field(1e-4, ge=0, lt=1)
+    threads: int = Field(2, ge=1)
+
+
+class Scenario(_Strict):
+    """A planning scenario, format 1."""
+
+    format: Literal[1] = 1
+    name: str = "scenario"
+    description: str | None = None
+    crs: str | None = Field(None, description="Projected CRS for distances; omitted = UTM zone of the data.")
+    demand: DemandSpec
+    sites: SitesSpec
+    network: NetworkSpec | None = None
+    distances: DistanceTableSpec | None = Field(None, description="Precomputed distance/time table.")
+    facility_types: dict[str, FacilityType]
+    targets: list[Target] = Field(default_factory=list)
+    budget: Budget = Field(default_factory=Budget)
+    objective: Literal["min_cost", "max_coverage"] = "min_cost"
+    elastic: bool = False
+    solver: SolverSpec = Field(default_factory=SolverSpec)
+
+    @model_validator(mode="after")
+    def _one_reach_source(self) -> Scenario:
+        if self.network is not None and self.distances is not None:
+            raise ValueError("give at most one of `network` and `distances`")
+        return self
+
+
+def parse_scenario(document: Any, *, base_dir: Path | None = None) -> tuple[Scenario, Path]:
+    """Validate a scenario document (already parsed JSON).
+
+    Returns the scenario and the folder its relative paths refer to. Raises `ScenarioError`
+    listing every problem, each with its JSON path.
+    """
+    if not isinstance(document, dict):
+        raise ScenarioError("a scenario is a JSON object", "(document)")
+    try:
+        scenario = Scenario.model_validate(document)
+    except ValidationError as exc:
+        raise ScenarioError([_problem(err, document) for err in exc.errors()]) from None
+    raise_if(_reference_problems(scenario), ScenarioError)
+    return scenario, (base_dir or Path.cwd()).resolve()
+
+
+def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
+    """Read and validate a scenario file; paths inside it are relative to its folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the scenario file: {exc.strerror or exc}", str(path)) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", str(path)
+        ) from None
+    return parse_scenario(document, base_dir=path.parent)
+
+
+def json_path(loc: tuple[Any, ...]) -> str:
+    """``('targets', 2, 'min_share')`` -> ``targets[2].min_share``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(document)"
+
+
+def _problem(err: dict[str, Any], document: dict[str, Any]) -> Problem:
+    loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+    if err["type"] == "extra_forbidden":
+        return Problem(json_path(loc), _unknown_field_message(loc, document))
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "missing":
+        message = "this field is required"
+    elif "input" in err and err["type"] not in ("model_type", "dict_type"):
+        message += f" (got {json.dumps(err['input'], ensure_ascii=False, default=str)[:80]})"
+    return Problem(json_path(loc), message)
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and part in ("coverage", "count", "land", "float", "str")
+
+
+def _unknown_field_message(loc: tuple[Any, ...], document: dict[str, Any]) -> str:
+    name = str(loc[-1])
+    known = _known_fields(loc[:-1], document)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"; did you mean `{close[0]}`?" if close else f"; known fields: {', '.join(sorted(known))}"
+    return f"unknown field `{name}`{hint}"
+
+
+def _known_fields(parent: tuple[Any, ...], document: dict[str, Any]) -> list[str]:
+    model: type[BaseModel] = Scenario
+    node: Any = document
+    for part in parent:
+        node = node[part] if isinstance(node, (dict, list)) else None
+        model = _child_model(model, part, node)
+    return list(model.model_fields)
+
+
+_TARGET_MODELS: dict[str, type[BaseModel]] = {
+    "coverage": CoverageTarget, "count": CountTarget, "land": LandTarget,
+}
+_FIELD_MODELS: dict[str, type[BaseModel]] = {
+    "demand": DemandSpec, "sites": SitesSpec, "network": NetworkSpec, "distances": DistanceTableSpec,
+    "budget": Budget, "solver": SolverSpec,
+}
+
+
+def _child_model(model: type[BaseModel], part: Any, node: Any) -> type[BaseModel]:
+    if model is Scenario and part in _FIELD_MODELS:
+        return _FIELD_MODELS[part]
+    if model is Scenario and part == "facility_types":
+        return _Mapping
+    if model is _Mapping:
+        return FacilityType
+    if model is Scenario and part == "targets":
+        return _Sequence
+    if model is _Sequence and isinstance(node, dict):
+        return _TARGET_MODELS.get(str(node.get("kind")), CoverageTarget)
+    return model
+
+
+class _Mapping(BaseModel):
+    """Marker: a dict of named models."""
+
+
+class _Sequence(BaseModel):
+    """Marker: a list of targets."""
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The published JSON Schema of format 1 (`scenarios/schema.json`)."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Elder-care facility-location scenario, format 1"
+    return schema
+
+
+def _reference_problems(scenario: Scenario) -> list[Problem]:
+    """Cross-field checks: every name used must be defined somewhere."""
+    problems = _crs_problems(scenario.crs)
+    types = scenario.facility_types
+    weights = scenario.demand.weights
+    for name, ftype in types.items():
+        where = f"facility_types.{name}"
+        problems += _name_problems(f"{where}.colocate", ftype.colocate, types, "facility type")
+        if name in ftype.colocate:
+            problems.append(Problem(f"{where}.colocate.{name}", "a type cannot be its own host"))
+        if ftype.capacity_weight is not None and ftype.capacity_weight not in weights:
+            problems.append(Problem(f"{where}.capacity_weight",
+                                    _unknown("named weight", ftype.capacity_weight, weights)))
+        if ftype.serves and scenario.demand.group is None:
+            problems.append(Problem(f"{where}.serves", "`serves` needs `demand.group`, the "
+                                    "attribute that classifies demand units; add it"))
+    problems += _name_problems("sites.cost", scenario.sites.cost, types, "facility type")
+    for k, target in enumerate(scenario.targets):
+        problems += _target_problems(f"targets[{k}]", target, scenario)
+    return problems
+
+
+def _target_problems(where: str, target: Target, scenario: Scenario) -> list[Problem]:
+    weights = scenario.demand.weights
+    if isinstance(target, LandTarget):
+        if target.population not in weights:
+            return [Problem(f"{where}.population", _unknown("named weight", target.population, weights))]
+        return []
+    ftype = scenario.facility_types.get(target.facility)
+    if ftype is None:
+        return [Problem(f"{where}.facility",
+                        _unknown("facility type", target.facility, scenario.facility_types))]
+    problems = []
+    if target.per_zone and (scenario.demand.zone is None or
+                            (isinstance(target, CountTarget) and scenario.sites.zone is None)):
+        problems.append(Problem(f"{where}.per_zone", "a per-zone target needs `demand.zone`"
+                                + ("" if isinstance(target, CoverageTarget) else " and `sites.zone`")
+                                + ": name the attribute holding each feature's street/township"))
+    if isinstance(target, CoverageTarget):
+        if target.measure != "units" and target.measure not in weights:
+            problems.append(Problem(f"{where}.measure",
+                                    _unknown("measure", target.measure, ["units", *weights])))
+        if target.group is not None and ftype.serves is not None and target.group not in ftype.serves:
+            problems.append(Problem(f"{where}.group", f"group '{target.group}' is not served by "
+                                    f"'{target.facility}' (serves: {', '.join(ftype.serves)}); add it "
+                                    "to `serves` or target another group"))
+        if target.group is not None and scenario.demand.group is None:
+            problems.append(Problem(f"{where}.group", "a group target needs `demand.group`"))
+    return problems
+
+
+def _name_problems(where: str, names: Any, known: Any, what: str) -> list[Problem]:
+    return [Problem(f"{where}.{name}", _unknown(what, name, known)) for name in names if name not in known]
+
+
+def _unknown(what: str, name: str, known: Any) -> str:
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(map(str, known)) or 'none'}"
+    return f"unknown {what} '{name}'; {hint}"
+
+
+def _crs_problems(crs: str | None) -> list[Problem]:
+    if crs is None:
+        return []
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        parsed = CRS.from_user_input(crs)
+    except CRSError:
+        return [Problem("crs", f"'{crs}' is not a coordinate reference system pyproj knows; "
+                        "give e.g. 'EPSG:32650'")]
+    if not parsed.is_projected:
+        return [Problem("crs", f"'{crs}' is geographic (degrees); distances need a projected CRS in "
+                        "metres, e.g. the UTM zone 'EPSG:326xx', or omit `crs` to choose it from the data")]
+    return []
