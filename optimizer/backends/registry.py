@@ -1,0 +1,82 @@
+"""Backends by name, and process isolation for backends whose native libraries clash.
+
+highspy 1.15 and ortools 9.15 each carry their own HiGHS; the second to load in a process
+fails with an undefined symbol. So a backend whose `native_family` clashes with a library
+already loaded here runs in a spawned worker process (one per family, kept for reuse), and
+one CLI invocation or one test session can use both.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
+
+from optimizer.backends.base import Backend, SolveOptions, SolveResult
+from optimizer.errors import BackendError
+from optimizer.milp import Milp
+
+# Family -> modules whose presence in sys.modules means that family cannot load here.
+_CLASHES = {"highspy": ("ortools",), "ortools": ("highspy",)}
+_POOLS: dict[str, ProcessPoolExecutor] = {}
+
+
+def backend_names() -> list[str]:
+    """Names accepted by `get_backend` (PuLP solvers as ``pulp:<name>``)."""
+    return ["highs", "cpsat", "pulp:CBC", "pulp:<any PuLP solver>"]
+
+
+def get_backend(name: str) -> Backend:
+    """The backend called `name`: ``highs``, ``cpsat``, ``pulp:CBC`` or ``pulp:<solver>``."""
+    if name == "highs":
+        from optimizer.backends.highs import HighsBackend
+
+        return HighsBackend()
+    if name == "cpsat":
+        from optimizer.backends.cpsat import CpSatBackend
+
+        return CpSatBackend()
+    if name.startswith("pulp"):
+        from optimizer.backends.pulp import PulpBackend
+
+        return PulpBackend(name.partition(":")[2] or "CBC")
+    raise BackendError(f"unknown backend '{name}'; use one of: {', '.join(backend_names())}",
+                       "solver.backend")
+
+
+def run_backend(name: str, model: Milp, options: SolveOptions) -> SolveResult:
+    """Solve with backend `name`, in a worker process if its library clashes with a loaded one."""
+    backend = get_backend(name)
+    if not _clashes(backend.native_family):
+        if not backend.is_available():
+            raise BackendError(f"backend '{name}' is not installed here", "solver.backend")
+        return backend.solve(model, options)
+    result = _pool(backend.native_family).submit(_solve_in_worker, name, model, options).result()
+    note = f"ran in a separate process ({backend.native_family} clashes with a library loaded here)"
+    return replace(result, notes=(*result.notes, note))
+
+
+def _clashes(family: str) -> bool:
+    return any(module in sys.modules for module in _CLASHES.get(family, ()))
+
+
+def _pool(family: str) -> ProcessPoolExecutor:
+    if family not in _POOLS:
+        context = multiprocessing.get_context("spawn")
+        _POOLS[family] = ProcessPoolExecutor(max_workers=1, mp_context=context)
+    return _POOLS[family]
+
+
+def _solve_in_worker(name: str, model: Milp, options: SolveOptions) -> SolveResult:
+    backend = get_backend(name)
+    if not backend.is_available():
+        raise BackendError(f"backend '{name}' is not installed here", "solver.backend")
+    return backend.solve(model, options)
+
+
+@atexit.register
+def _shutdown() -> None:
+    for pool in _POOLS.values():
+        pool.shutdown(cancel_futures=True)

@@ -1,0 +1,180 @@
+"""The Python API: scenario in, checked plan out (what the CLI and the service call).
+
+`solve()` loads the region, builds reach and the model, runs the phases, decodes the open
+facilities, re-checks them with `optimizer.check`, and when targets cannot be met explains
+why (data causes, the budget that would suffice, the best elastic plan).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optimizer.backends.base import SolveOptions, Status
+from optimizer.check import CheckedPlan, check_plan
+from optimizer.errors import CheckFailedError
+from optimizer.explain import has_data_cause, target_limits, uncoverable_units
+from optimizer.geodata import Region, load_region
+from optimizer.model import PlanModel, build_model, objective_weight
+from optimizer.reach import Reach, build_reach
+from optimizer.scenario import Scenario, load_scenario
+from optimizer.solve import Solution, open_facilities, run_phases
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A scenario with its region, reach and model, ready to solve (and re-solve)."""
+
+    scenario: Scenario
+    base_dir: Path
+    region: Region
+    reach: Reach
+    model: PlanModel
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """A solved scenario: the checked plan and how it was obtained."""
+
+    prepared: Prepared
+    solution: Solution
+    checked: CheckedPlan | None
+    status: str
+    explanation: dict[str, Any] | None
+
+    @property
+    def all_targets_met(self) -> bool:
+        """True when a plan exists and the checker finds every target met."""
+        return self.checked is not None and self.checked.feasible
+
+
+def prepare(scenario: Scenario, base_dir: Path) -> Prepared:
+    """Load geodata, build reach and the model (no solve)."""
+    region = load_region(scenario, base_dir)
+    reach = build_reach(scenario, region, base_dir)
+    return Prepared(scenario, base_dir, region, reach, build_model(scenario, region, reach))
+
+
+def solve_file(path: str | Path, **overrides: Any) -> PlanResult:
+    """`solve` a scenario file (see `solve` for `overrides`)."""
+    scenario, base_dir = load_scenario(path)
+    return solve(scenario, base_dir, **overrides)
+
+
+def solve(scenario: Scenario, base_dir: Path, *, backend: str | None = None,
+          time_limit_s: float | None = None, mip_gap: float | None = None) -> PlanResult:
+    """Solve a validated scenario; overrides replace the scenario's `solver` settings."""
+    solver = scenario.solver.model_copy(update={k: v for k, v in (
+        ("backend", backend), ("time_limit_s", time_limit_s), ("mip_gap", mip_gap)) if v is not None})
+    scenario = scenario.model_copy(update={"solver": solver})
+    return solve_prepared(prepare(scenario, base_dir))
+
+
+def solve_prepared(prep: Prepared, *, start: np.ndarray | None = None) -> PlanResult:
+    """Solve an already prepared scenario (a sweep re-uses one `Prepared`)."""
+    solution = _run(prep, prep.model, prep.scenario.elastic, start)
+    if solution.x is None:
+        if solution.status == Status.INFEASIBLE and not prep.scenario.elastic:
+            return _explain_infeasible(prep, solution)
+        return PlanResult(prep, solution, None, solution.status.value, None)
+    checked = checked_plan(prep, solution)
+    status = solution.status.value
+    return PlanResult(prep, solution, checked, status, None)
+
+
+def _run(prep: Prepared, model: PlanModel, elastic: bool, start: np.ndarray | None,
+         objective: str | None = None) -> Solution:
+    solver = prep.scenario.solver
+    options = SolveOptions(time_limit_s=solver.time_limit_s, mip_gap=solver.mip_gap,
+                           threads=solver.threads, start=start)
+    return run_phases(model, backend=solver.backend, objective=objective or prep.scenario.objective,
+                      elastic=elastic, options=options)
+
+
+def decode_pairs(prep: Prepared, model: PlanModel, x: np.ndarray) -> list[tuple[Any, str]]:
+    """(site id, facility type) of every facility open in solution `x`."""
+    sites, types = open_facilities(model, x)
+    return [(prep.region.sites.ids[s], prep.region.type_names[t]) for s, t in zip(sites, types)]
+
+
+def checked_plan(prep: Prepared, solution: Solution, model: PlanModel | None = None) -> CheckedPlan:
+    """Decode `solution`, check it independently, and fail loudly if solver and checker differ."""
+    model = model or prep.model
+    assert solution.x is not None
+    checked = check_plan(prep.scenario, prep.region, prep.base_dir,
+                         decode_pairs(prep, model, solution.x))
+    _agree(prep, model, solution, checked)
+    return checked
+
+
+def _agree(prep: Prepared, model: PlanModel, solution: Solution, checked: CheckedPlan) -> None:
+    """Solver and checker must tell the same story; a difference is a bug, never a plan."""
+    assert solution.x is not None
+    x = solution.x
+    problems = list(checked.violations)
+    model_cost = float(model.cost_c @ x)
+    true_cost = checked.cost["total"]
+    tol = 1e-6 * max(1.0, abs(true_cost))
+    # A time-limited incumbent may leave a co-location saving unclaimed (model cost above the
+    # truth); never the other way round, and never at a proven optimum.
+    if model_cost < true_cost - tol or (solution.status == Status.OPTIMAL and model_cost > true_cost + tol):
+        problems.append(f"solver cost {model_cost:,.2f} but checker cost {true_cost:,.2f}")
+    claimed = x[model.milp.var_block("x").start:model.milp.var_block("x").stop] > 0.5
+    names = prep.region.type_names
+    for t, name in enumerate(names):
+        units = model.x_unit[claimed & (model.x_type == t)]
+        if not checked.covered[name][units].all():
+            problems.append(f"solver counts units as covered by '{name}' that the checker does not")
+    if not prep.scenario.elastic and not checked.targets_met:
+        problems.append("solver plan meets every target row but the checker finds a target unmet: "
+                        + ", ".join(str(t["index"]) for t in checked.targets if not t["met"]))
+    if problems:
+        raise CheckFailedError(problems, "checker")
+
+
+def _explain_infeasible(prep: Prepared, solution: Solution) -> PlanResult:
+    """No plan meets every target: find why, and return the best elastic plan."""
+    scenario, region, reach = prep.scenario, prep.region, prep.reach
+    limits = target_limits(scenario, region, reach)
+    explanation: dict[str, Any] = {"targets": limits,
+                                   "uncoverable": uncoverable_units(scenario, region, reach)}
+    if not has_data_cause(limits):
+        explanation["budget"] = _budget_needed(prep)
+    elastic_scenario = scenario.model_copy(update={"elastic": True})
+    elastic_model = build_model(elastic_scenario, region, reach)
+    elastic_prep = replace(prep, scenario=elastic_scenario, model=elastic_model)
+    best = _run(elastic_prep, elastic_model, True, None)
+    checked = checked_plan(elastic_prep, best, elastic_model) if best.x is not None else None
+    explanation["best_plan"] = "elastic re-solve: each target's shortfall minimised, then cost"
+    merged = Solution(best.x, solution.phases + best.phases)
+    return PlanResult(prep, merged, checked, Status.INFEASIBLE.value, explanation)
+
+
+def _budget_needed(prep: Prepared) -> dict[str, Any]:
+    """The least capital (and annual) cost meeting every target, budget rows lifted."""
+    model = prep.model
+    row_ub = model.milp.row_ub.copy()
+    row_ub[[model.capital_row, model.annual_row]] = np.inf
+    capital_c = np.asarray(model.milp.A[[model.capital_row], :].toarray()[0])
+    free = replace(model, milp=model.milp.with_row_bounds(model.milp.row_lb, row_ub), cost_c=capital_c)
+    result = _run(prep, free, False, None, objective="min_cost")
+    if result.x is None:
+        return {"cause": None, "note": f"targets cannot be met even without a budget ({result.status.value})"}
+    assert result.x is not None
+    free_budget = prep.scenario.budget.model_copy(update={"capital": None, "annual": None})
+    free_scenario = prep.scenario.model_copy(update={"budget": free_budget})
+    checked = check_plan(free_scenario, prep.region, prep.base_dir, decode_pairs(prep, free, result.x))
+    budget = prep.scenario.budget
+    return {"cause": "budget", "least_capital": checked.cost["capital"],
+            "annual_of_that_plan": checked.cost["annual"],
+            "capital_budget": budget.capital, "annual_budget": budget.annual,
+            "proven": result.status == Status.OPTIMAL}
+
+
+def weighted_coverage(prep: Prepared, checked: CheckedPlan) -> float:
+    """sum_t sum_{i served by t} w_i covered(i,t): the `max_coverage` objective, recomputed."""
+    w = objective_weight(prep.region)
+    return float(sum(w[covered].sum() for covered in checked.covered.values()))

@@ -1,0 +1,101 @@
+"""Run the model through a backend in lexicographic phases and decode the open facilities.
+
+Phases (each a solve of the same arrays with another objective):
+1. elastic mode: least total relative shortfall; each shortfall is then capped at its value;
+2. `max_coverage`: most weighted coverage; the coverage level row (C8) is then fixed;
+3. least total cost.
+Each phase starts from the previous phase's solution, which is feasible for it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.backends.base import SolveOptions, SolveResult, Status
+from optimizer.backends.registry import run_backend
+from optimizer.milp import CONTINUOUS, Milp
+from optimizer.model import PlanModel
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One solve of the sequence."""
+
+    name: str
+    result: SolveResult
+
+
+@dataclass(frozen=True)
+class Solution:
+    """What the phases produced: the last solution vector, and every phase's result."""
+
+    x: npt.NDArray[np.float64] | None
+    phases: tuple[Phase, ...]
+
+    @property
+    def time_limited(self) -> bool:
+        """Whether any phase stopped on its time limit."""
+        return any(p.result.time_limited for p in self.phases)
+
+    @property
+    def status(self) -> Status:
+        """The weakest status of the sequence."""
+        for phase in self.phases:
+            if not phase.result.status.has_solution:
+                return phase.result.status
+        return Status.TIME_LIMIT_FEASIBLE if self.time_limited else Status.OPTIMAL
+
+    def phase(self, name: str) -> Phase | None:
+        """The phase called `name`, if it ran."""
+        return next((p for p in self.phases if p.name == name), None)
+
+
+def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
+               options: SolveOptions) -> Solution:
+    """Solve `pm` lexicographically: shortfall (elastic), coverage (max_coverage), cost."""
+    deadline = time.perf_counter() + options.time_limit_s
+    milp, start = pm.milp, options.start
+    phases: list[Phase] = []
+    plan: list[tuple[str, Any]] = []
+    if elastic:
+        plan.append(("shortfall", pm.shortfall_c))
+    if objective == "max_coverage":
+        plan.append(("coverage", pm.coverage_c))
+    plan.append(("cost", pm.cost_c))
+    for name, c in plan:
+        remaining = max(1.0, deadline - time.perf_counter())
+        result = run_backend(backend, milp.with_objective(c, 0.0),
+                             replace(options, time_limit_s=remaining, start=start))
+        phases.append(Phase(name, result))
+        if not result.status.has_solution or result.x is None:
+            return Solution(None, tuple(phases))
+        start = result.x
+        milp = _fix_phase(milp, pm, name, result.x)
+    return Solution(start, tuple(phases))
+
+
+def _fix_phase(milp: Milp, pm: PlanModel, name: str, x: npt.NDArray[np.float64]) -> Milp:
+    """Keep what a phase achieved while later phases optimise something else."""
+    if name == "shortfall":
+        slack = pm.shortfall_c > 0
+        value = np.where(milp.integrality == CONTINUOUS, x * (1 + 1e-7) + 1e-7, np.round(x))
+        ub = np.where(slack, np.minimum(milp.ub, np.maximum(value, 0.0)), milp.ub)
+        return replace(milp, ub=ub)
+    if name == "coverage":
+        level = float(-pm.coverage_c @ x)
+        row_lb = milp.row_lb.copy()
+        row_lb[pm.coverage_row] = level - 1e-7 * max(1.0, level)
+        return milp.with_row_bounds(row_lb, milp.row_ub)
+    return milp
+
+
+def open_facilities(pm: PlanModel, x: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(site index, type index) of every facility open in solution `x`."""
+    y = x[pm.milp.var_block("y").start:pm.milp.var_block("y").stop]
+    chosen = y > 0.5
+    return pm.y_site[chosen], pm.y_type[chosen]
