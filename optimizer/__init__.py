@@ -1,0 +1,14 @@
+"""Elder-care facility-location and budget optimizer: scenario in, checked plan out.
+
+Python API for notebooks::
+
+    from optimizer import load_scenario, solve
+    scenario, base_dir = load_scenario("scenarios/example/scenario.json")
+    result = solve(scenario, base_dir)
+    result.checked.cost, result.checked.targets
+"""
+
+from optimizer.plan import PlanResult, prepare, solve, solve_file
+from optimizer.scenario import Scenario, load_scenario, parse_scenario
+
+__all__ = ["PlanResult", "Scenario", "load_scenario", "parse_scenario", "prepare", "solve", "solve_file"]

@@ -1,0 +1,188 @@
+"""The `eldercare` command: validate and solve scenarios, print a summary, set the exit code.
+
+Exit codes: 0 every target met; 1 solved but a target is not met, or no plan was found
+(the report is still written); 2 bad input (scenario, geodata, backend name); 3 internal error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from optimizer.errors import CheckFailedError, OptimizerError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Elder-care facility-location and budget optimizer.")
+out = Console()
+err = Console(stderr=True)
+
+EXIT_MET, EXIT_UNMET, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _guarded(work: Callable[[], int]) -> None:
+    """Run a command body; turn engine errors into messages and exit codes, never tracebacks."""
+    try:
+        code = work()
+    except CheckFailedError as exc:
+        err.print("[bold red]internal error[/]: the independent check disagrees with the solver "
+                  "(please report this with the scenario):")
+        for problem in exc.problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_INTERNAL) from None
+    except OptimizerError as exc:
+        err.print("[bold red]error[/]:")
+        for problem in exc.problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_INPUT) from None
+    except Exception as exc:  # the CLI edge: nothing escapes as a traceback
+        if os.environ.get("ELDERCARE_DEBUG"):
+            traceback.print_exc()
+        err.print(f"[bold red]internal error[/]: {type(exc).__name__}: {exc} "
+                  "(set ELDERCARE_DEBUG=1 for the traceback)", highlight=False)
+        raise typer.Exit(EXIT_INTERNAL) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def validate(scenario: Annotated[Path, typer.Argument(help="Scenario JSON file.")]) -> None:
+    """Check a scenario and its data files without solving."""
+
+    def work() -> int:
+        from optimizer.plan import prepare
+        from optimizer.scenario import load_scenario
+
+        parsed, base_dir = load_scenario(scenario)
+        prep = prepare(parsed, base_dir)
+        out.print(f"[green]valid[/]: {prep.region.demand.n} demand units, {prep.region.sites.n} sites, "
+                  f"{len(prep.region.type_names)} facility types, {len(parsed.targets)} targets; "
+                  f"model {prep.model.milp.n_vars} variables x {prep.model.milp.n_rows} rows", highlight=False)
+        for note in prep.region.notes:
+            out.print(f"  note: {note}", highlight=False)
+        return EXIT_MET
+
+    _guarded(work)
+
+
+@app.command()
+def solve(
+    scenario: Annotated[Path, typer.Argument(help="Scenario JSON file.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for plan.json.")] = Path("out"),
+    backend: Annotated[str | None, typer.Option(help="highs | cpsat | pulp:CBC | pulp:<solver>")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per solve.")] = None,
+    gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
+) -> None:
+    """Solve a scenario, write OUT/plan.json and print a summary."""
+
+    def work() -> int:
+        from optimizer.plan import solve_file
+        from optimizer.report import plan_document, write_plan
+
+        result = solve_file(scenario, backend=backend, time_limit_s=time_limit, mip_gap=gap)
+        path = write_plan(result, out_dir)
+        print_summary(plan_document(result))
+        out.print(f"plan written to {path}", highlight=False)
+        return EXIT_MET if result.all_targets_met else EXIT_UNMET
+
+    _guarded(work)
+
+
+def print_summary(plan: dict[str, Any]) -> None:
+    """Rich tables: facilities by type and zone, cost, targets, solver status."""
+    _facility_table(plan)
+    cost = plan.get("cost")
+    if cost:
+        out.print(f"cost: capital {cost['capital']:,.0f} + annual {cost['annual']:,.0f} x "
+                  f"{plan['budget']['horizon_years']:g} years = total {cost['total']:,.0f} yuan",
+                  highlight=False)
+    _target_table(plan)
+    _status_line(plan)
+    explanation = plan.get("explanation")
+    if explanation:
+        _explain(explanation, plan)
+
+
+def _facility_table(plan: dict[str, Any]) -> None:
+    facilities = plan.get("facilities") or []
+    if not facilities:
+        return
+    types = sorted({f["type"] for f in facilities})
+    zones = sorted({f["zone"] or "-" for f in facilities})
+    table = Table(title="Facilities (new / open) by zone")
+    table.add_column("zone")
+    for t in types:
+        table.add_column(t, justify="right")
+    for zone in zones:
+        cells = []
+        for t in types:
+            here = [f for f in facilities if f["type"] == t and (f["zone"] or "-") == zone]
+            cells.append(f"{sum(f['new'] for f in here)} / {len(here)}")
+        table.add_row(zone, *cells)
+    out.print(table)
+
+
+def _target_table(plan: dict[str, Any]) -> None:
+    table = Table(title="Targets")
+    for column in ("#", "kind", "facility", "required", "achieved", "met"):
+        table.add_column(column)
+    for t in plan.get("targets") or []:
+        required, achieved = _fmt(t["required"], t["kind"]), _fmt(t["achieved"], t["kind"])
+        table.add_row(str(t["index"]), t["kind"], t.get("facility") or "-", required, achieved,
+                      "[green]yes[/]" if t["met"] else "[red]NO[/]")
+    if table.row_count:
+        out.print(table)
+
+
+def _fmt(value: Any, kind: str) -> str:
+    if value is None:
+        return "-"
+    if kind == "coverage":
+        return f"{100 * value:.1f}%"
+    return f"{value:,.0f}" if isinstance(value, float) else str(value)
+
+
+def _status_line(plan: dict[str, Any]) -> None:
+    solver = plan["solver"]
+    gap = plan.get("gap")
+    gap_text = "-" if gap is None else f"{100 * gap:.3f}%"
+    colour = "green" if plan["status"] == "optimal" else "yellow"
+    out.print(f"status: [{colour}]{plan['status']}[/] · objective ({plan['objective_kind']}) "
+              f"{_num(plan.get('objective'))} · bound {_num(plan.get('bound'))} · gap {gap_text} · "
+              f"{solver['backend']} {solver['seconds']:.2f} s", highlight=False)
+
+
+def _num(value: Any) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _explain(explanation: dict[str, Any], plan: dict[str, Any]) -> None:
+    out.print("[bold red]The targets cannot all be met.[/]")
+    for item in explanation.get("targets", []):
+        if item.get("cause"):
+            out.print(f"  target {item['index']} ({item['kind']}): {item['cause']}", highlight=False)
+    budget = explanation.get("budget") or {}
+    if budget.get("least_capital") is not None:
+        out.print(f"  budget: the least capital meeting every target is {budget['least_capital']:,.0f} "
+                  f"yuan (capital budget {_num(budget.get('capital_budget'))})", highlight=False)
+    elif budget.get("note"):
+        out.print(f"  {budget['note']}", highlight=False)
+    if plan.get("uncoverable"):
+        out.print(f"  {len(plan['uncoverable'])} unit/type pairs have no candidate site in reach "
+                  "(listed in plan.json `uncoverable`)", highlight=False)
+    out.print("  The plan shown is the best elastic plan: each shortfall minimised, then cost.")
+
+
+def main() -> None:
+    """Entry point for `python -m optimizer`."""
+    app(prog_name="eldercare")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
