@@ -7,6 +7,7 @@ Polygons count by their centroid (or a point on their surface with ``demand.poin
 from __future__ import annotations
 
 import difflib
+import warnings
 
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,7 +125,10 @@ def _file_frame(path: Path, layer: str | None, name: str) -> gpd.GeoDataFrame:
             raise GeodataError(f"no layer '{layer}' in {path.name}; layers: {', '.join(layers)}",
                                f"{name}.layer")
     try:
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
+        with warnings.catch_warnings():
+            # Mixed-type columns stay text; the attribute checks below name the bad feature.
+            warnings.filterwarnings("ignore", message="Could not parse column")
+            return gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as exc:  # GDAL raises many kinds; all mean "cannot read this file"
         raise GeodataError(f"cannot read {path.name}: {exc}", f"{name}.path") from None
 

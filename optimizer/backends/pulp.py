@@ -1,0 +1,287 @@
+"""PuLP backend: the `Milp` through any solver PuLP drives (bundled CBC by default).
+
+PuLP reports two codes: ``prob.status`` and ``prob.sol_status``. PuLP 3.3.2's CBC wrapper says
+status *Optimal* for a run stopped by its time limit with an incumbent (``pulp/apis/
+coin_api.py``, ``get_status``: "Stopped on time - objective value ..." becomes ``(Optimal,
+IntegerFeasible)``); only ``sol_status`` tells. Both are mapped through `_STATUS_TABLE`, and a
+plan is called optimal only when ``sol_status`` says so.
+
+PuLP is imported inside functions only: ``import pulp`` itself imports highspy when installed
+(``pulp/apis/highs_api.py`` tries it at class definition), and highspy cannot share a process
+with ortools (see PERF_NOTES). Hence ``native_family == "highspy"`` whenever highspy is
+installed, whatever the solver.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status
+from optimizer.errors import BackendError
+from optimizer.milp import INTEGER, Milp
+
+DEFAULT_SOLVER = "PULP_CBC_CMD"
+SOLVER_ALIASES = {"CBC": "PULP_CBC_CMD"}
+
+# PuLP 3.3.2 codes (``pulp.constants``), spelled out so this module loads without pulp;
+# tests check them against pulp.
+LP_STATUS_NOT_SOLVED = 0  # LpStatusNotSolved
+LP_STATUS_OPTIMAL = 1  # LpStatusOptimal
+LP_STATUS_INFEASIBLE = -1  # LpStatusInfeasible
+LP_STATUS_UNBOUNDED = -2  # LpStatusUnbounded
+LP_SOLUTION_NO_SOLUTION_FOUND = 0  # LpSolutionNoSolutionFound
+LP_SOLUTION_OPTIMAL = 1  # LpSolutionOptimal
+LP_SOLUTION_INTEGER_FEASIBLE = 2  # LpSolutionIntegerFeasible
+LP_SOLUTION_INFEASIBLE = -1  # LpSolutionInfeasible
+LP_SOLUTION_UNBOUNDED = -2  # LpSolutionUnbounded
+
+# (prob.status, prob.sol_status) -> (our status, stopped by the time limit).
+# (NOT_SOLVED, NO_SOLUTION_FOUND) is decided by the wall time in `map_status`;
+# every other pair (e.g. LpStatusUndefined) is Status.UNKNOWN.
+_STATUS_TABLE: dict[tuple[int, int], tuple[Status, bool]] = {
+    (LP_STATUS_OPTIMAL, LP_SOLUTION_OPTIMAL): (Status.OPTIMAL, False),
+    # CBC "Stopped on time - objective value", HiGHS kTimeLimit with a plan.
+    (LP_STATUS_OPTIMAL, LP_SOLUTION_INTEGER_FEASIBLE): (Status.TIME_LIMIT_FEASIBLE, True),
+    (LP_STATUS_INFEASIBLE, LP_SOLUTION_INFEASIBLE): (Status.INFEASIBLE, False),
+    # CBC "Integer infeasible": PuLP leaves sol_status at NoSolutionFound.
+    (LP_STATUS_INFEASIBLE, LP_SOLUTION_NO_SOLUTION_FOUND): (Status.INFEASIBLE, False),
+    (LP_STATUS_UNBOUNDED, LP_SOLUTION_UNBOUNDED): (Status.UNBOUNDED, False),
+}
+# A run without a plan counts as time-limited when it used at least this share of its limit.
+_LIMIT_REACHED_SHARE = 0.99
+# Solver classes that load highspy themselves (in addition to ``import pulp`` doing so).
+_HIGHSPY_SOLVERS = frozenset({"HiGHS"})
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _native_family() -> str:
+    """``"highspy"`` when highspy is installed: ``import pulp`` then loads it."""
+    return "highspy" if importlib.util.find_spec("highspy") is not None else ""
+
+
+class PulpBackend(Backend):
+    """Any PuLP solver behind the common backend interface.
+
+    Parameters
+    ----------
+    solver_name : str
+        A name from ``pulp.listSolvers()`` (e.g. ``"PULP_CBC_CMD"``, ``"HiGHS"``,
+        ``"HiGHS_CMD"``), or ``"CBC"`` for the bundled CBC. Checked when solving.
+
+    Notes
+    -----
+    Implied-integer variables stay continuous (``LpContinuous``). PuLP reports no dual bound,
+    so ``bound`` is None; ``gap`` is 0 when the solver proved optimality (within ``mip_gap``)
+    and None otherwise.
+    """
+
+    capabilities = frozenset({"integer", "continuous", "implied_integer", "start"})
+    native_family = _native_family()
+
+    def __init__(self, solver_name: str = DEFAULT_SOLVER) -> None:
+        self.solver_name = SOLVER_ALIASES.get(solver_name, solver_name)
+        self.name = f"pulp:{self.solver_name}"
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """Whether pulp is installed (checked without importing it, which loads highspy)."""
+        return importlib.util.find_spec("pulp") is not None
+
+    def solve(self, model: Milp, options: SolveOptions) -> SolveResult:
+        """Build an ``LpProblem`` from `model`, solve it and map both PuLP status codes.
+
+        Raises
+        ------
+        BackendError
+            For an unknown or unavailable solver name, a malformed start vector, or a
+            solver run that fails (PuLP's ``PulpSolverError``).
+        """
+        import pulp
+
+        solver, notes = make_solver(self.solver_name, options)
+        prob, variables = build_problem(model)
+        if options.start is not None:
+            notes.append(set_start(variables, model, options.start, solver))
+        started = time.perf_counter()
+        try:
+            prob.solve(solver)
+        except pulp.PulpSolverError as exc:
+            raise BackendError(str(exc), location=f"PuLP solver {self.solver_name}") from exc
+        seconds = time.perf_counter() - started
+        return read_result(self.name, model, prob, variables, seconds, options, notes)
+
+
+def make_solver(solver_name: str, options: SolveOptions) -> tuple[Any, list[str]]:
+    """``pulp.getSolver(solver_name, msg=False, timeLimit=..., gapRel=..., threads=...)``.
+
+    Only keywords the solver class accepts are passed; ``warmStart=True`` when a start is
+    given and the class names that keyword.
+
+    Raises
+    ------
+    BackendError
+        When the name is unknown to PuLP or the solver is not available here.
+    """
+    import pulp
+
+    known = pulp.listSolvers()
+    if solver_name not in known:
+        available = pulp.listSolvers(onlyAvailable=True)
+        raise BackendError(
+            f"unknown PuLP solver {solver_name!r}; available here: {available} "
+            f"(PuLP knows {sorted(set(known))}; 'CBC' means PULP_CBC_CMD)",
+            location="solver",
+        )
+    notes = []
+    with warnings.catch_warnings():
+        # PuLP 3.3.2 deprecates its bundled CBC for 4.0; the run itself is unaffected.
+        warnings.filterwarnings("ignore", "PULP_CBC_CMD is deprecated", DeprecationWarning)
+        accepted = _accepted_keywords(type(pulp.getSolver(solver_name, msg=False)))
+        wanted: dict[str, Any] = {
+            "timeLimit": float(options.time_limit_s),
+            "gapRel": float(options.mip_gap),
+            "threads": max(1, int(options.threads)),
+            "warmStart": options.start is not None,
+        }
+        kwargs = {k: v for k, v in wanted.items() if accepted is None or k in accepted}
+        if options.start is not None and (accepted is None or "warmStart" not in accepted):
+            kwargs.pop("warmStart", None)
+            notes.append(f"{solver_name} takes no warmStart: options.start ignored")
+        solver = pulp.getSolver(solver_name, msg=False, **kwargs)
+    if not solver.available():
+        available = pulp.listSolvers(onlyAvailable=True)
+        raise BackendError(
+            f"PuLP solver {solver_name!r} is not available here; available: {available}",
+            location="solver",
+        )
+    return solver, notes
+
+
+def _accepted_keywords(solver_class: type) -> frozenset[str] | None:
+    """Named keywords of the solver's ``__init__``; None when it takes any (``**kwargs``)."""
+    params = inspect.signature(solver_class.__init__).parameters
+    named = frozenset(params)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        # Extra keywords land in optionsDict; keep only the ones we set when named.
+        return named | {"timeLimit", "gapRel"}
+    return named
+
+
+def build_problem(model: Milp) -> tuple[Any, list[Any]]:
+    """``min c @ v`` over variables ``v0 .. v{n-1}`` with one or two constraints per row.
+
+    Every variable enters the objective (zero costs included), so each column is part of
+    the problem even when no row uses it.
+    """
+    import pulp
+
+    prob = pulp.LpProblem("milp", pulp.LpMinimize)
+    lb = [None if not np.isfinite(b) else b for b in model.lb.tolist()]
+    ub = [None if not np.isfinite(b) else b for b in model.ub.tolist()]
+    cats = np.where(model.integrality == INTEGER, pulp.LpInteger, pulp.LpContinuous).tolist()
+    variables = [
+        prob.add_variable(f"v{j}", lo, hi, cat)
+        for j, (lo, hi, cat) in enumerate(zip(lb, ub, cats, strict=True))
+    ]
+    prob.setObjective(pulp.LpAffineExpression(zip(variables, model.c.tolist(), strict=True)))
+    add_rows(prob, variables, model)
+    return prob, variables
+
+
+def add_rows(prob: Any, variables: list[Any], model: Milp) -> None:
+    """``row_lb[r] <= A[r] @ v <= row_ub[r]`` from CSR slices: equality, ``>=``, ``<=`` or both.
+
+    Rows named ``r{r}`` (``r{r}_lo`` / ``r{r}_hi`` when two-sided); free rows are skipped.
+    """
+    import pulp
+
+    var_array = np.empty(len(variables), dtype=object)
+    var_array[:] = variables
+    indptr, indices, data = model.A.indptr, model.A.indices, model.A.data
+    has_lo, has_hi = np.isfinite(model.row_lb), np.isfinite(model.row_ub)
+    is_eq = has_lo & has_hi & (model.row_lb == model.row_ub)
+    two_sided = has_lo & has_hi & ~is_eq
+    for r in np.flatnonzero(has_lo | has_hi).tolist():
+        start, stop = indptr[r], indptr[r + 1]
+        expr = pulp.LpAffineExpression(
+            zip(var_array[indices[start:stop]].tolist(), data[start:stop].tolist(), strict=True)
+        )
+        if is_eq[r]:
+            senses = [(f"r{r}", pulp.LpConstraintEQ, model.row_lb[r])]
+        else:
+            lo_name, hi_name = (f"r{r}_lo", f"r{r}_hi") if two_sided[r] else (f"r{r}", f"r{r}")
+            senses = [(lo_name, pulp.LpConstraintGE, model.row_lb[r])] if has_lo[r] else []
+            senses += [(hi_name, pulp.LpConstraintLE, model.row_ub[r])] if has_hi[r] else []
+        for name, sense, rhs in senses:
+            rhs_value = float(rhs)
+            row_expr = pulp.LpAffineExpression(expr)
+            prob.addConstraint(pulp.LpConstraint(row_expr, sense, rhs=rhs_value), name=name)
+
+
+def set_start(variables: list[Any], model: Milp, start: FloatArray, solver: Any) -> str:
+    """Initial values from `start` (clipped to bounds, integers rounded); returns a note."""
+    if start.shape != (model.n_vars,):
+        raise BackendError(
+            f"has shape {start.shape}, expected ({model.n_vars},)", location="options.start"
+        )
+    if not solver.optionsDict.get("warmStart", False):
+        return "options.start not passed: this solver takes no warm start"
+    values = np.clip(start, model.lb, model.ub)
+    values = np.where(model.integrality == INTEGER, np.rint(values), values)
+    finite = np.flatnonzero(np.isfinite(values))
+    for j, value in zip(finite.tolist(), values[finite].tolist(), strict=True):
+        variables[j].setInitialValue(value)
+    return f"warm start from options.start ({finite.size} values)"
+
+
+def read_result(
+    backend: str,
+    model: Milp,
+    prob: Any,
+    variables: list[Any],
+    seconds: float,
+    options: SolveOptions,
+    notes: list[str],
+) -> SolveResult:
+    """Map ``(prob.status, prob.sol_status)`` and read the values in bulk."""
+    status, time_limited = map_status(
+        int(prob.status), int(prob.sol_status), seconds, options.time_limit_s
+    )
+    x = objective = None
+    if status.has_solution:
+        x = np.array([v.varValue for v in variables], dtype=np.float64)  # None -> nan
+        objective = float(model.c @ x + model.offset)
+    notes.append("PuLP reports no dual bound: bound left empty, gap only when optimal")
+    return SolveResult(
+        status=status,
+        x=x,
+        objective=objective,
+        bound=None,
+        gap=0.0 if status is Status.OPTIMAL else None,
+        seconds=seconds,
+        nodes=None,
+        time_limited=time_limited,
+        backend=backend,
+        native_status=f"status={prob.status} sol_status={prob.sol_status}",
+        notes=tuple(notes),
+    )
+
+
+def map_status(
+    lp_status: int, sol_status: int, seconds: float, limit_s: float
+) -> tuple[Status, bool]:
+    """Our status for PuLP's pair; a run without a plan is a time-out if it used the limit."""
+    if (lp_status, sol_status) in _STATUS_TABLE:
+        return _STATUS_TABLE[(lp_status, sol_status)]
+    no_plan = (lp_status, sol_status) == (LP_STATUS_NOT_SOLVED, LP_SOLUTION_NO_SOLUTION_FOUND)
+    if no_plan and seconds >= _LIMIT_REACHED_SHARE * limit_s:
+        return Status.TIME_LIMIT_NO_SOLUTION, True
+    return Status.UNKNOWN, False
