@@ -75,7 +75,7 @@ def check_plan(scenario: Scenario, region: Region, base_dir: Path,
     facilities, cost = _costs(scenario, region, is_open, violations)
     nearest = _nearest_open(scenario, region, base_dir, is_open)
     covered = {}
-    for t, name in enumerate(region.type_names):
+    for name in region.type_names:
         ftype = scenario.facility_types[name]
         serves = (np.ones(region.demand.n, bool) if ftype.serves is None
                   else np.isin(region.demand.group, ftype.serves))
@@ -211,7 +211,7 @@ def _coverage_rows(target: CoverageTarget, scenario: Scenario, region: Region,
         scope &= group == target.group
     measure = (np.ones(region.demand.n) if target.measure == "units"
                else region.demand.weights[target.measure])
-    zones = sorted(set(region.demand.zone[scope])) if target.per_zone else [None]
+    zones = (sorted(set(region.demand.zone[scope])) or [None]) if target.per_zone else [None]
     rows = []
     for zone in zones:
         in_row = scope if zone is None else scope & (region.demand.zone == zone)

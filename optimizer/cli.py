@@ -10,6 +10,7 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -90,6 +91,42 @@ def solve(
         print_summary(plan_document(result))
         out.print(f"plan written to {path}", highlight=False)
         return EXIT_MET if result.all_targets_met else EXIT_UNMET
+
+    _guarded(work)
+
+
+@app.command()
+def compare(
+    scenario: Annotated[Path, typer.Argument(help="Scenario JSON file.")],
+    backends: Annotated[str, typer.Option(help="Comma-separated backends.")] = "highs,cpsat,pulp:CBC",
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per solve.")] = None,
+) -> None:
+    """Solve with several backends in one run and show whether they agree."""
+
+    def work() -> int:
+        from optimizer.plan import prepare, solve_prepared
+        from optimizer.report import plan_document
+        from optimizer.scenario import load_scenario
+
+        parsed, base_dir = load_scenario(scenario)
+        prepared = prepare(parsed, base_dir)   # geodata, reach and model built once
+        table = Table(title=f"{parsed.name}: backends compared")
+        for column in ("backend", "status", "objective", "bound", "gap", "seconds"):
+            table.add_column(column)
+        objectives = set()
+        for name in backends.split(","):
+            solver = parsed.solver.model_copy(update={"backend": name.strip()} | (
+                {"time_limit_s": time_limit} if time_limit else {}))
+            prep = replace(prepared, scenario=parsed.model_copy(update={"solver": solver}))
+            plan = plan_document(solve_prepared(prep))
+            objectives.add(None if plan["objective"] is None else round(plan["objective"], 3))
+            table.add_row(name, plan["status"], _num(plan["objective"]), _num(plan["bound"]),
+                          "-" if plan["gap"] is None else f"{100 * plan['gap']:.3f}%",
+                          f"{plan['solver']['seconds']:.2f}")
+        out.print(table)
+        agree = len(objectives) == 1
+        out.print("[green]all backends agree[/]" if agree else "[red]backends disagree[/]")
+        return EXIT_MET if agree else EXIT_UNMET
 
     _guarded(work)
 

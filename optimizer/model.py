@@ -16,8 +16,10 @@ Rows (blocks of `Milp.row_blocks`), labels cited by the checker and the report:
     (C6)  sum capex y - sum saving d <= budget.capital
     (C7)  sum annual y <= budget.annual
     (C8)  sum_i w_i x[i,t] >= level                   coverage level (lexicographic phases)
+    (C9)  sum_k p_k (sf[k] + ex[k]) <= level          shortfall level (lexicographic phases)
 Objectives: `cost_c` (capital + horizon x annual), `coverage_c` (minus weighted coverage),
-`shortfall_c` (shortfalls, each relative to its requirement).
+`shortfall_c` (elastic: sum_k p_k sf_k with integer p_k = round(10^6 / required_k), >= 1, so each
+shortfall counts relative to its requirement and every backend can hold the level exactly).
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class PlanModel:
     capital_row: int
     annual_row: int
     coverage_row: int
+    shortfall_row: int
     cover_rows: dict[int, IntArray] = field(default_factory=dict)
 
 
@@ -136,6 +139,9 @@ def build_model(scenario: Scenario, region: Region, reach: Reach) -> PlanModel:
     capital_row, annual_row = _budget_rows(b, scenario, region, y, disc)
     coverage_row = b.add_rows("C8 coverage level", np.zeros(len(x.var), np.int64), x.var,
                               x.objective_weight, np.array([-np.inf]), np.array([np.inf]))[0]
+    penalty_var, penalty = _penalties(targets)
+    shortfall_row = b.add_rows("C9 shortfall level", np.zeros(len(penalty_var), np.int64), penalty_var,
+                               penalty, np.array([-np.inf]), np.array([np.inf]))[0]
     milp = b.milp()
     cost_c = np.zeros(milp.n_vars)
     cost_c[y.var] = y.capex_new + scenario.budget.horizon_years * y.annual
@@ -143,14 +149,25 @@ def build_model(scenario: Scenario, region: Region, reach: Reach) -> PlanModel:
     coverage_c = np.zeros(milp.n_vars)
     coverage_c[x.var] = -x.objective_weight
     shortfall_c = np.zeros(milp.n_vars)
-    for rows in targets:
-        live = rows.shortfall >= 0
-        shortfall_c[rows.shortfall[live]] = 1.0 / np.maximum(rows.required[live], 1.0)
-        live = rows.excess >= 0
-        shortfall_c[rows.excess[live]] = 1.0
+    shortfall_c[penalty_var] = penalty
     return PlanModel(milp.with_objective(cost_c, 0.0), y.site, y.type, x.unit, x.type, cost_c,
                      coverage_c, shortfall_c, tuple(targets), capital_row, annual_row,
-                     int(coverage_row), cover_rows)
+                     int(coverage_row), int(shortfall_row), cover_rows)
+
+
+def _penalties(targets: list[TargetRows]) -> tuple[IntArray, FloatArray]:
+    """Elastic variables and their integer penalty weights p_k = round(1e6 / required)."""
+    variables, weights = [], []
+    for rows in targets:
+        live = rows.shortfall >= 0
+        variables.append(rows.shortfall[live])
+        weights.append(np.maximum(np.round(1e6 / np.maximum(rows.required[live], 1.0)), 1.0))
+        live = rows.excess >= 0
+        variables.append(rows.excess[live])
+        weights.append(np.full(int(live.sum()), 1e6))
+    if not variables:
+        return np.zeros(0, np.int64), np.zeros(0)
+    return np.concatenate(variables).astype(np.int64), np.concatenate(weights)
 
 
 @dataclass(frozen=True)

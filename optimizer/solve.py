@@ -1,7 +1,7 @@
 """Run the model through a backend in lexicographic phases and decode the open facilities.
 
 Phases (each a solve of the same arrays with another objective):
-1. elastic mode: least total relative shortfall; each shortfall is then capped at its value;
+1. elastic mode: least weighted shortfall; the shortfall level row (C9) is then fixed;
 2. `max_coverage`: most weighted coverage; the coverage level row (C8) is then fixed;
 3. least total cost.
 Each phase starts from the previous phase's solution, which is feasible for it.
@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from optimizer.backends.base import SolveOptions, SolveResult, Status
 from optimizer.backends.registry import run_backend
-from optimizer.milp import CONTINUOUS, Milp
+from optimizer.milp import Milp
 from optimizer.model import PlanModel
 
 
@@ -81,17 +81,14 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
 
 def _fix_phase(milp: Milp, pm: PlanModel, name: str, x: npt.NDArray[np.float64]) -> Milp:
     """Keep what a phase achieved while later phases optimise something else."""
+    row_lb, row_ub = milp.row_lb.copy(), milp.row_ub.copy()
     if name == "shortfall":
-        slack = pm.shortfall_c > 0
-        value = np.where(milp.integrality == CONTINUOUS, x * (1 + 1e-7) + 1e-7, np.round(x))
-        ub = np.where(slack, np.minimum(milp.ub, np.maximum(value, 0.0)), milp.ub)
-        return replace(milp, ub=ub)
-    if name == "coverage":
+        level = float(pm.shortfall_c @ x)
+        row_ub[pm.shortfall_row] = level + 1e-7 * max(1.0, level)
+    elif name == "coverage":
         level = float(-pm.coverage_c @ x)
-        row_lb = milp.row_lb.copy()
         row_lb[pm.coverage_row] = level - 1e-7 * max(1.0, level)
-        return milp.with_row_bounds(row_lb, milp.row_ub)
-    return milp
+    return milp.with_row_bounds(row_lb, row_ub)
 
 
 def open_facilities(pm: PlanModel, x: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:

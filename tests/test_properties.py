@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.check import check_plan
-from optimizer.plan import PlanResult, solve
+from optimizer.plan import PlanResult, solve, weighted_coverage
 from optimizer.scenario import parse_scenario
 from tests.conftest import scenario_doc
 
@@ -65,15 +65,23 @@ def _solve(doc: dict[str, Any], backend: str) -> PlanResult:
     return solve(scenario, base, backend=backend, mip_gap=0.0, time_limit_s=60)
 
 
-def _figures(result: PlanResult) -> tuple[str, float | None, float | None]:
-    """Status and the objective figures every backend must agree on."""
-    if result.status == "infeasible" or result.checked is None:
-        return result.status, None, None
-    from optimizer.plan import weighted_coverage
+def _figures(result: PlanResult) -> tuple[Any, ...]:
+    """Status and the lexicographic objectives every backend must agree on.
 
-    cover = weighted_coverage(result.prepared, result.checked)
-    shortfall = sum(t["shortfall"] for t in result.checked.targets)
-    return result.status, round(result.checked.cost["total"], 3), round(cover + shortfall, 6)
+    Plans may differ where they tie; the objectives (shortfall level in elastic mode,
+    weighted coverage for max_coverage, then cost) may not.
+    """
+    if result.status == "infeasible" or result.checked is None:
+        return (result.status,)
+    figures: list[Any] = [result.status]
+    x = result.solution.x
+    assert x is not None
+    if result.prepared.scenario.elastic:
+        figures.append(round(float(result.prepared.model.shortfall_c @ x), 6))
+    if result.prepared.scenario.objective == "max_coverage":
+        figures.append(round(weighted_coverage(result.prepared, result.checked), 6))
+    figures.append(round(result.checked.cost["total"], 3))
+    return tuple(figures)
 
 
 instances = st.tuples(st.integers(0, 2**31), st.sampled_from(["min_cost", "max_coverage"]), st.booleans())
@@ -84,7 +92,11 @@ instances = st.tuples(st.integers(0, 2**31), st.sampled_from(["min_cost", "max_c
 def test_all_backends_agree_on_the_optimum(instance: tuple[int, str, bool]) -> None:
     doc = random_instance(*instance)
     figures = {backend: _figures(_solve(doc, backend)) for backend in ("highs", "cpsat", "pulp:CBC")}
-    assert len(set(figures.values())) == 1, figures
+    reference = figures["highs"]
+    for got in figures.values():
+        assert got[0] == reference[0], figures
+        # Solver tolerances (1e-7 on a shortfall weighted up to 1e6) stay far below one unit.
+        assert got[1:] == pytest.approx(reference[1:], rel=1e-7, abs=0.5), figures
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

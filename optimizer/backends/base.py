@@ -12,7 +12,7 @@ import numpy.typing as npt
 from optimizer.milp import Milp
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     """What a solver run established, in our words (mapped per backend by a table)."""
 
     OPTIMAL = "optimal"                      # proven optimal within the relative gap asked for

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -34,17 +34,26 @@ BIG_BOUND = 2**40
 MAX_SCALE_EXPONENT = 6
 # A scaled coefficient counts as integral within this relative tolerance (floor 1.0).
 COEF_RTOL = 1e-9
-# Bounds are rounded inwards after allowing this much float noise.
+# Bounds are rounded inwards after allowing float noise of max(BOUND_TOL, BOUND_RTOL*|b|)
+# (the relative part covers a few thousand ulps, so 1e8-sized budgets round correctly).
 BOUND_TOL = 1e-9
+BOUND_RTOL = 1e-12
 # Scaled coefficients beyond this are not exact in float64: refused.
 MAX_EXACT_COEF = 2**53
-# Largest finite bound handed to CP-SAT (its domains are limited to about +-2**62).
-_MAX_DOMAIN = 2**62
+# Row bounds are clipped to this (CP-SAT requires domains within +-int64max/2); a row sum
+# cannot get there anyway, since CP-SAT rejects rows whose activity could overflow int64.
+_MAX_DOMAIN = 2**62 - 1
+_CONTINUOUS_MESSAGE = (
+    "is continuous; CP-SAT has integer variables only. Declare it INTEGER or IMPLIED_INTEGER "
+    "if that keeps the optimum, or use the HiGHS backend."
+)
+_ROW_ADVICE = "; CP-SAT needs integer row coefficients. Round the data or use the HiGHS backend."
+_EXACT_ADVICE = "; CP-SAT would not be exact. Rescale the data or use the HiGHS backend."
 # Listed problems per BackendError, so a huge model does not produce a huge message.
 _MAX_LISTED = 10
 
 # CP-SAT status name -> (our status, stopped by the time limit). "UNKNOWN" is decided by the
-# wall time in `_map_status`; anything else unmapped stays Status.UNKNOWN.
+# wall time in `map_status`; anything else unmapped stays Status.UNKNOWN.
 _STATUS_TABLE: dict[str, tuple[Status, bool]] = {
     "OPTIMAL": (Status.OPTIMAL, False),
     "FEASIBLE": (Status.TIME_LIMIT_FEASIBLE, True),
@@ -68,7 +77,7 @@ class CpSatBackend(Backend):
     """
 
     name = "cpsat"
-    capabilities = frozenset({"integer", "implied_integer", "start", "dual_bound"})
+    capabilities = frozenset({"mip", "start", "bound"})
     native_family = "ortools"
 
     @classmethod
@@ -103,8 +112,8 @@ class CpSatBackend(Backend):
         return read_result(model, solver, solver.status_name(code), seconds, options, notes)
 
 
-def build_cp_model(model: Milp) -> tuple[cp_model.CpModel, list[Any], list[str]]:
-    """The all-integer CP-SAT model of `model`, its variables, and notes on the translation.
+def build_cp_model(model: Milp) -> tuple[cp_model.CpModel, list[cp_model.IntVar], list[str]]:
+    """Build the all-integer CP-SAT model of `model`; return it, its variables and notes.
 
     Variable ``j`` of `model` is CP-SAT variable ``j`` (created first, in order), so the
     response's solution vector reads back in bulk.
@@ -135,23 +144,18 @@ def integer_bounds(model: Milp) -> tuple[IntArray, IntArray, list[str]]:
     Raises
     ------
     BackendError
-        Naming every continuous variable (CP-SAT cannot represent them).
+        Naming every continuous variable (CP-SAT cannot represent them) or finite bound
+        beyond ``2**53``.
     """
     continuous = np.flatnonzero(model.integrality == CONTINUOUS)
-    if continuous.size:
-        raise BackendError(
-            [
-                Problem(
-                    _label("variable", int(j), model.var_blocks),
-                    "is continuous; CP-SAT has integer variables only. Declare it INTEGER or "
-                    "IMPLIED_INTEGER if that keeps the optimum, or use the HiGHS backend.",
-                )
-                for j in continuous[:_MAX_LISTED]
-            ]
-        )
+    _raise_for(model, "variable", continuous, _CONTINUOUS_MESSAGE)
     lb_finite, ub_finite = np.isfinite(model.lb), np.isfinite(model.ub)
-    lo = np.where(lb_finite, np.ceil(np.where(lb_finite, model.lb, 0.0) - BOUND_TOL), -BIG_BOUND)
-    hi = np.where(ub_finite, np.floor(np.where(ub_finite, model.ub, 0.0) + BOUND_TOL), BIG_BOUND)
+    lb = np.where(lb_finite, model.lb, 0.0)
+    ub = np.where(ub_finite, model.ub, 0.0)
+    huge = np.flatnonzero(np.maximum(np.abs(lb), np.abs(ub)) > MAX_EXACT_COEF)
+    _raise_for(model, "variable", huge, "has a finite bound beyond 2**53" + _EXACT_ADVICE)
+    lo = np.where(lb_finite, np.ceil(lb - _noise(lb)), -BIG_BOUND).astype(np.int64)
+    hi = np.where(ub_finite, np.floor(ub + _noise(ub)), BIG_BOUND).astype(np.int64)
     notes = []
     n_infinite = int((~lb_finite).sum() + (~ub_finite).sum())
     if n_infinite:
@@ -159,8 +163,7 @@ def integer_bounds(model: Milp) -> tuple[IntArray, IntArray, list[str]]:
     n_implied = int((model.integrality == IMPLIED_INTEGER).sum())
     if n_implied:
         notes.append(f"{n_implied} implied-integer variables declared integer")
-    clipped = np.clip(np.stack([lo, hi]), -_MAX_DOMAIN, _MAX_DOMAIN).astype(np.int64)
-    return clipped[0], clipped[1], notes
+    return lo, hi, notes
 
 
 def row_scales(model: Milp) -> tuple[IntArray, IntArray]:
@@ -189,24 +192,28 @@ def row_scales(model: Milp) -> tuple[IntArray, IntArray]:
         off = np.abs(scaled - np.rint(scaled)) > COEF_RTOL * np.maximum(np.abs(scaled), 1.0)
         has_off = np.bincount(row_of[off], minlength=model.n_rows) > 0
         exponent[(exponent < 0) & ~has_off] = k
-    _raise_unscalable(model, np.flatnonzero(exponent < 0), "has no integer scale up to 10**6")
+    unscalable = np.flatnonzero(exponent < 0)
+    _raise_for(model, "row", unscalable, "has no integer scale up to 10**6" + _ROW_ADVICE)
     scale = 10 ** np.maximum(exponent, 0)
     scaled = np.rint(data * scale[row_of])
     too_big = np.unique(row_of[np.abs(scaled) > MAX_EXACT_COEF])
-    _raise_unscalable(model, too_big, "has scaled coefficients beyond 2**53")
+    _raise_for(model, "row", too_big, "has scaled coefficients beyond 2**53" + _EXACT_ADVICE)
     return scale, scaled.astype(np.int64)
 
 
-def _raise_unscalable(model: Milp, rows: IntArray, why: str) -> None:
-    """Raise one `BackendError` listing `rows` (at most ``_MAX_LISTED`` of them)."""
-    if rows.size == 0:
+def _noise(values: FloatArray) -> FloatArray:
+    """Float noise allowed before rounding a bound inwards: ``max(1e-9, 1e-12 * |value|)``."""
+    return np.maximum(BOUND_TOL, BOUND_RTOL * np.abs(values))
+
+
+def _raise_for(model: Milp, kind: str, indices: IntArray, why: str) -> None:
+    """Raise one `BackendError` naming each variable or row in `indices`, if any."""
+    if indices.size == 0:
         return
-    advice = "; CP-SAT needs integer row coefficients. Round the data or use the HiGHS backend."
-    problems = [
-        Problem(_label("row", int(r), model.row_blocks), why + advice) for r in rows[:_MAX_LISTED]
-    ]
-    if rows.size > _MAX_LISTED:
-        problems.append(Problem("rows", f"{rows.size - _MAX_LISTED} more rows like these"))
+    blocks = model.var_blocks if kind == "variable" else model.row_blocks
+    problems = [Problem(_label(kind, int(i), blocks), why) for i in indices[:_MAX_LISTED]]
+    if indices.size > _MAX_LISTED:
+        problems.append(Problem(f"{kind}s", f"{indices.size - _MAX_LISTED} more like these"))
     raise BackendError(problems)
 
 
@@ -215,13 +222,17 @@ def scaled_row_bounds(
 ) -> tuple[IntArray, IntArray]:
     """Row bounds times `scale`, rounded inwards: ``ceil(lb*s - tol)``, ``floor(ub*s + tol)``.
 
-    Infinite bounds become ``+-2**62`` (no constraint on that side).
+    ``tol`` is ``max(1e-9, 1e-12 * |bound * s|)``: float noise, not a relaxation.
+
+    Infinite bounds become ``+-(2**62 - 1)`` (no constraint on that side).
     """
     lo = np.full(row_lb.shape, -_MAX_DOMAIN, dtype=np.int64)
     hi = np.full(row_ub.shape, _MAX_DOMAIN, dtype=np.int64)
     has_lo, has_hi = np.isfinite(row_lb), np.isfinite(row_ub)
-    lo_f = np.ceil(row_lb[has_lo] * scale[has_lo] - BOUND_TOL)
-    hi_f = np.floor(row_ub[has_hi] * scale[has_hi] + BOUND_TOL)
+    lo_scaled = row_lb[has_lo] * scale[has_lo]
+    hi_scaled = row_ub[has_hi] * scale[has_hi]
+    lo_f = np.ceil(lo_scaled - _noise(lo_scaled))
+    hi_f = np.floor(hi_scaled + _noise(hi_scaled))
     lo[has_lo] = np.clip(lo_f, -_MAX_DOMAIN, _MAX_DOMAIN).astype(np.int64)
     hi[has_hi] = np.clip(hi_f, -_MAX_DOMAIN, _MAX_DOMAIN).astype(np.int64)
     return lo, hi
@@ -229,18 +240,18 @@ def scaled_row_bounds(
 
 def add_rows(
     cp: cp_model.CpModel,
-    variables: list[Any],
-    A: sp.csr_array,  # noqa: N803 (the matrix is A in the formulation)
+    variables: list[cp_model.IntVar],
+    matrix: sp.csr_array,
     coefs: IntArray,
     row_lo: IntArray,
     row_hi: IntArray,
 ) -> None:
-    """Add ``row_lo[r] <= sum_j coefs[r, j] v[j] <= row_hi[r]`` per row, from CSR slices."""
+    """Add ``row_lo[r] <= sum_j coefs[r, j] v[j] <= row_hi[r]`` per row of `matrix` (CSR)."""
     from ortools.sat.python import cp_model
 
     var_array = np.empty(len(variables), dtype=object)
     var_array[:] = variables
-    indptr, indices = A.indptr, A.indices
+    indptr, indices = matrix.indptr, matrix.indices
     for r, (lo, hi) in enumerate(zip(row_lo.tolist(), row_hi.tolist(), strict=True)):
         start, stop = indptr[r], indptr[r + 1]
         expr = cp_model.LinearExpr.weighted_sum(
@@ -249,7 +260,7 @@ def add_rows(
         cp.add_linear_constraint(expr, lo, hi)
 
 
-def set_objective(cp: cp_model.CpModel, variables: list[Any], c: FloatArray) -> str:
+def set_objective(cp: cp_model.CpModel, variables: list[cp_model.IntVar], c: FloatArray) -> str:
     """Minimise ``c @ v`` (the offset is added when reading results); returns a note.
 
     Integral costs are passed as integers (exact); otherwise as floats, which CP-SAT scales
@@ -269,7 +280,7 @@ def set_objective(cp: cp_model.CpModel, variables: list[Any], c: FloatArray) -> 
 
 
 def add_hint(
-    cp: cp_model.CpModel, variables: list[Any], model: Milp, start: FloatArray
+    cp: cp_model.CpModel, variables: list[cp_model.IntVar], model: Milp, start: FloatArray
 ) -> None:
     """Hint ``v[j] = round(start[j])`` (clipped to the bounds) for every finite entry."""
     if start.shape != (model.n_vars,):
@@ -303,7 +314,7 @@ def read_result(
     notes: list[str],
 ) -> SolveResult:
     """Map CP-SAT's answer to a `SolveResult` (objective and bound include the offset)."""
-    status, time_limited = _map_status(native, seconds, options.time_limit_s)
+    status, time_limited = map_status(native, seconds, options.time_limit_s)
     x = objective = None
     if status.has_solution:
         x = np.asarray(solver.response_proto.solution, dtype=np.float64)[: model.n_vars]
@@ -326,7 +337,7 @@ def read_result(
     )
 
 
-def _map_status(native: str, seconds: float, limit_s: float) -> tuple[Status, bool]:
+def map_status(native: str, seconds: float, limit_s: float) -> tuple[Status, bool]:
     """Our status for CP-SAT's `native` one; UNKNOWN is a time-out when the limit was used."""
     if native in _STATUS_TABLE:
         return _STATUS_TABLE[native]

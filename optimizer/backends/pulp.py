@@ -18,7 +18,8 @@ import importlib.util
 import inspect
 import time
 import warnings
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +27,9 @@ import numpy.typing as npt
 from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status
 from optimizer.errors import BackendError
 from optimizer.milp import INTEGER, Milp
+
+if TYPE_CHECKING:
+    import pulp
 
 DEFAULT_SOLVER = "PULP_CBC_CMD"
 SOLVER_ALIASES = {"CBC": "PULP_CBC_CMD"}
@@ -56,8 +60,6 @@ _STATUS_TABLE: dict[tuple[int, int], tuple[Status, bool]] = {
 }
 # A run without a plan counts as time-limited when it used at least this share of its limit.
 _LIMIT_REACHED_SHARE = 0.99
-# Solver classes that load highspy themselves (in addition to ``import pulp`` doing so).
-_HIGHSPY_SOLVERS = frozenset({"HiGHS"})
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -83,7 +85,7 @@ class PulpBackend(Backend):
     and None otherwise.
     """
 
-    capabilities = frozenset({"integer", "continuous", "implied_integer", "start"})
+    capabilities = frozenset({"mip", "continuous", "start"})
     native_family = _native_family()
 
     def __init__(self, solver_name: str = DEFAULT_SOLVER) -> None:
@@ -106,24 +108,34 @@ class PulpBackend(Backend):
         """
         import pulp
 
-        solver, notes = make_solver(self.solver_name, options)
-        prob, variables = build_problem(model)
         if options.start is not None:
-            notes.append(set_start(variables, model, options.start, solver))
+            check_start(model, options.start)
+        solver, warm_start, notes = make_solver(self.solver_name, options)
+        prob, variables = build_problem(model)
+        if warm_start and options.start is not None:
+            notes.append(set_start(variables, model, options.start))
         started = time.perf_counter()
         try:
             prob.solve(solver)
         except pulp.PulpSolverError as exc:
             raise BackendError(str(exc), location=f"PuLP solver {self.solver_name}") from exc
         seconds = time.perf_counter() - started
-        return read_result(self.name, model, prob, variables, seconds, options, notes)
+        result = read_result(model, prob, variables, seconds, options)
+        return replace(result, backend=self.name, notes=(*notes, *result.notes))
 
 
-def make_solver(solver_name: str, options: SolveOptions) -> tuple[Any, list[str]]:
+def make_solver(solver_name: str, options: SolveOptions) -> tuple[pulp.LpSolver, bool, list[str]]:
     """``pulp.getSolver(solver_name, msg=False, timeLimit=..., gapRel=..., threads=...)``.
 
     Only keywords the solver class accepts are passed; ``warmStart=True`` when a start is
     given and the class names that keyword.
+
+    Returns
+    -------
+    solver : pulp.LpSolver
+    warm_start : bool
+        Whether the solver was told to use initial values.
+    notes : list of str
 
     Raises
     ------
@@ -132,50 +144,51 @@ def make_solver(solver_name: str, options: SolveOptions) -> tuple[Any, list[str]
     """
     import pulp
 
-    known = pulp.listSolvers()
-    if solver_name not in known:
-        available = pulp.listSolvers(onlyAvailable=True)
+    if solver_name not in pulp.listSolvers():
         raise BackendError(
-            f"unknown PuLP solver {solver_name!r}; available here: {available} "
-            f"(PuLP knows {sorted(set(known))}; 'CBC' means PULP_CBC_CMD)",
+            f"unknown PuLP solver {solver_name!r}; available here: "
+            f"{pulp.listSolvers(onlyAvailable=True)} ('CBC' means PULP_CBC_CMD)",
             location="solver",
         )
-    notes = []
     with warnings.catch_warnings():
         # PuLP 3.3.2 deprecates its bundled CBC for 4.0; the run itself is unaffected.
         warnings.filterwarnings("ignore", "PULP_CBC_CMD is deprecated", DeprecationWarning)
         accepted = _accepted_keywords(type(pulp.getSolver(solver_name, msg=False)))
-        wanted: dict[str, Any] = {
+        warm_start = options.start is not None and "warmStart" in accepted
+        wanted = {
             "timeLimit": float(options.time_limit_s),
             "gapRel": float(options.mip_gap),
             "threads": max(1, int(options.threads)),
-            "warmStart": options.start is not None,
+            "warmStart": warm_start,
         }
-        kwargs = {k: v for k, v in wanted.items() if accepted is None or k in accepted}
-        if options.start is not None and (accepted is None or "warmStart" not in accepted):
-            kwargs.pop("warmStart", None)
-            notes.append(f"{solver_name} takes no warmStart: options.start ignored")
+        kwargs = {k: v for k, v in wanted.items() if k in accepted}
         solver = pulp.getSolver(solver_name, msg=False, **kwargs)
     if not solver.available():
-        available = pulp.listSolvers(onlyAvailable=True)
         raise BackendError(
-            f"PuLP solver {solver_name!r} is not available here; available: {available}",
+            f"PuLP solver {solver_name!r} is not available here; available: "
+            f"{pulp.listSolvers(onlyAvailable=True)}",
             location="solver",
         )
-    return solver, notes
+    notes = [f"{solver_name} given {sorted(kwargs)}"]
+    if options.start is not None and not warm_start:
+        notes.append(f"{solver_name} takes no warmStart: options.start not used")
+    return solver, warm_start, notes
 
 
-def _accepted_keywords(solver_class: type) -> frozenset[str] | None:
-    """Named keywords of the solver's ``__init__``; None when it takes any (``**kwargs``)."""
+def _accepted_keywords(solver_class: type) -> frozenset[str]:
+    """Keywords the solver's ``__init__`` names, plus timeLimit/gapRel if it takes ``**kwargs``.
+
+    `LpSolver` stores extra keywords in ``optionsDict``, where solvers look for ``gapRel``;
+    any other unnamed keyword would be silently ignored, so it is not passed.
+    """
     params = inspect.signature(solver_class.__init__).parameters
     named = frozenset(params)
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        # Extra keywords land in optionsDict; keep only the ones we set when named.
         return named | {"timeLimit", "gapRel"}
     return named
 
 
-def build_problem(model: Milp) -> tuple[Any, list[Any]]:
+def build_problem(model: Milp) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
     """``min c @ v`` over variables ``v0 .. v{n-1}`` with one or two constraints per row.
 
     Every variable enters the objective (zero costs included), so each column is part of
@@ -196,7 +209,7 @@ def build_problem(model: Milp) -> tuple[Any, list[Any]]:
     return prob, variables
 
 
-def add_rows(prob: Any, variables: list[Any], model: Milp) -> None:
+def add_rows(prob: pulp.LpProblem, variables: list[pulp.LpVariable], model: Milp) -> None:
     """``row_lb[r] <= A[r] @ v <= row_ub[r]`` from CSR slices: equality, ``>=``, ``<=`` or both.
 
     Rows named ``r{r}`` (``r{r}_lo`` / ``r{r}_hi`` when two-sided); free rows are skipped.
@@ -226,14 +239,16 @@ def add_rows(prob: Any, variables: list[Any], model: Milp) -> None:
             prob.addConstraint(pulp.LpConstraint(row_expr, sense, rhs=rhs_value), name=name)
 
 
-def set_start(variables: list[Any], model: Milp, start: FloatArray, solver: Any) -> str:
-    """Initial values from `start` (clipped to bounds, integers rounded); returns a note."""
+def check_start(model: Milp, start: FloatArray) -> None:
+    """Raise `BackendError` unless `start` has one entry per variable."""
     if start.shape != (model.n_vars,):
         raise BackendError(
             f"has shape {start.shape}, expected ({model.n_vars},)", location="options.start"
         )
-    if not solver.optionsDict.get("warmStart", False):
-        return "options.start not passed: this solver takes no warm start"
+
+
+def set_start(variables: list[pulp.LpVariable], model: Milp, start: FloatArray) -> str:
+    """Set initial values from `start` (clipped to bounds, integers rounded); return a note."""
     values = np.clip(start, model.lb, model.ub)
     values = np.where(model.integrality == INTEGER, np.rint(values), values)
     finite = np.flatnonzero(np.isfinite(values))
@@ -243,15 +258,16 @@ def set_start(variables: list[Any], model: Milp, start: FloatArray, solver: Any)
 
 
 def read_result(
-    backend: str,
     model: Milp,
-    prob: Any,
-    variables: list[Any],
+    prob: pulp.LpProblem,
+    variables: list[pulp.LpVariable],
     seconds: float,
     options: SolveOptions,
-    notes: list[str],
 ) -> SolveResult:
-    """Map ``(prob.status, prob.sol_status)`` and read the values in bulk."""
+    """Map ``(prob.status, prob.sol_status)`` and read the values in bulk.
+
+    ``backend`` is left empty for the caller to fill in.
+    """
     status, time_limited = map_status(
         int(prob.status), int(prob.sol_status), seconds, options.time_limit_s
     )
@@ -259,7 +275,6 @@ def read_result(
     if status.has_solution:
         x = np.array([v.varValue for v in variables], dtype=np.float64)  # None -> nan
         objective = float(model.c @ x + model.offset)
-    notes.append("PuLP reports no dual bound: bound left empty, gap only when optimal")
     return SolveResult(
         status=status,
         x=x,
@@ -269,9 +284,9 @@ def read_result(
         seconds=seconds,
         nodes=None,
         time_limited=time_limited,
-        backend=backend,
+        backend="",
         native_status=f"status={prob.status} sol_status={prob.sol_status}",
-        notes=tuple(notes),
+        notes=("PuLP reports no dual bound: bound left empty, gap only when optimal",),
     )
 
 

@@ -12,6 +12,7 @@ import atexit
 import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
 from optimizer.backends.base import Backend, SolveOptions, SolveResult
@@ -53,7 +54,12 @@ def run_backend(name: str, model: Milp, options: SolveOptions) -> SolveResult:
         if not backend.is_available():
             raise BackendError(f"backend '{name}' is not installed here", "solver.backend")
         return backend.solve(model, options)
-    result = _pool(backend.native_family).submit(_solve_in_worker, name, model, options).result()
+    try:
+        result = _pool(backend.native_family).submit(_solve_in_worker, name, model, options).result()
+    except BrokenProcessPool:
+        _POOLS.pop(backend.native_family, None)   # a fresh worker next time
+        raise BackendError(f"the '{name}' worker process died (out of memory or a solver crash)",
+                           "solver.backend") from None
     note = f"ran in a separate process ({backend.native_family} clashes with a library loaded here)"
     return replace(result, notes=(*result.notes, note))
 

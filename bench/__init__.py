@@ -1,0 +1,1 @@
+"""Benchmarks: synthetic cities and (later) public instances with known optima."""
