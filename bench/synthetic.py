@@ -21,7 +21,8 @@ SIDE_M = 30_000.0
 ORIGIN = (450_000.0, 4_000_000.0)
 
 
-def make_city(n_units: int, n_sites: int, *, seed: int = 0, n_zones: int = 8) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def make_city(n_units: int, n_sites: int, *, seed: int = 0,
+              n_zones: int = 8) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Demand and site layers of a clustered city (projected, metres)."""
     rng = np.random.default_rng(seed)
     n_urban = int(0.6 * n_units)
