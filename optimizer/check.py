@@ -79,7 +79,7 @@ def check_plan(scenario: Scenario, region: Region, base_dir: Path,
         ftype = scenario.facility_types[name]
         serves = (np.ones(region.demand.n, bool) if ftype.serves is None
                   else np.isin(region.demand.group, ftype.serves))
-        covered[name] = serves & (nearest[name] <= _limit(scenario, name))
+        covered[name] = serves & (nearest[name] <= _limit(scenario, region, name))
     targets = [_target(k, tg, scenario, region, is_open, covered) for k, tg in enumerate(scenario.targets)]
     return CheckedPlan(facilities, cost, nearest, covered, targets, violations)
 
@@ -136,9 +136,9 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _limit(scenario: Scenario, name: str) -> float:
+def _limit(scenario: Scenario, region: Region, name: str) -> float:
     ftype = scenario.facility_types[name]
-    if scenario.distances is not None and scenario.distances.unit == "min":
+    if region.distances is not None and region.distances.unit == "min":
         return float(ftype.walk_minutes or 0.0)
     return float(ftype.radius_m or 0.0)
 
@@ -146,8 +146,8 @@ def _limit(scenario: Scenario, name: str) -> float:
 def _nearest_open(scenario: Scenario, region: Region, base_dir: Path,
                   is_open: npt.NDArray[np.bool_]) -> dict[str, FloatArray]:
     """Per type, each unit's distance to the nearest open facility (inf if none)."""
-    if scenario.distances is not None:
-        return _nearest_by_table(scenario, region, base_dir, is_open)
+    if region.distances is not None:
+        return _nearest_by_table(region, is_open)
     out = {}
     for t, name in enumerate(region.type_names):
         open_sites = np.flatnonzero(is_open[:, t])
@@ -159,22 +159,16 @@ def _nearest_open(scenario: Scenario, region: Region, base_dir: Path,
     return out
 
 
-def _nearest_by_table(scenario: Scenario, region: Region, base_dir: Path,
-                      is_open: npt.NDArray[np.bool_]) -> dict[str, FloatArray]:
-    spec = scenario.distances
-    assert spec is not None
-    path = base_dir / spec.path
-    table = (pd.read_parquet(path) if path.suffix.lower() in (".parquet", ".pq")
-             else pd.read_csv(path, dtype=str, keep_default_na=False))
-    table = pd.DataFrame({"demand": table[spec.demand].astype(str), "site": table[spec.site].astype(str),
-                          "value": pd.to_numeric(table[spec.value])})
-    units = pd.Series(np.arange(region.demand.n), index=pd.Index(region.demand.ids.astype(str)))
+def _nearest_by_table(region: Region, is_open: npt.NDArray[np.bool_]) -> dict[str, FloatArray]:
+    """Nearest open facility per unit by a group-by over the table's pairs at open sites."""
+    pairs = region.distances
+    assert pairs is not None
+    table = pd.DataFrame({"demand": pairs.demand, "site": pairs.site, "value": pairs.value})
     out = {}
     for t, name in enumerate(region.type_names):
-        open_ids = set(region.sites.ids[is_open[:, t]].astype(str))
-        best = table[table["site"].isin(open_ids)].groupby("demand")["value"].min()
+        best = table[is_open[table["site"].to_numpy(), t]].groupby("demand")["value"].min()
         nearest = np.full(region.demand.n, np.inf)
-        nearest[units[best.index].to_numpy()] = best.to_numpy()
+        nearest[best.index.to_numpy()] = best.to_numpy()
         out[name] = nearest
     return out
 

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from optimizer.distance_table import DistancePairs, distance_pairs, read_table_file
 from optimizer.errors import GeodataError, Problem, raise_if
 from optimizer.scenario import DemandSpec, LayerSpec, Scenario, SitesSpec
 
@@ -82,6 +83,7 @@ class Region:
     crs: str
     type_names: tuple[str, ...]
     notes: tuple[str, ...] = field(default=())
+    distances: DistancePairs | None = None
 
 
 def load_region(scenario: Scenario, base_dir: Path) -> Region:
@@ -98,7 +100,11 @@ def load_region(scenario: Scenario, base_dir: Path) -> Region:
     types = tuple(scenario.facility_types)
     demand = _demand_arrays(demand_frame, scenario.demand, notes)
     sites = _site_arrays(sites_frame, scenario, types)
-    return Region(demand, sites, crs, types, tuple(notes))
+    pairs = None
+    if scenario.distances is not None:
+        table = read_table_file(base_dir / scenario.distances.path)
+        pairs = distance_pairs(table, scenario.distances, demand.ids, sites.ids)
+    return Region(demand, sites, crs, types, tuple(notes), pairs)
 
 
 def read_layer(spec: LayerSpec, base_dir: Path, name: str) -> gpd.GeoDataFrame:

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from optimizer.errors import GeodataError, ScenarioError
+from optimizer.errors import ScenarioError
 from optimizer.geodata import Region
-from optimizer.scenario import DistanceTableSpec, FacilityType, Scenario
+from optimizer.scenario import FacilityType, Scenario
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -53,8 +52,8 @@ def build_reach(scenario: Scenario, region: Region, base_dir: Path) -> Reach:
         raise ScenarioError("walking distance on a road network is not available in this version; "
                             "remove `network` (straight-line distance is used) or give a "
                             "precomputed `distances` table", "network")
-    if scenario.distances is not None:
-        return _table_reach(scenario, region, base_dir)
+    if region.distances is not None:
+        return _table_reach(scenario, region)
     return _straight_line_reach(scenario, region)
 
 
@@ -110,65 +109,22 @@ def _radius_pairs(region: Region, rows: IntArray, cols: IntArray, radius_m: floa
     return pairs_to_csr(i[keep], s[keep], dist[keep], shape)
 
 
-def _table_reach(scenario: Scenario, region: Region, base_dir: Path) -> Reach:
-    spec = scenario.distances
-    assert spec is not None
-    i, s, value = read_distance_table(spec, base_dir, region)
+def _table_reach(scenario: Scenario, region: Region) -> Reach:
+    pairs = region.distances
+    assert pairs is not None
     by_type, limits = [], []
     for t, (name, ftype) in enumerate(scenario.facility_types.items()):
-        limit = ftype.radius_m if spec.unit == "m" else ftype.walk_minutes
+        limit = ftype.radius_m if pairs.unit == "m" else ftype.walk_minutes
         if limit is None:
-            field_name = "radius_m" if spec.unit == "m" else "walk_minutes"
-            raise ScenarioError(f"the distance table is in '{spec.unit}'; give `{field_name}`",
+            field_name = "radius_m" if pairs.unit == "m" else "walk_minutes"
+            raise ScenarioError(f"the distance table is in '{pairs.unit}'; give `{field_name}`",
                                 f"facility_types.{name}")
         rows, cols = served_and_candidates(scenario, region, t)
-        keep = ((value <= limit) & np.isin(i, rows) & np.isin(s, cols))
-        by_type.append(pairs_to_csr(i[keep], s[keep], value[keep], (region.demand.n, region.sites.n)))
+        keep = (pairs.value <= limit) & np.isin(pairs.demand, rows) & np.isin(pairs.site, cols)
+        by_type.append(pairs_to_csr(pairs.demand[keep], pairs.site[keep], pairs.value[keep],
+                                    (region.demand.n, region.sites.n)))
         limits.append(float(limit))
-    return Reach(tuple(by_type), spec.unit, tuple(limits), "table")
-
-
-def read_distance_table(spec: DistanceTableSpec, base_dir: Path,
-                        region: Region) -> tuple[IntArray, IntArray, FloatArray]:
-    """The table's pairs as (demand index, site index, value); every id must be known."""
-    frame = _read_table_file(base_dir / spec.path)
-    for where, column in (("demand", spec.demand), ("site", spec.site), ("value", spec.value)):
-        if column not in frame.columns:
-            raise GeodataError(f"no column '{column}' in {spec.path}; columns: "
-                               f"{', '.join(map(str, frame.columns))}", f"distances.{where}")
-    i = _index_of(frame[spec.demand], region.demand.ids, "distances.demand", "demand")
-    s = _index_of(frame[spec.site], region.sites.ids, "distances.site", "site")
-    value = pd.to_numeric(frame[spec.value], errors="coerce").to_numpy(dtype=np.float64)
-    if np.isnan(value).any() or (value < 0).any():
-        raise GeodataError(f"column '{spec.value}' must hold non-negative numbers (row "
-                           f"{int(np.flatnonzero(np.isnan(value) | (value < 0))[0]) + 2})",
-                           "distances.value")
-    key = i * region.sites.n + s
-    if len(np.unique(key)) != len(key):
-        raise GeodataError("a (demand, site) pair appears twice; give one value per pair",
-                           "distances.path")
-    return i, s, value
-
-
-def _read_table_file(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise GeodataError(f"file not found: {path}", "distances.path")
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    except Exception as exc:  # pandas/pyarrow parse errors
-        raise GeodataError(f"cannot read {path.name}: {exc}", "distances.path") from None
-
-
-def _index_of(column: pd.Series, ids: npt.NDArray[np.object_], where: str, name: str) -> IntArray:
-    """Positions of the table's ids among the layer's ids (compared as text)."""
-    lookup = pd.Index(pd.Series(ids).astype(str))
-    pos = lookup.get_indexer(column.astype(str))
-    if (pos < 0).any():
-        unknown = pd.unique(column[pos < 0].astype(str))[:5]
-        raise GeodataError(f"{name} ids not in the {name} layer: {', '.join(unknown)}", where)
-    return pos.astype(np.int64)
+    return Reach(tuple(by_type), pairs.unit, tuple(limits), "table")
 
 
 def nearest_candidate(region: Region, t: int, units: IntArray) -> FloatArray:
