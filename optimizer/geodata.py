@@ -52,7 +52,8 @@ class Sites:
     """Candidate and existing sites as arrays, index ``s``; type axis ``t`` in scenario order.
 
     ``allowed[s, t]`` and ``existing[s, t]`` are booleans; ``capex_cny[s, t]`` is the capital
-    cost of a new facility before co-location factors.
+    cost of a new facility before co-location factors; ``capacity[s, t]`` its capacity (NaN for
+    an uncapacitated type).
     """
 
     ids: ObjArray
@@ -61,6 +62,7 @@ class Sites:
     allowed: BoolArray
     existing: BoolArray
     capex_cny: FloatArray
+    capacity: FloatArray
     frame: gpd.GeoDataFrame
 
     @property
@@ -273,7 +275,19 @@ def _site_arrays(frame: gpd.GeoDataFrame, scenario: Scenario, types: tuple[str, 
     for t, attr in ((types.index(name), attr) for name, attr in spec.cost.items()):
         values = numeric_column(frame, attr, f"sites.cost.{types[t]}", "sites", ids, allow_null=True)
         capex_cny[:, t] = np.where(np.isnan(values), capex_cny[:, t], values)
-    return Sites(ids, xy, zone, allowed, existing, capex_cny, frame)
+    return Sites(ids, xy, zone, allowed, existing, capex_cny, _capacities(frame, scenario, types, ids), frame)
+
+
+def _capacities(frame: gpd.GeoDataFrame, scenario: Scenario, types: tuple[str, ...], ids: ObjArray) -> FloatArray:
+    """``[s, t]`` capacity: the site attribute if given, else the type's; NaN = uncapacitated."""
+    default = np.array([np.nan if scenario.facility_types[t].capacity is None
+                        else scenario.facility_types[t].capacity for t in types], dtype=np.float64)
+    capacity = np.repeat(default[None, :], len(ids), axis=0)
+    for name, attr in scenario.sites.capacity.items():
+        t = types.index(name)
+        values = numeric_column(frame, attr, f"sites.capacity.{name}", "sites", ids, allow_null=True)
+        capacity[:, t] = np.where(np.isnan(values), capacity[:, t], values)
+    return capacity
 
 
 def _type_sets(frame: gpd.GeoDataFrame, field_name: str, where: str, ids: ObjArray,

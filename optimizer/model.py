@@ -3,7 +3,10 @@
 Variables (blocks of `Milp.var_blocks`)
     y[s,t]    1 if type t is open at site s (existing facilities: fixed to 1)
     d[s,t,h]  1 if new type t at s takes host h's co-location factor (h open at s)
-    x[i,t]    1 if unit i is covered by type t (continuous; integral at the optimum)
+    z[i,s,t]  share of unit i assigned to facility t at s (capacitated and distance types,
+              on reach pairs only)
+    x[i,t]    1 if unit i is covered by type t (continuous; integral at the optimum for
+              uncapacitated types; the assigned share for capacitated ones)
     sf[k]     shortfall of target row k (elastic mode only); ex[k] excess over a count max
 Rows (blocks of `Milp.row_blocks`), labels cited by the checker and the report:
     (C1a) d[s,t,h] - y[s,h] <= 0                      host must be open
@@ -17,6 +20,11 @@ Rows (blocks of `Milp.row_blocks`), labels cited by the checker and the report:
     (C7)  sum annual y <= budget.annual
     (C8)  sum_i w_i x[i,t] >= level                   coverage level (lexicographic phases)
     (C9)  sum_k p_k (sf[k] + ex[k]) <= level          shortfall level (lexicographic phases)
+    (C10) sum w_i d_is z[i,s,t] <= level              distance level (lexicographic phases)
+    (C11) z[i,s,t] - y[s,t] <= 0                      assign only to an open facility
+    (C12) sum_s z[i,s,t] <= 1  (= 1 for distance types: every weighted unit is assigned)
+    (C13) sum_i q_i z[i,s,t] - cap_s y[s,t] <= 0      capacity, q_i = capacity weight x uptake
+    (C2') x[i,t] - sum_s z[i,s,t] <= 0                capacitated coverage: the assigned share
 Objectives: `cost_c` (capital + horizon x annual), `coverage_c` (minus weighted coverage),
 `shortfall_c` (elastic: sum_k p_k sf_k with integer p_k = round(10^6 / required_k), >= 1, so each
 shortfall counts relative to its requirement and every backend can hold the level exactly).
@@ -73,6 +81,11 @@ class PlanModel:
     coverage_row: int
     shortfall_row: int
     cover_rows: dict[int, IntArray] = field(default_factory=dict)
+    z_unit: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    z_site: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    z_type: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    distance_c: FloatArray = field(default_factory=lambda: np.zeros(0))
+    distance_row: int = -1
 
 
 class _Builder:
@@ -92,11 +105,11 @@ class _Builder:
         self.row_blocks: list[Block] = []
         self.n_rows = 0
 
-    def add_vars(self, name: str, lb: FloatArray, ub: FloatArray, kind: int) -> IntArray:
+    def add_vars(self, name: str, lb: FloatArray, ub: FloatArray, kind: int | npt.NDArray[np.int8]) -> IntArray:
         n = len(lb)
         self.lb.append(np.asarray(lb, dtype=np.float64))
         self.ub.append(np.asarray(ub, dtype=np.float64))
-        self.kind.append(np.full(n, kind, dtype=np.int8))
+        self.kind.append(np.broadcast_to(np.asarray(kind, dtype=np.int8), (n,)).copy())
         self.var_blocks.append(Block(name, self.n_vars, self.n_vars + n))
         self.n_vars += n
         return np.arange(self.n_vars - n, self.n_vars, dtype=np.int64)
@@ -134,25 +147,34 @@ def build_model(scenario: Scenario, region: Region, reach: Reach) -> PlanModel:
     b = _Builder()
     y = _open_vars(b, region)
     disc = _colocation(b, scenario, region, y)
-    x = _coverage_vars(b, scenario, region, reach, y)
-    targets, cover_rows = _targets(b, scenario, region, reach, y, x)
+    z = _assignment(b, scenario, region, reach, y)
+    x = _coverage_vars(b, scenario, region, reach, y, z)
+    targets, cover_rows = _targets(b, scenario, region, reach, y, x, z)
     capital_row, annual_row = _budget_rows(b, scenario, region, y, disc)
     coverage_row = b.add_rows("C8 coverage level", np.zeros(len(x.var), np.int64), x.var,
                               x.objective_weight, np.array([-np.inf]), np.array([np.inf]))[0]
     penalty_var, penalty = _penalties(targets)
     shortfall_row = b.add_rows("C9 shortfall level", np.zeros(len(penalty_var), np.int64), penalty_var,
                                penalty, np.array([-np.inf]), np.array([np.inf]))[0]
+    distance_row = b.add_rows("C10 distance level", np.zeros(len(z.var), np.int64), z.var, z.weighted_distance,
+                              np.array([-np.inf]), np.array([np.inf]))[0]
     milp = b.milp()
+    distance_c = np.zeros(milp.n_vars)
+    distance_c[z.var] = z.weighted_distance
     cost_c = np.zeros(milp.n_vars)
     cost_c[y.var] = y.capex_new + scenario.budget.horizon_years * y.annual
     cost_c[disc.var] = -disc.saving
+    spec = scenario.min_distance
+    if scenario.objective == "min_distance" and spec is not None and spec.yuan_per_unit is not None:
+        cost_c += spec.yuan_per_unit * distance_c   # facility location: one money objective
     coverage_c = np.zeros(milp.n_vars)
     coverage_c[x.var] = -x.objective_weight
     shortfall_c = np.zeros(milp.n_vars)
     shortfall_c[penalty_var] = penalty
     return PlanModel(milp.with_objective(cost_c, 0.0), y.site, y.type, x.unit, x.type, cost_c,
                      coverage_c, shortfall_c, tuple(targets), capital_row, annual_row,
-                     int(coverage_row), int(shortfall_row), cover_rows)
+                     int(coverage_row), int(shortfall_row), cover_rows,
+                     z.unit, z.site, z.type, distance_c, int(distance_row))
 
 
 def _penalties(targets: list[TargetRows]) -> tuple[IntArray, FloatArray]:
@@ -243,6 +265,101 @@ def _colocation(b: _Builder, scenario: Scenario, region: Region, y: _OpenVars) -
     return _Discounts(var, saving)
 
 
+def capacitated_types(region: Region) -> npt.NDArray[np.bool_]:
+    """``[t]``: some site gives type t a finite capacity."""
+    return ~np.isnan(region.sites.capacity).all(axis=0)
+
+
+def distance_types(scenario: Scenario, region: Region) -> npt.NDArray[np.bool_]:
+    """``[t]``: type t's distance counts in the `min_distance` objective."""
+    if scenario.objective != "min_distance":
+        return np.zeros(len(region.type_names), dtype=bool)
+    spec = scenario.min_distance
+    chosen = spec.facilities if spec is not None and spec.facilities else region.type_names
+    return np.isin(np.array(region.type_names, dtype=object), np.array(chosen, dtype=object))
+
+
+def distance_weight(scenario: Scenario, region: Region) -> FloatArray:
+    """w_i of `min_distance`: the chosen weight, else the first named weight, else 1."""
+    name = scenario.min_distance.weight if scenario.min_distance is not None else None
+    return objective_weight(region) if name is None else measure_of(name, region)
+
+
+@dataclass(frozen=True)
+class _Assign:
+    var: IntArray
+    unit: IntArray
+    site: IntArray
+    type: IntArray
+    weighted_distance: FloatArray
+    capacitated: npt.NDArray[np.bool_]      # [t]
+    start: dict[int, int]                   # t -> first z variable (CSR order of reach[t])
+    x_kind: npt.NDArray[np.int8]            # [t] kind of coverage variables x[., t]
+
+
+def _assignment(b: _Builder, scenario: Scenario, region: Region, reach: Reach, y: _OpenVars) -> _Assign:
+    """z[i,s,t] on every reach pair of capacitated and distance types, with (C11-C13)."""
+    names = region.type_names
+    cap, dist = capacitated_types(region), distance_types(scenario, region)
+    w = distance_weight(scenario, region)
+    single = np.array([scenario.facility_types[n].single_source for n in names])
+    x_kind = np.where(cap & ~single, CONTINUOUS, IMPLIED_INTEGER).astype(np.int8)
+    parts, start = [], {}
+    for t in np.flatnonzero(cap | dist):
+        R = reach.by_type[t]
+        unit = np.repeat(np.arange(R.shape[0]), np.diff(R.indptr))
+        kind = INTEGER if cap[t] and single[t] else (CONTINUOUS if cap[t] else IMPLIED_INTEGER)
+        var = b.add_vars(f"z {names[t]}", np.zeros(R.nnz), np.ones(R.nnz), kind)
+        start[int(t)] = int(var[0]) if len(var) else 0
+        weighted = w[unit] * R.data if dist[t] else np.zeros(R.nnz)
+        parts.append((var, unit, R.indices.astype(np.int64), np.full(R.nnz, t, np.int64), weighted))
+    empty = np.zeros(0, np.int64)
+    var, unit, site, t_of, weighted = ((np.concatenate(p) for p in zip(*parts)) if parts
+                                       else (empty, empty, empty, empty, np.zeros(0)))
+    z = _Assign(var, unit, site, t_of, weighted, cap, start, x_kind)
+    _assignment_rows(b, scenario, region, y, z, dist)
+    return z
+
+
+def _assignment_rows(b: _Builder, scenario: Scenario, region: Region, y: _OpenVars, z: _Assign,
+                     dist: npt.NDArray[np.bool_]) -> None:
+    n, m = len(z.var), region.demand.n
+    b.add_rows("C11 assign to open", np.repeat(np.arange(n), 2),
+               np.column_stack([z.var, y.index[z.site, z.type]]).ravel(), np.tile([1.0, -1.0], n),
+               np.full(n, -np.inf), np.zeros(n))
+    w = distance_weight(scenario, region)
+    must = np.zeros((len(region.type_names), m), dtype=bool)
+    for t in np.flatnonzero(dist):
+        ftype = scenario.facility_types[region.type_names[t]]
+        must[t] = served_mask(ftype, region.demand.group) & (w > 0)
+    key = z.type * m + z.unit
+    keys = np.union1d(key, np.flatnonzero(must.ravel()))
+    row = np.searchsorted(keys, key)
+    b.add_rows("C12 assign once", row, z.var, np.ones(n), np.where(must.ravel()[keys], 1.0, -np.inf),
+               np.ones(len(keys)))
+    _capacity_rows(b, scenario, region, y, z)
+
+
+def _capacity_rows(b: _Builder, scenario: Scenario, region: Region, y: _OpenVars, z: _Assign) -> None:
+    """(C13) sum_i q_i z[i,s,t] <= cap_s y[s,t] at every site with a finite capacity."""
+    names = region.type_names
+    q = np.zeros((len(names), region.demand.n))
+    for t in np.flatnonzero(z.capacitated):
+        ftype = scenario.facility_types[names[t]]
+        base = np.ones(region.demand.n) if ftype.capacity_weight is None else \
+            region.demand.weights[ftype.capacity_weight]
+        q[t] = base * ftype.uptake
+    capacity = region.sites.capacity[z.site, z.type]
+    live = np.isfinite(capacity)
+    key = z.type[live] * region.sites.n + z.site[live]
+    keys, row = np.unique(key, return_inverse=True)
+    t_row, s_row = keys // region.sites.n, keys % region.sites.n
+    b.add_rows("C13 capacity", np.concatenate([row, np.arange(len(keys))]),
+               np.concatenate([z.var[live], y.index[s_row, t_row]]),
+               np.concatenate([q[z.type[live], z.unit[live]], -region.sites.capacity[s_row, t_row]]),
+               np.full(len(keys), -np.inf), np.zeros(len(keys)))
+
+
 @dataclass(frozen=True)
 class _CoverVars:
     var: IntArray
@@ -277,8 +394,8 @@ def objective_weight(region: Region) -> FloatArray:
 
 
 def _coverage_vars(b: _Builder, scenario: Scenario, region: Region, reach: Reach,
-                   y: _OpenVars) -> _CoverVars:
-    """x[i,t] where a share target or the objective needs it, with (C2) rows."""
+                   y: _OpenVars, z: _Assign) -> _CoverVars:
+    """x[i,t] where a share target or the objective needs it, with (C2) / (C2') rows."""
     n, names = region.demand.n, region.type_names
     need = np.zeros((n, len(names)), dtype=bool)
     for target in scenario.targets:
@@ -290,29 +407,45 @@ def _coverage_vars(b: _Builder, scenario: Scenario, region: Region, reach: Reach
         for t, name in enumerate(names):
             need[:, t] |= served_mask(scenario.facility_types[name], region.demand.group) & (w > 0)
     t_of, unit = np.nonzero(need.T)
-    var = b.add_vars("x", np.zeros(len(unit)), np.ones(len(unit)), IMPLIED_INTEGER)
+    var = b.add_vars("x", np.zeros(len(unit)), np.ones(len(unit)), z.x_kind[t_of])
     index = np.full(need.shape, -1, dtype=np.int64)
     index[unit, t_of] = var
     rows, cols, vals = [np.arange(len(var))], [var], [np.ones(len(var))]
     for t in range(len(names)):
         local = np.flatnonzero(t_of == t)
-        sub = reach.by_type[t][unit[local]]
-        rows.append(np.repeat(local, np.diff(sub.indptr)))
-        cols.append(y.index[sub.indices, t])
-        vals.append(-np.ones(sub.nnz))
+        row, col = _reach_columns(reach, t, unit[local], y, z)
+        rows.append(local[row])
+        cols.append(col)
+        vals.append(-np.ones(len(col)))
     b.add_rows("C2 coverage link", np.concatenate(rows), np.concatenate(cols), np.concatenate(vals),
                np.full(len(var), -np.inf), np.zeros(len(var)))
     weight = w[unit] if scenario.objective == "max_coverage" else np.zeros(len(unit))
     return _CoverVars(var, unit, t_of.astype(np.int64), weight, index)
 
 
+def _reach_columns(reach: Reach, t: int, units: IntArray, y: _OpenVars,
+                   z: _Assign) -> tuple[IntArray, IntArray]:
+    """For each reach pair of `units` and type t: (position in `units`, column covering it).
+
+    The column is z[i,s,t] for capacitated types (coverage is the assigned share), else y[s,t].
+    """
+    R = reach.by_type[t]
+    counts = np.diff(R.indptr)[units]
+    starts = R.indptr[units]
+    row = np.repeat(np.arange(len(units)), counts)
+    pos = np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    if z.capacitated[t]:
+        return row, z.start[t] + pos
+    return row, y.index[R.indices[pos], t]
+
+
 def _targets(b: _Builder, scenario: Scenario, region: Region, reach: Reach, y: _OpenVars,
-             x: _CoverVars) -> tuple[list[TargetRows], dict[int, IntArray]]:
+             x: _CoverVars, z: _Assign) -> tuple[list[TargetRows], dict[int, IntArray]]:
     out: list[TargetRows] = []
     cover_rows: dict[int, IntArray] = {}
     for k, target in enumerate(scenario.targets):
         if isinstance(target, CoverageTarget) and is_full_cover(target, scenario.elastic):
-            cover_rows[k] = _full_cover_rows(b, k, target, scenario, region, reach, y)
+            cover_rows[k] = _full_cover_rows(b, k, target, scenario, region, reach, y, z)
             continue
         if isinstance(target, CoverageTarget):
             groups = _coverage_groups(target, scenario, region, x)
@@ -325,14 +458,14 @@ def _targets(b: _Builder, scenario: Scenario, region: Region, reach: Reach, y: _
 
 
 def _full_cover_rows(b: _Builder, k: int, target: CoverageTarget, scenario: Scenario,
-                     region: Region, reach: Reach, y: _OpenVars) -> IntArray:
-    """(C3a) one row per unit in scope with a positive measure: some site in reach is open."""
+                     region: Region, reach: Reach, y: _OpenVars, z: _Assign) -> IntArray:
+    """(C3a) one row per unit in scope with a positive measure: some site in reach is open
+    (capacitated types: the unit is wholly assigned)."""
     t = region.type_names.index(target.facility)
     scope = coverage_scope(target, scenario, region) & (measure_of(target.measure, region) > 0)
     units = np.flatnonzero(scope)
-    sub = reach.by_type[t][units]
-    b.add_rows(f"C3a full coverage target {k}", np.repeat(np.arange(len(units)), np.diff(sub.indptr)),
-               y.index[sub.indices, t], np.ones(sub.nnz), np.ones(len(units)),
+    row, col = _reach_columns(reach, t, units, y, z)
+    b.add_rows(f"C3a full coverage target {k}", row, col, np.ones(len(col)), np.ones(len(units)),
                np.full(len(units), np.inf))
     return units
 

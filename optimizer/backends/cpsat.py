@@ -186,16 +186,18 @@ def row_scales(model: Milp) -> tuple[IntArray, IntArray]:
     """
     data = model.A.data.astype(np.float64)
     row_of = np.repeat(np.arange(model.n_rows), np.diff(model.A.indptr))
+    free = ~np.isfinite(model.row_lb) & ~np.isfinite(model.row_ub)
     exponent = np.full(model.n_rows, -1, dtype=np.int64)
     for k in range(MAX_SCALE_EXPONENT + 1):
         scaled = data * 10.0**k
         off = np.abs(scaled - np.rint(scaled)) > COEF_RTOL * np.maximum(np.abs(scaled), 1.0)
+        off &= ~free[row_of]   # a row bounded on neither side is never added
         has_off = np.bincount(row_of[off], minlength=model.n_rows) > 0
         exponent[(exponent < 0) & ~has_off] = k
     unscalable = np.flatnonzero(exponent < 0)
     _raise_for(model, "row", unscalable, "has no integer scale up to 10**6" + _ROW_ADVICE)
     scale = 10 ** np.maximum(exponent, 0)
-    scaled = np.rint(data * scale[row_of])
+    scaled = np.where(free[row_of], 0.0, np.rint(data * scale[row_of]))
     too_big = np.unique(row_of[np.abs(scaled) > MAX_EXACT_COEF])
     _raise_for(model, "row", too_big, "has scaled coefficients beyond 2**53" + _EXACT_ADVICE)
     return scale, scaled.astype(np.int64)
@@ -253,6 +255,8 @@ def add_rows(
     var_array[:] = variables
     indptr, indices = matrix.indptr, matrix.indices
     for r, (lo, hi) in enumerate(zip(row_lo.tolist(), row_hi.tolist(), strict=True)):
+        if lo == -_MAX_DOMAIN and hi == _MAX_DOMAIN:
+            continue   # free row (e.g. a lexicographic level row not in use)
         start, stop = indptr[r], indptr[r + 1]
         expr = cp_model.LinearExpr.weighted_sum(
             var_array[indices[start:stop]].tolist(), coefs[start:stop].tolist()
