@@ -26,8 +26,8 @@ Rows (blocks of `Milp.row_blocks`), labels cited by the checker and the report:
     (C13) sum_i q_i z[i,s,t] - cap_s y[s,t] <= 0      capacity, q_i = capacity weight x uptake
     (C2') x[i,t] - sum_s z[i,s,t] <= 0                capacitated coverage: the assigned share
 Objectives: `cost_c` (capital + horizon x annual), `coverage_c` (minus weighted coverage),
-`shortfall_c` (elastic: sum_k p_k sf_k with integer p_k = round(10^6 / required_k), >= 1, so each
-shortfall counts relative to its requirement and every backend can hold the level exactly).
+`shortfall_c` (elastic: sum_k p_k sf_k with p_k = round(10^6 / required_k) / 10^6, at least 10^-6,
+so each shortfall counts relative to its requirement and every backend can hold the level exactly).
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ class PlanModel:
     coverage_row: int
     shortfall_row: int
     cover_rows: dict[int, IntArray] = field(default_factory=dict)
+    z_var: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
     z_unit: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
     z_site: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
     z_type: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -174,19 +175,23 @@ def build_model(scenario: Scenario, region: Region, reach: Reach) -> PlanModel:
     return PlanModel(milp.with_objective(cost_c, 0.0), y.site, y.type, x.unit, x.type, cost_c,
                      coverage_c, shortfall_c, tuple(targets), capital_row, annual_row,
                      int(coverage_row), int(shortfall_row), cover_rows,
-                     z.unit, z.site, z.type, distance_c, int(distance_row))
+                     z.var, z.unit, z.site, z.type, distance_c, int(distance_row))
 
 
 def _penalties(targets: list[TargetRows]) -> tuple[IntArray, FloatArray]:
-    """Elastic variables and their integer penalty weights p_k = round(1e6 / required)."""
+    """Elastic variables and their penalty weights p_k = round(1e6 / required) / 1e6.
+
+    Relative to the requirement, at most 1 (solvers handle the level row better than with
+    weights up to 1e6), and decimal, so CP-SAT can scale the level row to integers exactly.
+    """
     variables, weights = [], []
     for rows in targets:
         live = rows.shortfall >= 0
         variables.append(rows.shortfall[live])
-        weights.append(np.maximum(np.round(1e6 / np.maximum(rows.required[live], 1.0)), 1.0))
+        weights.append(np.maximum(np.round(1e6 / np.maximum(rows.required[live], 1.0)), 1.0) / 1e6)
         live = rows.excess >= 0
         variables.append(rows.excess[live])
-        weights.append(np.full(int(live.sum()), 1e6))
+        weights.append(np.full(int(live.sum()), 1.0))
     if not variables:
         return np.zeros(0, np.int64), np.zeros(0)
     return np.concatenate(variables).astype(np.int64), np.concatenate(weights)

@@ -3,6 +3,7 @@
 Phases (each a solve of the same arrays with another objective):
 1. elastic mode: least weighted shortfall; the shortfall level row (C9) is then fixed;
 2. `max_coverage`: most weighted coverage; the coverage level row (C8) is then fixed;
+   `min_distance` (without a yuan price): least weighted distance; row (C10) is then fixed;
 3. least total cost.
 Each phase starts from the previous phase's solution, which is feasible for it.
 """
@@ -66,6 +67,8 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         plan.append(("shortfall", pm.shortfall_c))
     if objective == "max_coverage":
         plan.append(("coverage", pm.coverage_c))
+    if objective == "min_distance":
+        plan.append(("distance", pm.distance_c))
     plan.append(("cost", pm.cost_c))
     for name, c in plan:
         remaining = max(1.0, deadline - time.perf_counter())
@@ -84,11 +87,24 @@ def _fix_phase(milp: Milp, pm: PlanModel, name: str, x: npt.NDArray[np.float64])
     row_lb, row_ub = milp.row_lb.copy(), milp.row_ub.copy()
     if name == "shortfall":
         level = float(pm.shortfall_c @ x)
-        row_ub[pm.shortfall_row] = level + 1e-7 * max(1.0, level)
+        if level < 1e-7:   # every target met: hold each shortfall at zero by its bound
+            # (HiGHS 1.15.1 presolve declared "sum p_k sf_k <= 1e-6" with p_k up to 1e6
+            # infeasible on a model whose zero-shortfall plan it had just found.)
+            return replace(milp, ub=np.where(pm.shortfall_c > 0, 0.0, milp.ub))
+        row_ub[pm.shortfall_row] = level + 1e-9 * (1.0 + abs(level))   # weights are >= 1e-6
     elif name == "coverage":
         level = float(-pm.coverage_c @ x)
-        row_lb[pm.coverage_row] = level - 1e-7 * max(1.0, level)
+        row_lb[pm.coverage_row] = level - _slack(level)
+    elif name == "distance":
+        level = float(pm.distance_c @ x)
+        row_ub[pm.distance_row] = level + _slack(level)
     return milp.with_row_bounds(row_lb, row_ub)
+
+
+def _slack(level: float) -> float:
+    """Room left when a phase's level is fixed: solver noise only, never a whole unit of anything
+    (a relative 1e-7 on a level of 5e5 let HiGHS trade away a covered person)."""
+    return 1e-6 + 1e-9 * abs(level)
 
 
 def open_facilities(pm: PlanModel, x: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
@@ -96,3 +112,10 @@ def open_facilities(pm: PlanModel, x: npt.NDArray[np.float64]) -> tuple[npt.NDAr
     y = x[pm.milp.var_block("y").start:pm.milp.var_block("y").stop]
     chosen = y > 0.5
     return pm.y_site[chosen], pm.y_type[chosen]
+
+
+def assignments(pm: PlanModel, x: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.int64], ...]:
+    """(unit, site, type) index arrays and shares of every positive assignment in `x`."""
+    z = x[pm.z_var]
+    live = z > 1e-9
+    return pm.z_unit[live], pm.z_site[live], pm.z_type[live], z[live]
