@@ -8,7 +8,8 @@ Python API for notebooks::
     result.checked.cost, result.checked.targets
 """
 
-from optimizer.plan import PlanResult, prepare, solve, solve_file
+from optimizer.plan import PlanResult, prepare, prepare_tables, solve, solve_file, solve_tables
 from optimizer.scenario import Scenario, load_scenario, parse_scenario
 
-__all__ = ["PlanResult", "Scenario", "load_scenario", "parse_scenario", "prepare", "solve", "solve_file"]
+__all__ = ["PlanResult", "Scenario", "load_scenario", "parse_scenario", "prepare", "prepare_tables", "solve",
+           "solve_file", "solve_tables"]

@@ -19,7 +19,7 @@ import pandas as pd
 
 from optimizer.distance_table import DistancePairs, distance_pairs, read_table_file
 from optimizer.errors import GeodataError, Problem, raise_if
-from optimizer.scenario import DemandSpec, LayerSpec, Scenario, SitesSpec
+from optimizer.scenario import DemandSpec, DistanceTableSpec, LayerSpec, Scenario, SitesSpec
 
 ObjArray = npt.NDArray[np.object_]
 FloatArray = npt.NDArray[np.float64]
@@ -93,24 +93,47 @@ def load_region(scenario: Scenario, base_dir: Path) -> Region:
 
     Raises `GeodataError` listing every problem found, each naming the feature or field.
     """
-    notes: list[str] = []
     demand_frame = read_layer(scenario.demand, base_dir, "demand")
     sites_frame = read_layer(scenario.sites, base_dir, "sites")
-    crs = scenario.crs or _utm_crs(demand_frame, sites_frame, notes)
-    demand_frame = _project(demand_frame, crs, "demand", scenario.crs, notes)
-    sites_frame = _project(sites_frame, crs, "sites", scenario.crs, notes)
-    types = tuple(scenario.facility_types)
-    demand = _demand_arrays(demand_frame, scenario.demand, notes)
-    sites = _site_arrays(sites_frame, scenario, types)
-    pairs = None
+    table = None
     if scenario.distances is not None:
+        if scenario.distances.path is None:
+            raise GeodataError("give the distance table's `path`", "distances.path")
         table = read_table_file(base_dir / scenario.distances.path)
-        pairs = distance_pairs(table, scenario.distances, demand.ids, sites.ids)
+    return region_from_frames(scenario, demand_frame, sites_frame, table)
+
+
+def region_from_frames(scenario: Scenario, demand_frame: pd.DataFrame, sites_frame: pd.DataFrame,
+                       distances: pd.DataFrame | None = None) -> Region:
+    """A `Region` from in-memory tables: the Python API for data that has no files.
+
+    GeoDataFrames are projected like files; plain DataFrames (no geometry) need a distance
+    table, since there is nothing to measure straight lines on. `distances` is long form with
+    the columns named in `scenario.distances` (defaults: demand_id, site_id, distance).
+    """
+    notes: list[str] = []
+    geo = isinstance(demand_frame, gpd.GeoDataFrame) and isinstance(sites_frame, gpd.GeoDataFrame)
+    if not geo and distances is None:
+        raise GeodataError("tables without geometry need a distance table (`distances`)", "distances")
+    crs = scenario.crs or "none"
+    if geo:
+        crs = scenario.crs or _utm_crs(demand_frame, sites_frame, notes)
+        demand_frame = _project(demand_frame, crs, "demand", scenario.crs, notes)
+        sites_frame = _project(sites_frame, crs, "sites", scenario.crs, notes)
+    types = tuple(scenario.facility_types)
+    demand = _demand_arrays(demand_frame.reset_index(drop=True), scenario.demand, notes)
+    sites = _site_arrays(sites_frame.reset_index(drop=True), scenario, types)
+    pairs = None
+    if distances is not None:
+        spec = scenario.distances or DistanceTableSpec()
+        pairs = distance_pairs(distances, spec, demand.ids, sites.ids)
     return Region(demand, sites, crs, types, tuple(notes), pairs)
 
 
 def read_layer(spec: LayerSpec, base_dir: Path, name: str) -> gpd.GeoDataFrame:
     """One layer as a GeoDataFrame, from a file or inline features; never empty."""
+    if spec.features is None and spec.path is None:
+        raise GeodataError("give `path` (a file) or `features` (inline GeoJSON)", f"{name}.path")
     if spec.features is not None:
         frame = _inline_frame(spec.features, name)
     else:
@@ -172,7 +195,10 @@ def _project(frame: gpd.GeoDataFrame, crs: str, name: str, given: str | None,
 
 def representative_xy(frame: gpd.GeoDataFrame, ids: ObjArray, name: str,
                       *, surface: bool = False) -> FloatArray:
-    """``(n, 2)`` coordinates: points as they are, polygons by centroid (or surface point)."""
+    """``(n, 2)`` coordinates: points as they are, polygons by centroid (or surface point);
+    NaN for a table without geometry."""
+    if not isinstance(frame, gpd.GeoDataFrame):
+        return np.full((len(frame), 2), np.nan)
     geoms = frame.geometry
     kinds = geoms.geom_type.to_numpy()
     bad = geoms.isna().to_numpy() | geoms.is_empty.to_numpy()
@@ -250,7 +276,7 @@ def _some(ids: ObjArray) -> str:
 def _demand_arrays(frame: gpd.GeoDataFrame, spec: DemandSpec, notes: list[str]) -> Demand:
     ids = _ids(frame, spec.id, "demand")
     xy = representative_xy(frame, ids, "demand", surface=spec.point == "surface")
-    if (~frame.geom_type.isin(["Point"])).any():
+    if isinstance(frame, gpd.GeoDataFrame) and (~frame.geom_type.isin(["Point"])).any():
         notes.append(f"polygon demand units count by their {spec.point} point")
     weights = {name: numeric_column(frame, attr, f"demand.weights.{name}", "demand", ids)
                for name, attr in spec.weights.items()}

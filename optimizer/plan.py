@@ -18,10 +18,10 @@ from optimizer.backends.base import SolveOptions, Status
 from optimizer.check import CheckedPlan, check_plan
 from optimizer.errors import CheckFailedError
 from optimizer.explain import has_data_cause, target_limits, uncoverable_units
-from optimizer.geodata import Region, load_region
+from optimizer.geodata import Region, load_region, region_from_frames
 from optimizer.model import PlanModel, build_model, objective_weight
 from optimizer.reach import Reach, build_reach
-from optimizer.scenario import Scenario, load_scenario
+from optimizer.scenario import Scenario, load_scenario, parse_scenario
 from optimizer.solve import Solution, assignments, open_facilities, run_phases
 
 
@@ -57,6 +57,34 @@ def prepare(scenario: Scenario, base_dir: Path) -> Prepared:
     region = load_region(scenario, base_dir)
     reach = build_reach(scenario, region, base_dir)
     return Prepared(scenario, base_dir, region, reach, build_model(scenario, region, reach))
+
+
+def prepare_tables(scenario: Scenario | dict[str, Any], demand: pd.DataFrame, sites: pd.DataFrame,
+                   distances: pd.DataFrame | None = None) -> Prepared:
+    """Prepare a scenario whose data are in-memory tables (no files, geometry optional).
+
+    Parameters
+    ----------
+    scenario : Scenario or dict
+        Format 1; `demand.path` / `sites.path` may be omitted (the tables replace them).
+    demand, sites : DataFrame or GeoDataFrame
+        Columns as the scenario names them (ids, group, zone, weights; allowed, existing,
+        costs, capacities).
+    distances : DataFrame, optional
+        Long form (demand id, site id, value), columns as `scenario.distances` names them
+        (defaults: demand_id, site_id, distance). Required when the tables have no geometry.
+    """
+    if isinstance(scenario, dict):
+        scenario, _ = parse_scenario(scenario)
+    region = region_from_frames(scenario, demand, sites, distances)
+    reach = build_reach(scenario, region, Path.cwd())
+    return Prepared(scenario, Path.cwd(), region, reach, build_model(scenario, region, reach))
+
+
+def solve_tables(scenario: Scenario | dict[str, Any], demand: pd.DataFrame, sites: pd.DataFrame,
+                 distances: pd.DataFrame | None = None) -> PlanResult:
+    """`prepare_tables` then solve: how the benchmark readers feed instances in."""
+    return solve_prepared(prepare_tables(scenario, demand, sites, distances))
 
 
 def solve_file(path: str | Path, **overrides: Any) -> PlanResult:
