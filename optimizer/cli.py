@@ -79,20 +79,62 @@ def solve(
     backend: Annotated[str | None, typer.Option(help="highs | cpsat | pulp:CBC | pulp:<solver>")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per solve.")] = None,
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
+    formats: Annotated[str, typer.Option("--formats", "--format", help=FORMATS_HELP)] = "all",
+    crs: Annotated[str | None, typer.Option("--crs", help=CRS_HELP)] = None,
 ) -> None:
-    """Solve a scenario, write OUT/plan.json and print a summary."""
+    """Solve a scenario, write OUT/plan.json and the exports (map, GIS layers, charts), print a summary."""
 
     def work() -> int:
-        from optimizer.plan import solve_file
-        from optimizer.report import plan_document, write_plan
+        import json
 
+        from optimizer.export import bundle_from_result, check_crs, parse_formats, scenario_source, write_exports
+        from optimizer.plan import solve_file
+        from optimizer.report import write_plan
+
+        chosen, layer_crs = parse_formats(formats), check_crs(crs)   # fail before the solve, not after
         result = solve_file(scenario, backend=backend, time_limit_s=time_limit, mip_gap=gap)
-        path = write_plan(result, out_dir)
-        print_summary(plan_document(result))
+        path = write_plan(result, out_dir, source=scenario_source(scenario, out_dir))
+        plan = json.loads(path.read_text(encoding="utf-8"))
+        print_summary(plan)
         out.print(f"plan written to {path}", highlight=False)
+        if chosen and result.checked is not None:
+            _print_exports(write_exports(bundle_from_result(result, plan), out_dir, formats=chosen, crs=layer_crs))
+        elif chosen:
+            out.print("no plan found: exports skipped", highlight=False)
         return EXIT_MET if result.all_targets_met else EXIT_UNMET
 
     _guarded(work)
+
+
+FORMATS_HELP = "Exports: all, none, or a comma-separated subset of gpkg,geojson,csv,html,png."
+CRS_HELP = "CRS of plan.gpkg, e.g. EPSG:4490 (CGCS2000); default: the scenario's."
+
+
+@app.command()
+def export(
+    plan_file: Annotated[Path, typer.Argument(help="plan.json written by `eldercare solve`.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the exports (default: the plan's).")] = None,
+    formats: Annotated[str, typer.Option("--formats", "--format", help=FORMATS_HELP)] = "all",
+    crs: Annotated[str | None, typer.Option("--crs", help=CRS_HELP)] = None,
+    scenario: Annotated[Path | None, typer.Option(help="The solved scenario, if it moved.")] = None,
+) -> None:
+    """Re-create the exports of a written plan.json from the scenario it records (re-checked)."""
+
+    def work() -> int:
+        from optimizer.export import bundle_from_plan_file, check_crs, parse_formats, write_exports
+
+        chosen, layer_crs = parse_formats(formats), check_crs(crs)
+        bundle = bundle_from_plan_file(plan_file, scenario_path=scenario)
+        _print_exports(write_exports(bundle, out_dir or plan_file.parent, formats=chosen, crs=layer_crs))
+        return EXIT_MET
+
+    _guarded(work)
+
+
+def _print_exports(steps: list[tuple[str, list[Path], float]]) -> None:
+    for step, paths, seconds in steps:
+        if paths:
+            out.print(f"{step:8s} {', '.join(map(str, paths))} ({seconds:.2f} s)", highlight=False)
 
 
 @app.command()

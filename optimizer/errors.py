@@ -62,6 +62,10 @@ class CheckFailedError(OptimizerError):
     """The independent checker disagrees with the solver: a bug, never shown as a plan."""
 
 
+class ExportError(OptimizerError):
+    """A plan cannot be exported: no plan, a changed scenario, an unknown format or CRS."""
+
+
 def raise_if(problems: list[Problem], error: type[OptimizerError]) -> None:
     """Raise `error` with every collected problem, if there are any."""
     if problems:

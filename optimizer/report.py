@@ -43,11 +43,16 @@ def plan_document(result: PlanResult) -> dict[str, Any]:
     return _jsonable(doc)
 
 
-def write_plan(result: PlanResult, out_dir: Path) -> Path:
-    """Write ``plan.json`` into `out_dir` (created) and return its path."""
+def write_plan(result: PlanResult, out_dir: Path, *, source: dict[str, Any] | None = None) -> Path:
+    """Write ``plan.json`` into `out_dir` (created) and return its path.
+
+    `source` (`optimizer.export.scenario_source`: where the scenario is, digests of its files)
+    is recorded as ``source``, so that ``eldercare export`` can re-create the exports later.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "plan.json"
-    path.write_text(json.dumps(plan_document(result), ensure_ascii=False, indent=1), encoding="utf-8")
+    document = plan_document(result) | ({"source": source} if source is not None else {})
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
 
 

@@ -1,0 +1,212 @@
+"""map.png and targets.png: the plan over its zones, and each target's required vs achieved.
+
+Matplotlib's object API on the Agg canvas (no pyplot, no display). Chinese names need a CJK
+font: the first of `CJK_FONTS` that is installed is used (Debian: fonts-wqy-microhei or
+fonts-noto-cjk); without one, Chinese characters render as boxes and the charts say so in
+their footnote.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import matplotlib as mpl
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import fontManager
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.transforms import offset_copy
+
+from optimizer.errors import GeodataError
+from optimizer.export.bundle import PlanBundle
+from optimizer.export.fields import target_descriptions
+from optimizer.export.styles import COVERAGE_CLASSES, ZONE_CLASSES, ZONE_OUTLINE, type_colours
+
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
+             "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC")
+MET, SHORT = "#1a9850", "#d73027"
+
+
+@contextmanager
+def _fonts() -> Iterator[str | None]:
+    """rc settings with a CJK fallback font when one is installed; yields its name (or None)."""
+    installed = {font.name for font in fontManager.ttflist}
+    cjk = next((name for name in CJK_FONTS if name in installed), None)
+    families = ["DejaVu Sans", cjk] if cjk else ["DejaVu Sans"]
+    with mpl.rc_context({"font.family": families, "axes.unicode_minus": False}), warnings.catch_warnings():
+        if cjk is None:
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+        yield cjk
+
+
+def network_lines(bundle: PlanBundle) -> gpd.GeoDataFrame | None:
+    """The scenario's road network as lines in the region's CRS, or None without a network.
+
+    An OpenStreetMap extract (.osm.pbf, .osm) gives the ways of its ``lines`` layer tagged
+    ``highway``; any other file gives the scenario's ``network.layer``.
+    """
+    spec = bundle.scenario.network
+    if spec is None:
+        return None
+    path = bundle.base_dir / spec.path
+    osm = path.name.lower().endswith((".pbf", ".osm"))
+    try:
+        roads = gpd.read_file(path, layer="lines" if osm else spec.layer, engine="pyogrio")
+    except Exception as exc:  # GDAL raises many kinds; all mean "cannot read this file"
+        raise GeodataError(f"cannot read the road network {path.name}: {exc}", "network.path") from None
+    if osm and "highway" in roads.columns:
+        roads = roads[roads["highway"].notna()]
+    return roads.set_crs(bundle.region.crs) if roads.crs is None else roads.to_crs(bundle.region.crs)
+
+
+def _scale_bar(ax: Any, width_m: float) -> None:
+    """A bar of a round length (1, 2 or 5 x 10^k m) about a fifth of the map width."""
+    target = width_m / 5
+    length = max(b * 10 ** math.floor(math.log10(target)) for b in (1, 2, 5)
+                 if b * 10 ** math.floor(math.log10(target)) <= target)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    x, y = x0 + 0.04 * (x1 - x0), y0 + 0.04 * (y1 - y0)
+    ax.plot([x, x + length], [y, y], color="black", linewidth=3, solid_capstyle="butt")
+    ax.text(x + length / 2, y + 0.012 * (y1 - y0), f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m",
+            ha="center", va="bottom", fontsize=8)
+
+
+def _draw_plan(ax: Any, bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame]) -> None:
+    zones = layers["zones"]
+    zone_colour = {value: colour for value, colour, _ in ZONE_CLASSES}
+    zones.plot(ax=ax, color=[zone_colour[c] for c in zones["target_class"]], alpha=0.3,
+               edgecolor=ZONE_OUTLINE, linewidth=0.8)
+    roads = network_lines(bundle)
+    if roads is not None:
+        roads.plot(ax=ax, color="#8c8c8c", linewidth=0.4, zorder=1)
+    demand = layers["demand"]
+    coverage_colour = {value: colour for value, colour, _ in COVERAGE_CLASSES}
+    xy = bundle.region.demand.xy
+    size = float(np.clip(6000 / max(len(demand), 1), 2, 14))
+    ax.scatter(xy[:, 0], xy[:, 1], s=size, c=[coverage_colour[c] for c in demand["coverage"]],
+               edgecolors="#404040", linewidths=0.3, zorder=2)
+    for _, zone in zones.iterrows():
+        if zone["zone"]:
+            point = zone.geometry.representative_point()
+            ax.text(point.x, point.y, zone["zone"], fontsize=8, ha="center", color="#333333", zorder=2.5,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.6})
+    _draw_facilities(ax, bundle, layers["facilities"])
+
+
+def _draw_facilities(ax: Any, bundle: PlanBundle, facilities: gpd.GeoDataFrame) -> None:
+    """Markers per type (circle new, square existing), each type nudged a few points its own way
+    so that facilities sharing a site stay visible."""
+    marker_size = float(np.clip(12000 / max(len(facilities), 1), 6, 60))
+    colours = type_colours(bundle.region.type_names)
+    for k, (name, colour) in enumerate(colours.items()):
+        angle = 2 * math.pi * k / len(colours)
+        shift = offset_copy(ax.transData, fig=ax.figure, units="points",
+                            x=3 * math.cos(angle) * (len(colours) > 1), y=3 * math.sin(angle) * (len(colours) > 1))
+        for new, marker in ((1, "o"), (0, "s")):
+            rows = facilities[(facilities["type"] == name) & (facilities["new"] == new)]
+            ax.scatter(rows.geometry.x, rows.geometry.y, s=marker_size, marker=marker, c=colour,
+                       edgecolors="black", linewidths=0.6, zorder=3, transform=shift)
+
+
+def _legend_handles(bundle: PlanBundle) -> list[Any]:
+    handles: list[Any] = [Line2D([], [], linestyle="", marker="o", markersize=8, markerfacecolor=colour,
+                                 markeredgecolor="black", label=name)
+                          for name, colour in type_colours(bundle.region.type_names).items()]
+    handles += [Line2D([], [], linestyle="", marker="o", markersize=7, markerfacecolor="white",
+                       markeredgecolor="black", label="新建 new"),
+                Line2D([], [], linestyle="", marker="s", markersize=7, markerfacecolor="white",
+                       markeredgecolor="black", label="现有 existing")]
+    handles += [Line2D([], [], linestyle="", marker="o", markersize=5, markerfacecolor=colour,
+                       markeredgecolor="#404040", label=label) for _, colour, label in COVERAGE_CLASSES]
+    handles += [Patch(facecolor=colour, edgecolor=ZONE_OUTLINE, alpha=0.5, label=label)
+                for _, colour, label in ZONE_CLASSES]
+    return handles
+
+
+def _headline(bundle: PlanBundle) -> str:
+    plan, cost = bundle.plan, bundle.checked.cost
+    gap = plan.get("gap")
+    gap_text = "" if gap is None else f", gap {100 * gap:.3f}%"
+    return (f"{bundle.scenario.name}\nstatus {plan.get('status')}{gap_text} · total cost {cost['total']:,.0f} yuan · "
+            f"{len(bundle.checked.facilities)} facilities · "
+            + ("every target met" if plan.get("all_targets_met") else "targets NOT all met"))
+
+
+def write_map_png(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame], path: Path) -> Path:
+    """The plan over its zones (and roads, when the scenario has a network) as a PNG.
+
+    `layers` are `plan_layers` in the scenario's metric CRS (the scale bar reads metres).
+    """
+    with _fonts() as cjk:
+        fig = Figure(figsize=(12, 9), dpi=150, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        _draw_plan(ax, bundle, layers)
+        x0, y0, x1, y1 = layers["zones"].total_bounds   # the zones hold every unit and site; roads may reach out
+        pad = 0.03 * max(x1 - x0, y1 - y0, 1.0)
+        ax.set_xlim(x0 - pad, x1 + pad)
+        ax.set_ylim(y0 - pad, y1 + pad)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        x0, x1 = ax.get_xlim()
+        _scale_bar(ax, x1 - x0)
+        ax.set_title(_headline(bundle), fontsize=10, loc="left")
+        fig.legend(handles=_legend_handles(bundle), loc="outside right upper", fontsize=8, frameon=False)
+        note = f"CRS {bundle.region.crs} · zone outlines: convex hulls of their units (not official boundaries)"
+        fig.text(0.01, 0.005, note + ("" if cjk else " · no CJK font installed"), fontsize=7, color="#666666")
+        fig.savefig(path)
+    return path
+
+
+def _target_bars(bundle: PlanBundle) -> list[tuple[str, float, bool, str]]:
+    """(label, achieved / required, met, 'achieved / required' text) per target and per zone."""
+    descriptions = target_descriptions(bundle.scenario.targets)
+    bars = []
+    for target in bundle.checked.targets:
+        rows = [(f"T{target['index']} {descriptions[target['index']]}", target)]
+        rows += [(f"T{target['index']} · {row['zone']}", row) for row in target.get("zones") or []]
+        for label, row in rows:
+            required, achieved = float(row["required"] or 0.0), float(row["achieved"] or 0.0)
+            ratio = achieved / required if required > 0 else 1.0
+            bars.append((label, ratio, bool(row["met"]),
+                         f"{_value(target['kind'], achieved)} / {_value(target['kind'], required)}"))
+    return bars
+
+
+def _value(kind: str, value: float) -> str:
+    if kind == "coverage":
+        return f"{100 * value:.1f}%"
+    return f"{value:,.0f} m²" if kind == "land" else f"{value:,.0f}"
+
+
+def write_targets_png(bundle: PlanBundle, path: Path) -> Path:
+    """Each target's achieved share of its requirement (per zone for per-zone targets) as a PNG."""
+    bars = _target_bars(bundle)
+    with _fonts():
+        fig = Figure(figsize=(10, 1.2 + 0.32 * max(len(bars), 1)), dpi=150, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        y = np.arange(len(bars))[::-1]
+        ratios = np.array([b[1] for b in bars])
+        right = float(np.clip(ratios.max(initial=1.0) * 1.25, 1.3, 3.0))
+        ax.barh(y, np.minimum(ratios, right), color=[MET if b[2] else SHORT for b in bars], height=0.6)
+        for yy, (_, ratio, _, text) in zip(y, bars):
+            ax.text(min(ratio, right) + 0.01 * right, yy, text, va="center", fontsize=8)
+        ax.axvline(1.0, color="black", linewidth=1, linestyle="--")
+        ax.set_yticks(y, [b[0] for b in bars], fontsize=8)
+        ax.set_xlim(0, right * 1.25)
+        ax.xaxis.set_major_formatter(lambda value, _: f"{100 * value:.0f}%")
+        ax.set_xlabel("achieved / required (dashed line: target)", fontsize=9)
+        ax.set_title(f"{bundle.scenario.name}: targets, achieved vs required", fontsize=10, loc="left")
+        ax.spines[["top", "right"]].set_visible(False)
+        fig.savefig(path)
+    return path

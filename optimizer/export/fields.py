@@ -1,0 +1,114 @@
+"""Field names of the exported layers with their Chinese aliases and English descriptions.
+
+Field names stay short ASCII (plus the scenario's own type and weight names) so every GIS reads
+them; the alias (别名) is what QGIS shows in attribute tables and forms. README lists them all.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# name -> (Chinese alias, description)
+_STATIC: dict[str, tuple[str, str]] = {
+    "site": ("站点编号", "site id as in the sites layer"),
+    "type": ("设施类型", "facility type (scenario `facility_types` key)"),
+    "new": ("是否新建", "1 = new facility, 0 = existing (kept open)"),
+    "capital_cost": ("建设投资（元）", "capital cost after co-location factors, yuan (0 if existing)"),
+    "annual_cost": ("年运营费用（元）", "operating cost per year, yuan"),
+    "land_m2": ("用地面积（平方米）", "land of the facility, m²"),
+    "capacity": ("服务容量", "capacity of the facility (empty: uncapacitated)"),
+    "zone": ("所属街道/乡镇", "street / township"),
+    "served_units": ("服务社区数", "demand units whose nearest open facility of this type in reach is this one"),
+    "id": ("社区/村编号", "demand unit id as in the demand layer"),
+    "group": ("社区类别", "demand group (e.g. urban / rural)"),
+    "coverage": ("覆盖状况", "covered / partly / uncovered by the types serving the unit; not_served"),
+    "radius_m": ("服务半径（米）", "service radius of the type, metres"),
+    "method": ("生成方法", "how the polygon was made (straight_line_buffer, reach_hull)"),
+    "units_in_reach": ("可达社区数", "demand units served by the type within reach of this facility"),
+    "units": ("社区数", "demand units in the zone"),
+    "achievement": ("目标达成度", "worst achieved / required over the per-zone targets (1 = met)"),
+    "all_met": ("片区目标是否全部达成", "1 when every per-zone target is met in this zone"),
+    "target_class": ("达成等级", "met / near (>= 90%) / partial (50-90%) / short (< 50%) / none"),
+    "boundary": ("边界来源", "how the zone polygon was made (not an official boundary)"),
+    "index": ("目标序号", "target index in the scenario's `targets`"),
+    "kind": ("目标类型", "coverage / count / land"),
+    "facility": ("设施类型", "facility type of the target"),
+    "label": ("目标名称", "the target's label"),
+    "required": ("要求值", "required share, count or m²"),
+    "achieved": ("实际值", "achieved share, count or m² (overall: the worst zone for per-zone targets)"),
+    "met": ("是否达成", "1 when the target is met"),
+    "shortfall": ("差额", "required minus achieved, when short"),
+    "covered": ("已覆盖量", "covered measure (coverage targets)"),
+    "total": ("总量", "total measure (coverage targets)"),
+    "key": ("项目", "plan property"),
+    "value": ("值", "its value"),
+}
+_TARGET = re.compile(r"^t(\d+)_(req|ach|met)$")
+_TARGET_PART = {"req": ("要求值", "required"), "ach": ("实际值", "achieved"), "met": ("是否达成", "met (1/0)")}
+
+
+def _prefixed(column: str, weights: list[str], unit_label: tuple[str, str]) -> tuple[str, str] | None:
+    """Aliases of the fields named after a facility type or a weight."""
+    prefixes = {
+        "served_": lambda rest: (f"服务人口（{rest}）", f"sum of weight `{rest}` over the units served"),
+        "cov_": lambda rest: (f"{rest}是否覆盖", f"1 covered by `{rest}`, 0 not, empty: `{rest}` does not serve it"),
+        "dist_": lambda rest: (f"至最近{rest}{unit_label[0]}",
+                               f"{unit_label[1]} to the nearest open `{rest}` (empty: none open)"),
+        "open_": lambda rest: (f"{rest}数量", f"open `{rest}` facilities in the zone"),
+        "new_": lambda rest: (f"新建{rest}数量", f"new `{rest}` facilities in the zone"),
+        "covshare_": lambda rest: (f"{rest}覆盖率", f"share of the zone's units served by `{rest}` that it covers"),
+    }
+    for prefix, make in prefixes.items():
+        if column.startswith(prefix):
+            return make(column.removeprefix(prefix))
+    if column in weights:
+        return f"{column}（权重）", f"named weight `{column}`"
+    return None
+
+
+def field_aliases(columns: list[str], *, weights: list[str], distance_unit: str,
+                  targets: dict[int, str]) -> dict[str, tuple[str, str]]:
+    """Column -> (Chinese alias, English description) for the columns of one layer.
+
+    Parameters
+    ----------
+    columns : list of str
+        The layer's attribute columns (geometry excluded).
+    weights : list of str
+        The scenario's named weights.
+    distance_unit : str
+        ``"m"`` or ``"min"``: what ``dist_*`` fields measure.
+    targets : dict
+        Target index -> a one-line description, for the ``t<k>_*`` zone fields.
+    """
+    unit_label = ("时间（分钟）", "minutes") if distance_unit == "min" else ("距离（米）", "metres")
+    out = {}
+    for column in columns:
+        if column in _STATIC:
+            out[column] = _STATIC[column]
+        elif match := _TARGET.match(column):
+            k, part = int(match.group(1)), match.group(2)
+            zh, en = _TARGET_PART[part]
+            out[column] = (f"目标{k}{zh}", f"target {k} ({targets.get(k, '')}) in this zone: {en}")
+        elif (found := _prefixed(column, weights, unit_label)) is not None:
+            out[column] = found
+    return out
+
+
+def target_descriptions(targets: list[Any]) -> dict[int, str]:
+    """Target index -> short text, e.g. ``coverage station urban >= 100%``."""
+    out = {}
+    for k, target in enumerate(targets):
+        if target.kind == "coverage":
+            scope = f" {target.group}" if target.group else ""
+            text = f"coverage {target.facility}{scope} ({target.measure}) >= {100 * target.min_share:g}%"
+        elif target.kind == "count":
+            bounds = " ".join(p for p in (f">= {target.min}" if target.min is not None else "",
+                                          f"<= {target.max}" if target.max is not None else "") if p)
+            text = f"count {'new ' if target.new_only else ''}{target.facility} {bounds}"
+        else:
+            text = f"land >= {target.per_capita_m2:g} m² per {target.population}"
+        per_zone = " per zone" if getattr(target, "per_zone", False) else ""
+        out[k] = (target.label + ": " if target.label else "") + text + per_zone
+    return out

@@ -1,0 +1,172 @@
+/* eldercare plan map: reads the JSON in #plan-data and draws it with Leaflet, no tiles, no network. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("plan-data").textContent);
+  var STATUS = {optimal: "最优 optimal", time_limit_feasible: "时间限制内可行解 time-limited",
+                infeasible: "目标无法全部满足 infeasible", time_limit_no_solution: "无解 no solution"};
+
+  function esc(value) {
+    var map = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"};
+    return String(value === null || value === undefined ? "–" : value).replace(/[&<>"']/g, function (c) { return map[c]; });
+  }
+  function num(value, digits) {
+    if (value === null || value === undefined) { return "–"; }
+    return Number(value).toLocaleString("zh-CN", {maximumFractionDigits: digits || 0});
+  }
+  function pct(value) { return value === null || value === undefined ? "–" : (100 * value).toFixed(1) + "%"; }
+  function byValue(classes) {
+    var out = {};
+    classes.forEach(function (c) { out[c.value] = c; });
+    return out;
+  }
+  function rows(pairs) {
+    return "<table>" + pairs.map(function (p) {
+      return "<tr><th>" + esc(p[0]) + "</th><td class=\"num\">" + p[1] + "</td></tr>";
+    }).join("") + "</table>";
+  }
+  function targetValue(kind, value) {
+    if (kind === "coverage") { return pct(value); }
+    return kind === "land" ? num(value) + " m²" : num(value);
+  }
+
+  var colour = {};
+  data.types.forEach(function (t) { colour[t.name] = t.colour; });
+  var coverageClass = byValue(data.coverageClasses);
+  var zoneClass = byValue(data.zoneClasses);
+  var unit = data.distanceUnit === "min" ? " 分钟" : " m";
+
+  function facilityPopup(p) {
+    var pairs = [["设施类型 type", esc(p.type)], ["状态", p["new"] ? "新建 new" : "现有 existing"],
+                 ["建设投资（元）", num(p.capital_cost)], ["年运营费用（元）", num(p.annual_cost)],
+                 ["用地（m²）", num(p.land_m2)], ["街道/乡镇", esc(p.zone)], ["服务社区数", num(p.served_units)]];
+    data.weights.forEach(function (w) { pairs.push(["服务人口 " + w, num(p["served_" + w])]); });
+    return "<div class=\"popup\"><h3>" + esc(p.site) + "</h3>" + rows(pairs) + "</div>";
+  }
+  function demandPopup(p) {
+    var pairs = [["类别", esc(p.group)], ["街道/乡镇", esc(p.zone)]];
+    data.weights.forEach(function (w) { pairs.push([w, num(p[w])]); });
+    data.types.forEach(function (t) {
+      var covered = p["cov_" + t.name];
+      var mark = covered === null || covered === undefined ? "不服务" : (covered ? "✓ 覆盖" : "✗ 未覆盖");
+      pairs.push([t.name, mark + "，最近 " + num(p["dist_" + t.name]) + unit]);
+    });
+    return "<div class=\"popup\"><h3>" + esc(p.id) + "</h3>" + rows(pairs) + "</div>";
+  }
+  function zonePopup(p) {
+    var pairs = [["社区数", num(p.units)]];
+    data.types.forEach(function (t) {
+      pairs.push([t.name, num(p["open_" + t.name]) + " 处（新建 " + num(p["new_" + t.name]) + "）"]);
+    });
+    data.targets.forEach(function (t) {
+      var met = p["t" + t.index + "_met"];
+      if (met === null || met === undefined) { return; }
+      pairs.push(["目标" + t.index + " " + t.text,
+                  targetValue(t.kind, p["t" + t.index + "_ach"]) + " / " + targetValue(t.kind, p["t" + t.index + "_req"]) +
+                  (met ? " <span class=\"ok\">✓</span>" : " <span class=\"bad\">✗</span>")]);
+    });
+    var cls = zoneClass[p.target_class];
+    return "<div class=\"popup\"><h3>" + esc(p.zone || "全域") + "</h3><div>" + esc(cls ? cls.label : "") +
+           "</div>" + rows(pairs) + "</div>";
+  }
+
+  var map = L.map("map", {preferCanvas: true, zoomSnap: 0.25});
+  map.attributionControl.setPrefix("Leaflet | eldercare");
+  var overlays = {};
+
+  var zones = L.geoJSON(data.zones, {
+    style: function (f) {
+      var cls = zoneClass[f.properties.target_class];
+      return {color: data.zoneOutline, weight: 1.5, fillColor: cls ? cls.colour : "#ccc", fillOpacity: 0.3};
+    },
+    onEachFeature: function (f, layer) { layer.bindPopup(function () { return zonePopup(f.properties); }); }
+  }).addTo(map);
+  overlays["街道/乡镇 目标达成 zones"] = zones;
+
+  data.types.forEach(function (t) {
+    var areas = {type: "FeatureCollection", features: data.serviceAreas.features.filter(function (f) {
+      return f.properties.type === t.name;
+    })};
+    overlays["服务范围 service area: " + esc(t.name)] = L.geoJSON(areas, {
+      style: {color: t.colour, weight: 1, fillColor: t.colour, fillOpacity: 0.08}, interactive: false});
+  });
+
+  var demand = L.geoJSON(data.demand, {
+    pointToLayer: function (f, latlng) {
+      var cls = coverageClass[f.properties.coverage];
+      return L.circleMarker(latlng, {radius: 3.5, color: "#333", weight: 0.8, fillColor: cls ? cls.colour : "#999",
+                                     fillOpacity: 0.9});
+    },
+    style: function (f) {
+      var cls = coverageClass[f.properties.coverage];
+      return {color: "#333", weight: 0.6, fillColor: cls ? cls.colour : "#999", fillOpacity: 0.6};
+    },
+    onEachFeature: function (f, layer) { layer.bindPopup(function () { return demandPopup(f.properties); }); }
+  }).addTo(map);
+  overlays["社区与村 communities"] = demand;
+
+  var markers = 0;
+  var nTypes = data.types.length;
+  data.types.forEach(function (t, k) {
+    var group = L.layerGroup();
+    var angle = 2 * Math.PI * k / Math.max(nTypes, 1);
+    var anchor = nTypes > 1 ? [8 + 5 * Math.cos(angle), 8 + 5 * Math.sin(angle)] : [8, 8];
+    data.facilities.features.forEach(function (f) {
+      var p = f.properties;
+      if (p.type !== t.name) { return; }
+      var icon = L.divIcon({
+        className: "fac-marker", iconSize: [16, 16], iconAnchor: anchor, popupAnchor: [0, -7],
+        html: "<span class=\"fac " + (p["new"] ? "fac-new" : "fac-existing") + "\" style=\"background:" + t.colour + "\"></span>"
+      });
+      var c = f.geometry.coordinates;
+      L.marker([c[1], c[0]], {icon: icon, title: p.site + " " + p.type, keyboard: false})
+        .bindPopup(facilityPopup(p)).addTo(group);
+      markers += 1;
+    });
+    group.addTo(map);
+    overlays["设施 " + esc(t.name) + "（" + group.getLayers().length + "）"] = group;
+  });
+
+  L.control.layers(null, overlays, {collapsed: false, position: "topright"}).addTo(map);
+  L.control.scale({imperial: false}).addTo(map);
+
+  var info = L.control({position: "topleft"});
+  info.onAdd = function () {
+    var div = L.DomUtil.create("div", "panel");
+    var m = data.meta;
+    div.innerHTML = "<h1>" + esc(m.title) + "</h1>" +
+      "<div>求解状态：" + esc(STATUS[m.status] || m.status) + (m.gap === null ? "" : "，gap " + (100 * m.gap).toFixed(3) + "%") + "</div>" +
+      "<div>总成本：" + num(m.cost_total) + " 元（投资 " + num(m.cost_capital) + "，年运营 " + num(m.cost_annual) + "）</div>" +
+      "<div>规划目标：" + (m.all_targets_met ? "<span class=\"ok\">全部达成 all met</span>" : "<span class=\"bad\">未全部达成 not all met</span>") + "</div>" +
+      "<div>设施 " + markers + " 处</div>";
+    L.DomEvent.disableClickPropagation(div);
+    return div;
+  };
+  info.addTo(map);
+
+  var legend = L.control({position: "bottomright"});
+  legend.onAdd = function () {
+    var div = L.DomUtil.create("div", "panel");
+    var html = "<h2>设施 facilities</h2>";
+    data.types.forEach(function (t) {
+      html += "<div class=\"legend-row\"><span class=\"swatch round\" style=\"background:" + t.colour + "\"></span>" +
+              "<span class=\"swatch\" style=\"background:" + t.colour + "\"></span>" + esc(t.name) + "</div>";
+    });
+    html += "<div>● 新建 new　■ 现有 existing</div><h2>社区与村 communities</h2>";
+    data.coverageClasses.forEach(function (c) {
+      html += "<div class=\"legend-row\"><span class=\"swatch round\" style=\"background:" + c.colour + "\"></span>" + esc(c.label) + "</div>";
+    });
+    html += "<h2>街道/乡镇 zones</h2>";
+    data.zoneClasses.forEach(function (c) {
+      html += "<div class=\"legend-row\"><span class=\"swatch\" style=\"background:" + c.colour + ";opacity:0.7\"></span>" + esc(c.label) + "</div>";
+    });
+    div.innerHTML = html;
+    return div;
+  };
+  legend.addTo(map);
+
+  var bounds = zones.getBounds();
+  if (demand.getLayers().length) { bounds.extend(demand.getBounds()); }
+  if (bounds.isValid()) { map.fitBounds(bounds, {padding: [10, 10]}); } else { map.setView([35, 105], 4); }
+  document.body.dataset.facilityMarkers = String(markers);
+  document.body.dataset.ready = "true";
+}());
