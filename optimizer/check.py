@@ -4,7 +4,8 @@ Given the scenario, its loaded region and a list of open (site, type) pairs, thi
 recomputes distances from coordinates (or looks them up in the distance table), costs with
 co-location factors, coverage, every target and both budgets. It shares no code with
 `optimizer.reach` or `optimizer.model`: a k-d tree nearest-facility query here, sparse radius
-queries there.
+queries there; on a road network, one Dijkstra from all open facilities at once
+(`optimizer.check_network`) here, batched bounded searches between virtual nodes there.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from optimizer.check_network import nearest_open_walk
 from optimizer.geodata import Region
+from optimizer.network import limit_m
 from optimizer.scenario import CountTarget, CoverageTarget, LandTarget, Scenario
 
 FloatArray = npt.NDArray[np.float64]
@@ -138,6 +141,9 @@ def _plain(value: Any) -> Any:
 
 def _limit(scenario: Scenario, region: Region, name: str) -> float:
     ftype = scenario.facility_types[name]
+    if scenario.network is not None:
+        # Walking metres; a micrometre of slack for sums taken in another order than reach's.
+        return limit_m(ftype, scenario.network) + 1e-6
     if region.distances is not None and region.distances.unit == "min":
         return float(ftype.walk_minutes or 0.0)
     return float(ftype.radius_m or 0.0)
@@ -148,6 +154,8 @@ def _nearest_open(scenario: Scenario, region: Region, base_dir: Path,
     """Per type, each unit's distance to the nearest open facility (inf if none)."""
     if region.distances is not None:
         return _nearest_by_table(region, is_open)
+    if scenario.network is not None:
+        return nearest_open_walk(scenario, region, base_dir, is_open)
     out = {}
     for t, name in enumerate(region.type_names):
         open_sites = np.flatnonzero(is_open[:, t])

@@ -3,8 +3,8 @@
 ``Reach.by_type[t]`` is a CSR array (demand x site) whose stored entries are the pairs within
 the type's limit and whose values are the distances (metres) or times (minutes). Explicit zero
 distances are kept as entries: a unit standing on a site is within reach.
-Sources: straight line (k-d tree radius queries), or a precomputed distance table. A road
-network is the third source (`network` in the scenario) and plugs in here.
+Sources: straight line (k-d tree radius queries), a precomputed distance table, or walking
+distance on a road network (`network` in the scenario, built in `optimizer.network_reach`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from scipy.spatial import cKDTree
 
 from optimizer.errors import ScenarioError
 from optimizer.geodata import Region
+from optimizer.network import NetworkSummary
 from optimizer.scenario import FacilityType, Scenario
 
 IntArray = npt.NDArray[np.int64]
@@ -38,20 +39,23 @@ class Reach:
         Each type's limit in `unit`.
     source : str
         ``"straight_line"``, ``"table"`` or ``"network"``.
+    network : NetworkSummary or None
+        Network mode: access distances, graph size, cache use (the plan's `network` section).
     """
 
     by_type: tuple[sp.csr_array, ...]
     unit: str
     limits: tuple[float, ...]
     source: str
+    network: NetworkSummary | None = None
 
 
 def build_reach(scenario: Scenario, region: Region, base_dir: Path) -> Reach:
     """Reach of every facility type, from the scenario's reach source."""
     if scenario.network is not None:
-        raise ScenarioError("walking distance on a road network is not available in this version; "
-                            "remove `network` (straight-line distance is used) or give a "
-                            "precomputed `distances` table", "network")
+        from optimizer.network_reach import network_reach
+
+        return network_reach(scenario, region, base_dir)
     if region.distances is not None:
         return _table_reach(scenario, region)
     return _straight_line_reach(scenario, region)

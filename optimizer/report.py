@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from optimizer.check import CheckedPlan
+from optimizer.network_report import network_section
 from optimizer.plan import PlanResult, weighted_coverage
 from optimizer.reach import served_mask
 from optimizer.solve import Solution
@@ -38,6 +39,8 @@ def plan_document(result: PlanResult) -> dict[str, Any]:
     else:
         doc |= {"cost": None, "facilities": [], "targets": [], "coverage": {}, "zones": []}
     doc["uncoverable"] = _uncoverable(result)
+    if prep.reach.network is not None:
+        doc["network"] = network_section(result)
     if result.explanation is not None:
         doc["explanation"] = {k: v for k, v in result.explanation.items() if k != "uncoverable"}
     return _jsonable(doc)

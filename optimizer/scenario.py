@@ -66,11 +66,20 @@ class SitesSpec(LayerSpec):
 
 
 class NetworkSpec(_Strict):
-    """A road/path network for walking distances (see README)."""
+    """A road/path network for walking distances (see README, "`network`")."""
 
-    path: str
-    layer: str | None = None
-    walk_speed_m_per_min: float = Field(67.0, gt=0)
+    path: str = Field(description="OpenStreetMap .osm.pbf, or a line layer (GeoPackage, Shapefile, "
+                      "GeoJSON), relative to the scenario file.")
+    layer: str | None = Field(None, description="Layer name inside a GeoPackage; not for .osm.pbf.")
+    walk_speed_m_per_min: float = Field(
+        67.0, gt=0, description="Walking speed of older people, m/min; turns `walk_minutes` into metres. "
+        "67 m/min = 1.12 m/s: 15 minutes = 1 km (see README for the gait-speed sources).")
+    suspicious_access_m: float = Field(
+        300.0, gt=0, description="Units and sites farther than this (m, straight line) from the nearest "
+        "walkable way are listed in the plan's `network` section.")
+    cache_dir: str | None = Field(
+        ".eldercare-cache", description="Folder (relative to the scenario file) caching walking reach "
+        "by a hash of its inputs; null: no cache. Safe to delete.")
 
 
 class DistanceTableSpec(_Strict):
