@@ -42,6 +42,14 @@ def test_line_layer_without_attributes_keeps_every_line(tmp_path: Path) -> None:
     assert graph.seg_len_m.sum() == pytest.approx(180.0)
 
 
+def test_lines_join_only_where_they_share_a_vertex(tmp_path: Path) -> None:
+    write_lines(tmp_path / "bridge.gpkg", [[(0, 50), (100, 50)], [(50, 0), (50, 100)]])
+    assert _graph(tmp_path, "bridge.gpkg").n_nodes == 4         # a bridge over a road: no junction
+    write_lines(tmp_path / "crossing.gpkg", [[(0, 50), (50, 50), (100, 50)], [(50, 0), (50, 50), (50, 100)]])
+    crossing = _graph(tmp_path, "crossing.gpkg")
+    assert (crossing.n_nodes, crossing.n_segments) == (5, 4)
+
+
 def test_unknown_layer_and_missing_file_name_the_network_field(tmp_path: Path) -> None:
     write_lines(tmp_path / "roads.gpkg", [[(0, 0), (10, 0)]])
     with pytest.raises(GeodataError, match=r"network\.layer"):
