@@ -73,8 +73,11 @@ def scenario_source(scenario_path: Path, out_dir: Path) -> dict[str, Any]:
     scenario, base_dir = load_scenario(scenario_path)
     digests = {"scenario": _sha256(scenario_path)}
     digests |= {name: _sha256(base_dir / name) for name in _data_files(scenario)}
-    return {"scenario": Path(os.path.relpath(scenario_path, out_dir.resolve())).as_posix(),
-            "scenario_absolute": str(scenario_path), "sha256": digests}
+    try:
+        relative: str | None = Path(os.path.relpath(scenario_path, out_dir.resolve())).as_posix()
+    except ValueError:   # another drive (Windows): only the absolute path applies
+        relative = None
+    return {"scenario": relative, "scenario_absolute": str(scenario_path), "sha256": digests}
 
 
 def bundle_from_result(result: PlanResult, plan: dict[str, Any]) -> PlanBundle:
@@ -135,9 +138,10 @@ def _read_plan(plan_path: Path) -> dict[str, Any]:
 
 def _recorded_scenario(plan_path: Path, source: dict[str, Any]) -> Path:
     """The recorded scenario: relative to plan.json first (a moved folder), then absolute."""
-    candidates = [plan_path.parent / str(source.get("scenario", "")), Path(str(source.get("scenario_absolute", "")))]
+    relative, absolute = source.get("scenario"), source.get("scenario_absolute")
+    candidates = [plan_path.parent / str(relative) if relative else None, Path(str(absolute)) if absolute else None]
     for candidate in candidates:
-        if candidate.is_file():
+        if candidate is not None and candidate.is_file():
             return candidate
     raise ExportError(f"the plan's scenario is not at {source.get('scenario')!r} (relative to the plan) nor "
                       f"at {source.get('scenario_absolute')!r}; pass --scenario", f"{plan_path}: source.scenario")
