@@ -10,7 +10,7 @@ queries there; on a road network, one Dijkstra from all open facilities at once
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from optimizer.check_assign import check_assignments
 from optimizer.check_network import nearest_open_walk
 from optimizer.geodata import Region
 from optimizer.network import limit_m
@@ -46,7 +47,14 @@ class CheckedPlan:
         index, kind, facility, required, achieved, met, shortfall (and per-zone rows).
     violations : list of str
         Structural faults: a type at a site that may not host it, a duplicate, an existing
-        facility missing, a budget exceeded.
+        facility missing, a budget exceeded, a capacity exceeded.
+    share : dict
+        Facility type -> per-unit share that counts as covered: `covered` for uncapacitated
+        types, the assigned share for capacitated ones.
+    load : dict
+        Capacitated type -> per-site load (capacity weight x uptake x assigned share).
+    distance : dict
+        `min_distance` type -> weighted distance to the assigned open facility.
     """
 
     facilities: list[dict[str, Any]]
@@ -55,6 +63,9 @@ class CheckedPlan:
     covered: dict[str, npt.NDArray[np.bool_]]
     targets: list[dict[str, Any]]
     violations: list[str]
+    share: dict[str, FloatArray] = field(default_factory=dict)
+    load: dict[str, FloatArray] = field(default_factory=dict)
+    distance: dict[str, float] = field(default_factory=dict)
 
     @property
     def targets_met(self) -> bool:
@@ -68,10 +79,11 @@ class CheckedPlan:
 
 
 def check_plan(scenario: Scenario, region: Region, base_dir: Path,
-               open_pairs: list[tuple[Any, str]]) -> CheckedPlan:
+               open_pairs: list[tuple[Any, str]], assignments: pd.DataFrame | None = None) -> CheckedPlan:
     """Recompute every figure of the plan that opens `open_pairs` (site id, facility type).
 
-    Existing facilities count as open whether or not they are listed.
+    Existing facilities count as open whether or not they are listed. `assignments` (columns
+    demand, site, type, share) say which facility serves which unit for capacitated types.
     """
     violations: list[str] = []
     is_open = _open_table(region, open_pairs, violations)
@@ -83,8 +95,13 @@ def check_plan(scenario: Scenario, region: Region, base_dir: Path,
         serves = (np.ones(region.demand.n, bool) if ftype.serves is None
                   else np.isin(region.demand.group, ftype.serves))
         covered[name] = serves & (nearest[name] <= _limit(scenario, region, name))
-    targets = [_target(k, tg, scenario, region, is_open, covered) for k, tg in enumerate(scenario.targets)]
-    return CheckedPlan(facilities, cost, nearest, covered, targets, violations)
+    limits = {name: _limit(scenario, region, name) for name in region.type_names}
+    assigned = check_assignments(scenario, region, is_open, nearest, assignments, limits)
+    violations += assigned.violations
+    share = {name: assigned.share.get(name, covered[name].astype(np.float64)) for name in region.type_names}
+    targets = [_target(k, tg, scenario, region, is_open, share) for k, tg in enumerate(scenario.targets)]
+    return CheckedPlan(facilities, cost, nearest, covered, targets, violations, share, assigned.load,
+                       assigned.distance)
 
 
 def _open_table(region: Region, open_pairs: list[tuple[Any, str]],
@@ -182,7 +199,7 @@ def _nearest_by_table(region: Region, is_open: npt.NDArray[np.bool_]) -> dict[st
 
 
 def _target(k: int, target: Any, scenario: Scenario, region: Region,
-            is_open: npt.NDArray[np.bool_], covered: dict[str, npt.NDArray[np.bool_]]) -> dict[str, Any]:
+            is_open: npt.NDArray[np.bool_], covered: dict[str, FloatArray]) -> dict[str, Any]:
     if isinstance(target, CoverageTarget):
         rows = _coverage_rows(target, scenario, region, covered)
     elif isinstance(target, CountTarget):
@@ -205,7 +222,7 @@ def _target(k: int, target: Any, scenario: Scenario, region: Region,
 
 
 def _coverage_rows(target: CoverageTarget, scenario: Scenario, region: Region,
-                   covered: dict[str, npt.NDArray[np.bool_]]) -> list[dict[str, Any]]:
+                   covered: dict[str, FloatArray]) -> list[dict[str, Any]]:
     ftype = scenario.facility_types[target.facility]
     group = region.demand.group
     scope = np.ones(region.demand.n, bool) if ftype.serves is None else np.isin(group, ftype.serves)
@@ -218,7 +235,7 @@ def _coverage_rows(target: CoverageTarget, scenario: Scenario, region: Region,
     for zone in zones:
         in_row = scope if zone is None else scope & (region.demand.zone == zone)
         total = float(measure[in_row].sum())
-        got = float(measure[in_row & covered[target.facility]].sum())
+        got = float(measure[in_row] @ covered[target.facility][in_row])
         share = got / total if total > 0 else 1.0
         rows.append({"zone": zone, "required": target.min_share, "achieved": share,
                      "met": share >= target.min_share - TOL, "covered": got, "total": total,

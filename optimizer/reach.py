@@ -132,9 +132,16 @@ def _table_reach(scenario: Scenario, region: Region) -> Reach:
 
 
 def nearest_candidate(region: Region, t: int, units: IntArray) -> FloatArray:
-    """Straight-line distance (m) from each unit to the nearest site that may host type t."""
+    """Distance from each unit to the nearest site that may host type t: straight-line metres,
+    or the table's value when the region has a distance table (inf when none is listed)."""
     cols = np.flatnonzero(region.sites.candidate[:, t])
     if len(cols) == 0 or len(units) == 0:
         return np.full(len(units), np.inf)
+    if region.distances is not None:
+        pairs = region.distances
+        keep = region.sites.candidate[pairs.site, t]
+        best = np.full(region.demand.n, np.inf)
+        np.minimum.at(best, pairs.demand[keep], pairs.value[keep])
+        return best[units]
     dist, _ = cKDTree(region.sites.xy[cols]).query(region.demand.xy[units])
     return np.asarray(dist, dtype=np.float64)

@@ -11,7 +11,7 @@ import numpy as np
 
 from optimizer.check import CheckedPlan
 from optimizer.network_report import network_section
-from optimizer.plan import PlanResult, weighted_coverage
+from optimizer.plan import PlanResult, decode_assignments, money_objective, weighted_coverage
 from optimizer.reach import served_mask
 from optimizer.solve import Solution
 
@@ -33,11 +33,15 @@ def plan_document(result: PlanResult) -> dict[str, Any]:
         "notes": list(prep.region.notes),
     }
     if checked is not None:
-        doc |= {"cost": checked.cost, "facilities": checked.facilities,
+        doc |= {"cost": checked.cost, "facilities": _with_loads(result, checked),
                 "targets": checked.targets, "coverage": _coverage(result, checked),
                 "zones": _zones(result, checked), "violations": checked.violations}
     else:
         doc |= {"cost": None, "facilities": [], "targets": [], "coverage": {}, "zones": []}
+    if checked is not None and checked.distance:
+        doc["distance"] = {"weighted_by_type": checked.distance, "unit": prep.reach.unit}
+    if checked is not None and checked.load:
+        doc["assignments"] = _assignments(result)
     doc["uncoverable"] = _uncoverable(result)
     if prep.reach.network is not None:
         doc["network"] = network_section(result)
@@ -65,14 +69,42 @@ def _objective(result: PlanResult) -> dict[str, Any]:
     if scenario.objective == "max_coverage":
         phase, sign = result.solution.phase("coverage"), -1.0
         value = weighted_coverage(result.prepared, checked) if checked else None
+    elif result.solution.phase("distance") is not None:
+        phase, sign = result.solution.phase("distance"), 1.0
+        value = sum(checked.distance.values()) if checked else None
     else:
         phase, sign = result.solution.phase("cost"), 1.0
-        value = checked.cost["total"] if checked else None
+        value = money_objective(result.prepared, checked) if checked else None
     if phase is None or value is None or result.status == "infeasible":
         return {"objective": value, "bound": None, "gap": None}
     bound = None if phase.result.bound is None else sign * phase.result.bound
     gap = None if bound is None else abs(value - bound) / max(abs(value), 1e-9)
     return {"objective": value, "bound": bound, "gap": gap}
+
+
+def _with_loads(result: PlanResult, checked: CheckedPlan) -> list[dict[str, Any]]:
+    """Facilities, with the checker's load (capacity weight served) for capacitated types."""
+    position = {str(site_id): s for s, site_id in enumerate(result.prepared.region.sites.ids)}
+    out = []
+    for facility in checked.facilities:
+        load = checked.load.get(facility["type"])
+        extra = {} if load is None else {"load": float(load[position[str(facility["site"])]])}
+        out.append(facility | extra)
+    return out
+
+
+def _assignments(result: PlanResult) -> list[dict[str, Any]]:
+    """Which facility serves which unit, and what share, for capacitated types."""
+    assert result.solution.x is not None
+    table = decode_assignments(result.prepared, result.prepared.model, result.solution.x)
+    capacitated = set(result.checked.load) if result.checked else set()
+    table = table[table["type"].isin(capacitated)]
+    return [{"demand": _plain(d), "site": _plain(s), "type": t, "share": round(float(v), 9)}
+            for d, s, t, v in table.itertuples(index=False)]
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _solver(solution: Solution, backend: str) -> dict[str, Any]:

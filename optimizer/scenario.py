@@ -32,8 +32,8 @@ class LayerSpec(_Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> LayerSpec:
-        if (self.path is None) == (self.features is None):
-            raise ValueError("give exactly one of `path` (a file) or `features` (inline GeoJSON)")
+        if self.path is not None and self.features is not None:
+            raise ValueError("give one of `path` (a file) or `features` (inline GeoJSON), not both")
         return self
 
 
@@ -63,6 +63,9 @@ class SitesSpec(LayerSpec):
         None, description="Attribute: comma-separated facility types already open there (fixed open).")
     cost: dict[str, str] = Field(
         default_factory=dict, description="Facility type -> attribute with a per-site capital cost.")
+    capacity: dict[str, str] = Field(
+        default_factory=dict, description="Facility type -> attribute with a per-site capacity "
+        "(overrides the type's `capacity`; empty values fall back to it).")
 
 
 class NetworkSpec(_Strict):
@@ -85,7 +88,8 @@ class NetworkSpec(_Strict):
 class DistanceTableSpec(_Strict):
     """Precomputed travel distances or times, long form: one row per (demand, site) pair."""
 
-    path: str = Field(description="CSV or Parquet file, relative to the scenario file.")
+    path: str | None = Field(None, description="CSV or Parquet file, relative to the scenario file "
+                             "(the Python API may pass the table itself instead).")
     demand: str = Field("demand_id", description="Column with demand ids.")
     site: str = Field("site_id", description="Column with site ids.")
     value: str = Field("distance", description="Column with the distance or time.")
@@ -100,9 +104,13 @@ class FacilityType(_Strict):
     serves: list[str] | None = Field(None, description="Demand groups served; omitted = all groups.")
     capital_cost: float = Field(0.0, ge=0, description="Capital cost of a new facility, yuan.")
     annual_cost: float = Field(0.0, ge=0, description="Operating cost per year of any open facility, yuan.")
-    capacity: float | None = Field(None, ge=0, description="Capacity (reported per facility).")
-    capacity_weight: str | None = Field(None, description="Named weight that capacity is measured in.")
+    capacity: float | None = Field(
+        None, ge=0, description="People (meals, seats) one facility can serve; makes the type capacitated: "
+        "units are assigned to open facilities in reach, and count as covered only for the assigned share.")
+    capacity_weight: str | None = Field(
+        None, description="Named weight that demand for capacity is measured in (omitted: 1 per unit).")
     uptake: float = Field(1.0, ge=0, le=1, description="Share of the capacity weight that uses the facility.")
+    single_source: bool = Field(False, description="Capacitated: each unit is served by one facility only.")
     land_m2: float = Field(0.0, ge=0, description="Land area of one facility, m² (land target).")
     colocate: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=dict,
@@ -159,6 +167,19 @@ class LandTarget(_Strict):
 Target = Annotated[CoverageTarget | CountTarget | LandTarget, Field(discriminator="kind")]
 
 
+class MinDistanceSpec(_Strict):
+    """What `min_distance` minimises: weighted distance to the assigned open facility."""
+
+    facilities: list[str] | None = Field(None, description="Facility types whose distance counts; "
+                                         "omitted = every type.")
+    weight: str | None = Field(None, description="'units' or a named weight; omitted = the first named "
+                               "weight (units when none is named).")
+    yuan_per_unit: float | None = Field(
+        None, ge=0, description="Cost of one weighted distance unit (e.g. yuan per person-metre over the "
+        "horizon). Given: minimise total cost + yuan_per_unit x weighted distance (facility location). "
+        "Omitted: minimise weighted distance first, then cost (p-median with count targets).")
+
+
 class Budget(_Strict):
     """Money limits."""
 
@@ -190,7 +211,8 @@ class Scenario(_Strict):
     facility_types: dict[str, FacilityType]
     targets: list[Target] = Field(default_factory=list)
     budget: Budget = Field(default_factory=Budget)
-    objective: Literal["min_cost", "max_coverage"] = "min_cost"
+    objective: Literal["min_cost", "max_coverage", "min_distance"] = "min_cost"
+    min_distance: MinDistanceSpec | None = Field(None, description="Options of the `min_distance` objective.")
     elastic: bool = False
     solver: SolverSpec = Field(default_factory=SolverSpec)
 
@@ -279,7 +301,7 @@ _TARGET_MODELS: dict[str, type[BaseModel]] = {
 }
 _FIELD_MODELS: dict[str, type[BaseModel]] = {
     "demand": DemandSpec, "sites": SitesSpec, "network": NetworkSpec, "distances": DistanceTableSpec,
-    "budget": Budget, "solver": SolverSpec,
+    "budget": Budget, "solver": SolverSpec, "min_distance": MinDistanceSpec,
 }
 
 
@@ -330,8 +352,22 @@ def _reference_problems(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(f"{where}.serves", "`serves` needs `demand.group`, the "
                                     "attribute that classifies demand units; add it"))
     problems += _name_problems("sites.cost", scenario.sites.cost, types, "facility type")
+    problems += _name_problems("sites.capacity", scenario.sites.capacity, types, "facility type")
+    problems += _min_distance_problems(scenario)
     for k, target in enumerate(scenario.targets):
         problems += _target_problems(f"targets[{k}]", target, scenario)
+    return problems
+
+
+def _min_distance_problems(scenario: Scenario) -> list[Problem]:
+    spec = scenario.min_distance
+    if spec is None:
+        return []
+    problems = _name_problems("min_distance.facilities", spec.facilities or [], scenario.facility_types,
+                              "facility type")
+    weights = scenario.demand.weights
+    if spec.weight is not None and spec.weight != "units" and spec.weight not in weights:
+        problems.append(Problem("min_distance.weight", _unknown("weight", spec.weight, ["units", *weights])))
     return problems
 
 
