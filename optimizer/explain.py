@@ -20,10 +20,13 @@ MAX_LISTED = 50
 
 
 def uncoverable_units(scenario: Scenario, region: Region, reach: Reach) -> list[dict[str, Any]]:
-    """Units a type serves that no site allowed to host it can reach, nearest candidate first.
+    """Units a type serves that no site allowed to host it can reach.
 
-    Distances are straight-line metres to the nearest candidate site of the type.
+    ``nearest_site_m`` is the distance to the nearest candidate site of the type: the table's
+    value with a distance table, else straight-line metres (also on a road network, where the
+    walk is longer still); ``distance`` says which.
     """
+    kind = "table" if region.distances is not None else "straight_line"
     out: list[dict[str, Any]] = []
     for t, name in enumerate(region.type_names):
         served = served_mask(scenario.facility_types[name], region.demand.group)
@@ -31,7 +34,7 @@ def uncoverable_units(scenario: Scenario, region: Region, reach: Reach) -> list[
         nearest = nearest_candidate(region, t, lonely)
         out += [{"demand": _plain(region.demand.ids[i]), "facility": name,
                  "zone": str(region.demand.zone[i]) or None,
-                 "nearest_site_m": None if not np.isfinite(d) else round(float(d), 1)}
+                 "nearest_site_m": None if not np.isfinite(d) else round(float(d), 1), "distance": kind}
                 for i, d in zip(lonely, nearest)]
     return out
 
