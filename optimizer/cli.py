@@ -258,6 +258,15 @@ def _explain(explanation: dict[str, Any], plan: dict[str, Any]) -> None:
     out.print("  The plan shown is the best elastic plan: each shortfall minimised, then cost.")
 
 
+def _register_serve() -> None:
+    from api.serve import serve_command
+
+    app.command("serve")(serve_command)
+
+
+_register_serve()
+
+
 def main() -> None:
     """Entry point for `python -m optimizer`."""
     app(prog_name="eldercare")

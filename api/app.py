@@ -1,0 +1,93 @@
+"""`create_app(settings)`: the FastAPI application of the scenario service.
+
+Nothing is created at import: the settings are validated, the data directory and the job store
+prepared when the app is created, and the solve workers start and stop with the app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from api import store
+from api.middleware import BodyLimit, ErrorIds
+from api.pool import WorkerPool
+from api.routes import api_router
+from api.settings import Settings, prepare_data_dir
+from optimizer.errors import OptimizerError
+from optimizer.scenario import json_path
+
+DESCRIPTION = """\
+Submit elder-care planning scenarios (format 1, as for `eldercare solve`) and budget sweeps; each
+is validated at once, stored in the job store before the answer, and solved by a worker process.
+Poll the job, then fetch the plan (plan.json), its GeoJSON and GeoPackage layers and the offline
+web map, or a sweep's frontier. Jobs survive a restart of the server: interrupted ones run again.
+
+Every error answer is `{"detail": ..., "problems": [{"location": <JSON path>, "message": ...}]}`;
+an unexpected error is a 500 with an `error_id` that the server log records.
+"""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The service on `settings`: prepares the data directory and job store, starts workers on startup."""
+    settings = prepare_data_dir(settings)
+    conn = store.connect(settings.db_path)
+    store.init_db(conn)
+    conn.close()
+    pool = WorkerPool(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool.start()
+        try:
+            yield
+        finally:
+            await pool.stop()
+
+    app = FastAPI(title="eldercare scenario service", version="1", description=DESCRIPTION, lifespan=lifespan,
+                  openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None)
+    app.state.settings = settings
+    app.state.pool = pool
+    app.include_router(api_router)
+    app.add_exception_handler(OptimizerError, _optimizer_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(ErrorIds)
+    app.add_middleware(BodyLimit, default_bytes=settings.max_body_bytes,
+                       limits={"/v1/files": settings.max_upload_bytes})
+    return app
+
+
+async def _optimizer_error(request: Request, exc: Exception) -> JSONResponse:
+    """Engine errors at submission (a bad scenario): 422 with each problem's location and message."""
+    assert isinstance(exc, OptimizerError)
+    problems = [{"location": p.location, "message": p.message} for p in exc.problems]
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    return JSONResponse({"detail": f"the request is not valid ({count})", "problems": problems}, status_code=422)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own request validation, in the same shape: JSON paths, not tuples."""
+    assert isinstance(exc, RequestValidationError)
+    problems = [{"location": _location(error["loc"]), "message": _message(error)} for error in exc.errors()]
+    count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    return JSONResponse({"detail": f"the request is not valid ({count})", "problems": problems}, status_code=422)
+
+
+def _location(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = list(loc)
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+        return json_path(tuple(parts)) if parts else "(body)"
+    return json_path(tuple(parts))
+
+
+def _message(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    if error.get("type") == "json_invalid":
+        message = f"not valid JSON: {error.get('ctx', {}).get('error', 'decode error')}"
+    return message

@@ -1,0 +1,97 @@
+"""Uploaded data files, and confining a scenario's paths to them.
+
+An upload is a folder ``files/<upload id>/`` holding the files of one request (a shapefile
+travels with its sidecar files). A scenario submitted to the service names them relative to
+the data directory (``"path": "files/<upload id>/demand.geojson"``). Only data formats the
+engine reads are accepted: a GDAL virtual format (``.vrt``) could name any file on the server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from optimizer.errors import Problem
+from optimizer.scenario import Scenario
+
+DATA_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".csv", ".parquet", ".osm.pbf", ".pbf")
+SIDECAR_SUFFIXES = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
+_CHUNK = 1 << 20
+
+
+def name_problem(name: str) -> str | None:
+    """Why an uploaded file name is refused, or None when it is fine."""
+    if not _NAME.match(name) or ".." in name:
+        return (f"'{name[:80]}' is not a plain file name: use letters, digits, '.', '_' and '-' (no folders, "
+                "at most 120 characters)")
+    if not name.lower().endswith(DATA_SUFFIXES + SIDECAR_SUFFIXES):
+        return (f"'{name}' is not a data file the optimizer reads; give one of "
+                f"{', '.join(DATA_SUFFIXES + SIDECAR_SUFFIXES)}")
+    return None
+
+
+def save_upload(*, folder: Path, name: str, source: BinaryIO) -> tuple[int, str]:
+    """Copy `source` to ``folder/name`` (written whole, then renamed); returns (bytes, sha256)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{name}.part"
+    digest, size = hashlib.sha256(), 0
+    with partial.open("wb") as handle:
+        while block := source.read(_CHUNK):
+            digest.update(block)
+            size += len(block)
+            handle.write(block)
+        handle.flush()
+        os.fsync(handle.fileno())
+    partial.replace(folder / name)
+    return size, digest.hexdigest()
+
+
+def path_problems(scenario: Scenario, *, data_dir: Path) -> list[Problem]:
+    """Every path of `scenario` that leaves the data directory, or names a missing or unreadable file.
+
+    Data files must be uploads (under ``files/``); the network cache folder must stay in the data
+    directory. Paths are relative to the data directory.
+    """
+    data_dir = data_dir.resolve()
+    files_dir = data_dir / "files"
+    problems = []
+    inputs = {"demand.path": scenario.demand.path, "sites.path": scenario.sites.path,
+              "network.path": scenario.network.path if scenario.network else None,
+              "distances.path": scenario.distances.path if scenario.distances else None}
+    for location, text in inputs.items():
+        if text is None:
+            continue
+        message = _outside(text, data_dir, files_dir, "an uploaded file (files/<upload id>/<name>)")
+        message = message or _input_file(text, data_dir)
+        if message:
+            problems.append(Problem(location, message))
+    cache = scenario.network.cache_dir if scenario.network else None
+    if cache is not None:
+        message = _outside(cache, data_dir, data_dir, "a folder inside the data directory (or null)")
+        if message:
+            problems.append(Problem("network.cache_dir", message))
+    return problems
+
+
+def _outside(text: str, data_dir: Path, root: Path, what: str) -> str | None:
+    """Why `text` does not resolve inside `root`, or None."""
+    pure = PurePosixPath(text.replace("\\", "/"))
+    if pure.is_absolute() or re.match(r"^[A-Za-z]:", text) or "\x00" in text:
+        return f"'{text[:120]}' is an absolute path; give {what}, relative to the data directory"
+    resolved = (data_dir / pure).resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        return f"'{text[:120]}' leads outside the service's data area; give {what}"
+    return None
+
+
+def _input_file(text: str, data_dir: Path) -> str | None:
+    """Why the uploaded file `text` cannot be read, or None."""
+    if not text.lower().endswith(DATA_SUFFIXES):
+        return f"'{text[:120]}' is not a data file the optimizer reads; give one of {', '.join(DATA_SUFFIXES)}"
+    if not (data_dir / text).resolve().is_file():
+        return f"'{text[:120]}' was not uploaded; upload it with POST /v1/files and use the `path` it returns"
+    return None

@@ -1,0 +1,39 @@
+"""Scenarios: submit one to be solved (POST /v1/scenarios), and the JSON Schema they follow."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Response, status
+
+from api.deps import ConnDep, SettingsDep
+from api.examples import SCENARIO_EXAMPLES
+from api.jobs import enqueue, validate_scenario
+from api.routes.responses import errors
+from api.schemas import JobAccepted
+
+router = APIRouter(prefix="/scenarios", tags=["scenarios"], responses=errors(422))
+
+ScenarioBody = Annotated[dict[str, Any], Body(
+    description="A scenario, format 1 (scenarios/schema.json, or GET /v1/scenarios/schema). Layers come "
+    "inline (`features`: a GeoJSON FeatureCollection in lon/lat) or as `path`s returned by POST /v1/files.",
+    openapi_examples=SCENARIO_EXAMPLES)]
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted,
+             responses=errors(400, 413, 422, 429), summary="Submit a scenario to solve")
+def submit_scenario(scenario: ScenarioBody, conn: ConnDep, settings: SettingsDep, response: Response) -> JobAccepted:
+    """Validate the scenario at once (422 names each problem's JSON path, with the CLI's message), store it
+    in the job store, and answer 202 with the job id; a worker solves it. Poll GET /v1/jobs/{id}."""
+    parsed = validate_scenario(scenario, settings=settings)
+    accepted = enqueue(conn, settings=settings, kind="solve", scenario=parsed, request={"scenario": scenario})
+    response.headers["Location"] = accepted.links["self"]
+    return accepted
+
+
+@router.get("/schema", summary="JSON Schema of the scenario format")
+def scenario_schema() -> dict[str, Any]:
+    """The published JSON Schema of scenario format 1 (the same as scenarios/schema.json)."""
+    from optimizer.scenario import scenario_json_schema
+
+    return scenario_json_schema()

@@ -1,0 +1,69 @@
+"""Budget sweeps: the cost–coverage frontier, as ``eldercare sweep`` computes it."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response, status
+from fastapi.responses import FileResponse
+
+from api import store
+from api.deps import ConnDep, SettingsDep, SweepJobDep
+from api.examples import SWEEP_EXAMPLES
+from api.jobs import SWEEP_ARTEFACTS, artefact_path, enqueue, job_public, validate_scenario
+from api.routes.responses import errors
+from api.schemas import JobAccepted, JobPublic, SweepRequest
+from optimizer.errors import ScenarioError
+
+router = APIRouter(prefix="/sweeps", tags=["sweeps"], responses=errors(422))
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted,
+             responses=errors(400, 413, 422, 429), summary="Submit a budget sweep")
+def submit_sweep(request: Annotated[SweepRequest, Body(openapi_examples=SWEEP_EXAMPLES)], conn: ConnDep,
+                 settings: SettingsDep, response: Response) -> JobAccepted:
+    """For each capital budget, the plan with the most coverage; and the least budget meeting every
+    target. Validated at once like a scenario; poll GET /v1/sweeps/{id}, then read its frontier."""
+    levels = len(request.budgets) if request.budgets is not None else (request.levels or 10)
+    if levels > settings.max_sweep_levels:
+        where = "budgets" if request.budgets is not None else "levels"
+        raise ScenarioError(f"{levels} levels; this server solves at most {settings.max_sweep_levels} per sweep",
+                            where)
+    parsed = validate_scenario(request.scenario, settings=settings)
+    accepted = enqueue(conn, settings=settings, kind="sweep", scenario=parsed,
+                       request={"scenario": request.scenario,
+                                "sweep": request.model_dump(exclude={"scenario"})})
+    response.headers["Location"] = accepted.links["self"]
+    return accepted
+
+
+@router.get("/{job_id}", response_model=JobPublic, responses=errors(404), summary="Status of a sweep")
+def read_sweep(job: SweepJobDep) -> JobPublic:
+    """As GET /v1/jobs/{id}; `progress` counts the budget levels solved."""
+    return job_public(job)
+
+
+@router.delete("/{job_id}", response_model=JobPublic, responses=errors(404), summary="Cancel a sweep")
+def cancel_sweep(job: SweepJobDep, conn: ConnDep) -> JobPublic:
+    """As DELETE /v1/jobs/{id}."""
+    record = store.cancel_job(conn, job_id=job.id, now=time.time())
+    assert record is not None
+    return job_public(record)
+
+
+def _artefact(name: str, summary: str) -> None:
+    artefact = SWEEP_ARTEFACTS[name]
+
+    @router.get(f"/{{job_id}}/{name}", response_class=FileResponse, summary=summary,
+                responses={200: {"content": {artefact.media_type.split(";")[0]: {}}}, **errors(404, 409)},
+                operation_id=f"read_sweep_{name.replace('.', '_')}")
+    def read_artefact(job: SweepJobDep, settings: SettingsDep) -> FileResponse:
+        path, found = artefact_path(job, name, settings=settings)
+        return FileResponse(path, media_type=found.media_type, filename=f"{job.id}-{found.file}",
+                            content_disposition_type="inline")
+
+
+_artefact("frontier", "The frontier (frontier.json): each level's coverage, cost, status and gap")
+_artefact("frontier.csv", "The frontier as a table")
+_artefact("frontier.png", "The frontier chart")

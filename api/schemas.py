@@ -1,0 +1,200 @@
+"""Wire schemas: what the API accepts and returns (storage records live in `api.store`)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProblemOut(_Wire):
+    """One thing wrong, where (a JSON path such as ``targets[2].min_share``) and what to do."""
+
+    location: str
+    message: str
+
+
+class ErrorOut(_Wire):
+    """Every 4xx/5xx body: a sentence, the problems one by one, and for a 500 the error id in the server log."""
+
+    detail: str
+    problems: list[ProblemOut] = Field(default_factory=list)
+    error_id: str | None = None
+
+
+class Progress(_Wire):
+    """Where a running job is."""
+
+    stage: str
+    done: int | None = Field(None, description="Sweep: budget levels finished.")
+    total: int | None = Field(None, description="Sweep: budget levels in all.")
+    running: list[float] | None = Field(None, description="Sweep: budgets being solved now.")
+    variables: int | None = Field(None, description="Solve: variables of the model.")
+    rows: int | None = Field(None, description="Solve: constraint rows of the model.")
+    time_limit_s: float | None = Field(None, description="Solve: the time limit applied.")
+    elapsed_s: float | None = Field(None, description="Seconds since this attempt started.")
+
+
+class SolveSummary(_Wire):
+    """A finished solve, from its plan.json (every figure re-checked by the independent checker)."""
+
+    solver_status: str = Field(description="optimal, time_limit_feasible, infeasible or time_limit_no_solution.")
+    all_targets_met: bool
+    objective_kind: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    cost: dict[str, float] | None
+    facilities: int
+    time_limited: bool | None
+    solver_seconds: float | None
+    artefacts: list[str]
+
+
+class SweepSummary(_Wire):
+    """A finished sweep, from its frontier.json."""
+
+    levels: int
+    least_sufficient: dict[str, Any]
+    monotone: bool
+    notes: list[str]
+    artefacts: list[str]
+
+
+class JobError(_Wire):
+    """Why a job failed: the engine's problems (data file, check) or an internal error's id."""
+
+    kind: str
+    problems: list[ProblemOut]
+    error_id: str | None = None
+
+
+JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+
+
+class JobPublic(_Wire):
+    """A job: a submitted scenario (``solve``) or budget sweep (``sweep``), and what became of it."""
+
+    id: str
+    kind: Literal["solve", "sweep"]
+    status: JobStatus
+    name: str = Field(description="The scenario's name.")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: int = Field(description="Runs started; above 1 after an interrupted run (e.g. a server restart).")
+    cancel_requested: bool
+    time_limit_s: float | None = Field(description="Solver time limit applied (the scenario's, within the cap).")
+    notes: list[str]
+    progress: Progress | None
+    result: SolveSummary | SweepSummary | None
+    error: JobError | None
+    links: dict[str, str] = Field(description="Where to poll, and the artefacts once done.")
+
+
+class JobAccepted(_Wire):
+    """A stored submission (written to the job store before this answer)."""
+
+    id: str
+    kind: Literal["solve", "sweep"]
+    status: JobStatus
+    links: dict[str, str]
+
+
+class SweepRequest(_Wire):
+    """A budget sweep, as ``eldercare sweep``: the most coverage each capital budget buys."""
+
+    scenario: dict[str, Any] = Field(description="A scenario, format 1 (as for POST /v1/scenarios).")
+    budgets: list[float] | None = Field(None, description="Capital budgets in yuan (the CLI's --budgets).")
+    levels: int | None = Field(None, ge=1, description="Instead of budgets: this many levels up to the least "
+                               "sufficient budget (the CLI's --levels; default 10).")
+    elastic: bool = Field(False, description="Targets become soft (the CLI's --elastic).")
+
+    @field_validator("budgets")
+    @classmethod
+    def _finite(cls, budgets: list[float] | None) -> list[float] | None:
+        if budgets is not None and (not budgets or any(not math.isfinite(b) or b < 0 for b in budgets)):
+            raise ValueError("give at least one budget; budgets are finite, non-negative yuan")
+        return budgets
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Self:
+        if self.budgets is not None and self.levels is not None:
+            raise ValueError("give `budgets` or `levels`, not both")
+        return self
+
+
+class UploadedFile(_Wire):
+    """One stored file; name it in a scenario by its `path`."""
+
+    name: str
+    path: str = Field(description="Relative to the data directory, e.g. files/<upload id>/demand.geojson.")
+    bytes: int
+    sha256: str
+
+
+class UploadPublic(_Wire):
+    """The files of one upload, stored together (a shapefile with its sidecars)."""
+
+    id: str
+    files: list[UploadedFile]
+
+
+class WorkersOut(_Wire):
+    """Solve worker processes of this server."""
+
+    configured: int
+    alive: int
+
+
+class Health(_Wire):
+    """The service is up; jobs by status, and its workers."""
+
+    status: Literal["ok"]
+    version: str
+    jobs: dict[str, int]
+    workers: WorkersOut
+    max_time_limit_s: float
+
+
+class PresetTargetSummary(_Wire):
+    """One target of a preset, in words, with the clause it comes from."""
+
+    id: str
+    label: str
+    target: str
+    year: int | None
+    applies_to: str
+    clause: str
+
+
+class PresetSummary(_Wire):
+    """A preset: the targets of one planning document (GET /v1/presets/{id}: quotes and readings too)."""
+
+    id: str
+    title: str
+    document: str
+    issued: str
+    region: str
+    level: str
+    horizon: str
+    facilities: dict[str, str] = Field(description="Roles the targets name -> what the plan calls them.")
+    targets: list[PresetTargetSummary]
+    out_of_scope: int = Field(description="Quoted figures no site choice expresses (listed in full by id).")
+
+
+class PresetList(_Wire):
+    """Policy presets shipped with the optimizer (as ``eldercare presets`` lists them)."""
+
+    presets: list[PresetSummary]
+
+
+def timestamp(value: float | None) -> datetime | None:
+    """Seconds since the epoch -> an aware UTC datetime."""
+    return None if value is None else datetime.fromtimestamp(value, tz=UTC)

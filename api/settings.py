@@ -1,0 +1,83 @@
+"""Server settings: one class, read from ``ELDERCARE_*`` environment variables, validated at startup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1 << 20
+
+
+class Settings(BaseSettings):
+    """Everything the service and its workers need to know; `eldercare serve` options override.
+
+    Every field can be set as an environment variable ``ELDERCARE_<FIELD>`` (e.g.
+    ``ELDERCARE_MAX_QUEUED_JOBS=50``). Unsafe combinations are refused at startup.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ELDERCARE_", extra="forbid", frozen=True)
+
+    environment: Literal["local", "production"] = Field(
+        "local", description="'production' refuses defaults that are only fit for a laptop.")
+    data_dir: Path = Field(Path("eldercare-data"), description="Job store (SQLite), uploads and results.")
+    workers: int = Field(2, ge=0, le=64, description="Solve worker processes started with the server "
+                         "(0: accept and store only; run `python -m api.worker` elsewhere on this machine).")
+    max_body_bytes: int = Field(20 * MIB, ge=1024, description="Largest JSON request body (413 above).")
+    max_upload_bytes: int = Field(200 * MIB, ge=1024, description="Largest upload request (413 above).")
+    max_queued_jobs: int = Field(100, ge=1, description="Queued jobs beyond which submissions get 429.")
+    retry_after_s: int = Field(30, ge=1, description="Retry-After of a 429.")
+    max_time_limit_s: float = Field(300.0, gt=0, description="Cap on a scenario's `solver.time_limit_s`.")
+    max_threads: int = Field(1, ge=1, description="Cap on a scenario's `solver.threads`.")
+    job_timeout_s: float = Field(1800.0, gt=0, description="Wall-clock limit of one job (solve, checks, "
+                                 "exports, every sweep level); the job fails when it is exceeded.")
+    max_sweep_levels: int = Field(20, ge=1, le=1000, description="Most budget levels of one sweep.")
+    heartbeat_s: float = Field(1.0, gt=0, description="How often a worker confirms that it is alive.")
+    stale_after_s: float = Field(10.0, gt=0, description="A running job silent this long is run again.")
+    max_attempts: int = Field(3, ge=1, description="Runs of a job interrupted this often fail it.")
+    poll_s: float = Field(0.25, gt=0, description="How often an idle worker looks for queued jobs.")
+    export_formats: tuple[str, ...] = Field(("gpkg", "geojson", "html"), description="Exports of a solve.")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if self.stale_after_s < 2 * self.heartbeat_s:
+            raise ValueError("`stale_after_s` must be at least twice `heartbeat_s`, or a live job is run twice")
+        if self.job_timeout_s < self.max_time_limit_s:
+            raise ValueError("`job_timeout_s` must be at least `max_time_limit_s`")
+        unknown = set(self.export_formats) - {"gpkg", "geojson", "csv", "html", "png"}
+        if unknown:
+            raise ValueError(f"unknown export formats {sorted(unknown)}; choose from gpkg, geojson, csv, html, png")
+        if self.environment == "production" and not self.data_dir.is_absolute():
+            raise ValueError("in production give ELDERCARE_DATA_DIR (or --data) as an absolute path, not "
+                             f"'{self.data_dir}' relative to wherever the server happens to start")
+        return self
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite job store."""
+        return self.data_dir / "jobs.sqlite3"
+
+    @property
+    def files_dir(self) -> Path:
+        """Uploaded files; scenario paths must lie in here."""
+        return self.data_dir / "files"
+
+    def job_dir(self, job_id: str) -> Path:
+        """Where a job writes its results."""
+        return self.data_dir / "jobs" / job_id
+
+
+def prepare_data_dir(settings: Settings) -> Settings:
+    """Create the data folders and check they are writable; returns settings with an absolute data dir."""
+    data_dir = settings.data_dir.expanduser().resolve()
+    for folder in (data_dir, data_dir / "files", data_dir / "jobs"):
+        folder.mkdir(parents=True, exist_ok=True)
+    probe = data_dir / ".write-test"
+    try:
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise RuntimeError(f"the data directory {data_dir} is not writable: {exc.strerror or exc}") from None
+    return settings.model_copy(update={"data_dir": data_dir})
