@@ -211,6 +211,7 @@ def _target(k: int, target: Any, scenario: Scenario, region: Region,
              "achieved": min(r["achieved"] for r in rows) if rows else None,
              "met": all(r["met"] for r in rows),
              "shortfall": max((r["shortfall"] for r in rows), default=0.0)}
+    entry |= {key: getattr(target, key) for key in ("preset", "source") if getattr(target, key, None)}
     if isinstance(target, CountTarget) and target.max is not None:
         entry["max"] = target.max
         entry["achieved"] = rows[0]["achieved"] if len(rows) == 1 else entry["achieved"]

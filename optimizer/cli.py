@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from optimizer.errors import CheckFailedError, OptimizerError
@@ -211,10 +212,12 @@ def _target_table(plan: dict[str, Any]) -> None:
     table = Table(title="Targets")
     for column in ("#", "kind", "facility", "required", "achieved", "met"):
         table.add_column(column)
+    table.add_column("label (preset)", overflow="fold")
     for t in plan.get("targets") or []:
         required, achieved = _fmt(t["required"], t["kind"]), _fmt(t["achieved"], t["kind"])
+        label = escape(t.get("label") or "") + (f" [dim]({escape(t['preset'])})[/]" if t.get("preset") else "")
         table.add_row(str(t["index"]), t["kind"], t.get("facility") or "-", required, achieved,
-                      "[green]yes[/]" if t["met"] else "[red]NO[/]")
+                      "[green]yes[/]" if t["met"] else "[red]NO[/]", label)
     if table.row_count:
         out.print(table)
 
@@ -265,6 +268,15 @@ def _register_serve() -> None:
 
 
 _register_serve()
+
+
+def _register_presets() -> None:
+    from optimizer.presets_cli import presets_command
+
+    app.command("presets")(presets_command)
+
+
+_register_presets()
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from optimizer.errors import Problem, ScenarioError, raise_if
 
@@ -133,6 +133,9 @@ class CoverageTarget(_Strict):
     min_share: float = Field(ge=0, le=1)
     per_zone: bool = Field(False, description="Require the share in every zone separately.")
     label: str | None = None
+    preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
+    source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
+                               "presets fill it in.")
 
 
 class CountTarget(_Strict):
@@ -145,6 +148,9 @@ class CountTarget(_Strict):
     min: int | None = Field(None, ge=0)
     max: int | None = Field(None, ge=0)
     label: str | None = None
+    preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
+    source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
+                               "presets fill it in.")
 
     @model_validator(mode="after")
     def _has_bound(self) -> CountTarget:
@@ -162,9 +168,32 @@ class LandTarget(_Strict):
     per_capita_m2: float = Field(ge=0)
     population: str = Field(description="Named weight counted as population.")
     label: str | None = None
+    preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
+    source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
+                               "presets fill it in.")
 
 
 Target = Annotated[CoverageTarget | CountTarget | LandTarget, Field(discriminator="kind")]
+
+
+class PresetTargets(_Strict):
+    """Every target of a policy preset (`eldercare presets`), expanded into ordinary targets at parse time."""
+
+    preset: str = Field(description="Preset name, e.g. 'liaocheng-2026' (`eldercare presets` lists them).")
+    facilities: dict[str, str] = Field(
+        default_factory=dict, description="Preset facility name -> this scenario's facility type; "
+        "names not mapped are used as they are.")
+    groups: dict[str, str] = Field(
+        default_factory=dict, description="Preset demand group -> this scenario's group (default: same name).")
+    weights: dict[str, str] = Field(
+        default_factory=dict, description="Preset weight (e.g. 'residents') -> this scenario's named weight.")
+    level: Literal["county", "city"] = Field(
+        "county", description="What the scenario covers: 'county' takes figures set per county (e.g. '1 per "
+        "county'), 'city' the citywide totals; targets for any region are always taken.")
+    skip: list[str] = Field(default_factory=list, description="Ids of preset targets to leave out.")
+    replace: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Preset target id -> fields to change, e.g. "
+        "{'happiness-homes': {'min_share': 0.6}}.")
 
 
 class MinDistanceSpec(_Strict):
@@ -209,12 +238,24 @@ class Scenario(_Strict):
     network: NetworkSpec | None = None
     distances: DistanceTableSpec | None = Field(None, description="Precomputed distance/time table.")
     facility_types: dict[str, FacilityType]
-    targets: list[Target] = Field(default_factory=list)
+    targets: list[Target] = Field(default_factory=list, description="Targets, and `{\"preset\": ...}` "
+                                  "entries that expand into the targets of a policy preset.")
     budget: Budget = Field(default_factory=Budget)
     objective: Literal["min_cost", "max_coverage", "min_distance"] = "min_cost"
     min_distance: MinDistanceSpec | None = Field(None, description="Options of the `min_distance` objective.")
     elastic: bool = False
     solver: SolverSpec = Field(default_factory=SolverSpec)
+
+    @field_validator("targets", mode="before", json_schema_input_type=list[Target | PresetTargets])
+    @classmethod
+    def _expand_presets(cls, value: Any, info: ValidationInfo) -> Any:
+        """``{"preset": ...}`` entries become the preset's targets (see `optimizer.presets`)."""
+        from optimizer.presets import expand_entries, is_preset_entry
+
+        if not isinstance(value, list) or not any(is_preset_entry(entry) for entry in value):
+            return value
+        demand = info.data.get("demand")
+        return expand_entries(value, info.data.get("facility_types"), None if demand is None else demand.weights)
 
     @model_validator(mode="after")
     def _one_reach_source(self) -> Scenario:
@@ -234,7 +275,7 @@ def parse_scenario(document: Any, *, base_dir: Path | None = None) -> tuple[Scen
     try:
         scenario = Scenario.model_validate(document)
     except ValidationError as exc:
-        raise ScenarioError([_problem(err, document) for err in exc.errors()]) from None
+        raise ScenarioError([p for err in exc.errors() for p in _problems(err, document)]) from None
     raise_if(_reference_problems(scenario), ScenarioError)
     return scenario, (base_dir or Path.cwd()).resolve()
 
@@ -261,6 +302,14 @@ def json_path(loc: tuple[Any, ...]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or "(document)"
+
+
+def _problems(err: Any, document: dict[str, Any]) -> list[Problem]:
+    """A pydantic error as problems: preset expansion reports its own, each at its place."""
+    error = (err.get("ctx") or {}).get("error")
+    if isinstance(getattr(error, "problems", None), list):
+        return list(error.problems)
+    return [_problem(err, document)]
 
 
 def _problem(err: dict[str, Any], document: dict[str, Any]) -> Problem:
@@ -355,7 +404,9 @@ def _reference_problems(scenario: Scenario) -> list[Problem]:
     problems += _name_problems("sites.capacity", scenario.sites.capacity, types, "facility type")
     problems += _min_distance_problems(scenario)
     for k, target in enumerate(scenario.targets):
-        problems += _target_problems(f"targets[{k}]", target, scenario)
+        found = _target_problems(f"targets[{k}]", target, scenario)
+        problems += [Problem(p.location, f"(preset target {target.preset}) {p.message}") if target.preset else p
+                     for p in found]
     return problems
 
 

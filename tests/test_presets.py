@@ -1,0 +1,144 @@
+"""Policy presets: one per seed plan, quotes verbatim, expansion into labelled targets, each solves on Pingyin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from optimizer.cli import app
+from optimizer.errors import ScenarioError
+from optimizer.plan import solve
+from optimizer.presets import load_preset, preset_names
+from optimizer.scenario import parse_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT.parent / "shared" / "seeds"
+PINGYIN = ROOT / "scenarios" / "pingyin-2026.json"
+SEED_OF = {"liaocheng-2026": "000", "pingyin-2021": "001", "jinan-shizhong-2020": "002",
+           "sucheng-2025": "003", "yantai-2024": "004"}
+#: How the presets' facility names map onto geodata/pingyin's types (see the presets' notes).
+MAPPING = {"sucheng-2025": {"regional_centre": "centre", "mutual_aid_point": "happiness_home"}}
+
+
+def pingyin_doc(targets: list[Any]) -> dict[str, Any]:
+    """The default Pingyin scenario with the county-level types (`allowed_all`) and `targets`."""
+    doc = json.loads(PINGYIN.read_text(encoding="utf-8"))
+    doc["sites"]["allowed"] = "allowed_all"
+    doc["sites"]["cost"] |= {"institution": "cost_institution", "dementia_centre": "cost_dementia_centre"}
+    doc["facility_types"] |= {
+        "institution": {"radius_m": 30000, "capital_cost": 30e6, "annual_cost": 3e6, "land_m2": 10000},
+        "dementia_centre": {"radius_m": 30000, "capital_cost": 5e6, "annual_cost": 8e5, "land_m2": 3000}}
+    doc["targets"] = targets
+    doc["solver"] |= {"mip_gap": 0.01}
+    return doc
+
+
+def _parse(targets: list[Any]) -> Any:
+    return parse_scenario(pingyin_doc(targets), base_dir=PINGYIN.parent)
+
+
+def _problems(targets: list[Any]) -> str:
+    with pytest.raises(ScenarioError) as info:
+        _parse(targets)
+    return " ".join(" ".join(str(p) for p in info.value.problems).split())
+
+
+def test_one_preset_per_seed_plan() -> None:
+    assert preset_names() == sorted(SEED_OF)
+    for name, number in SEED_OF.items():
+        assert Path(load_preset(name).file).name.startswith(f"{number}_")
+
+
+@pytest.mark.parametrize("name", sorted(SEED_OF))
+def test_every_quote_is_verbatim_in_its_plan(name: str) -> None:
+    preset = load_preset(name)
+    if not SEEDS.is_dir():
+        pytest.skip(f"the seed plans are not at {SEEDS}")
+    text = (SEEDS.parent / preset.file).read_text(encoding="utf-8")
+    quotes = [q for t in preset.targets for q in t.quote]
+    quotes += [item.quote for item in (*preset.out_of_scope, *preset.guidance)]
+    assert quotes and [q for q in quotes if q not in text] == []
+    assert preset.out_of_scope, "every plan has figures no facility-location target expresses"
+
+
+@pytest.mark.parametrize("name", sorted(SEED_OF))
+def test_each_preset_solves_on_pingyin_with_every_target_met(name: str) -> None:
+    scenario, base_dir = _parse([{"preset": name, "facilities": MAPPING.get(name, {})}])
+    preset = load_preset(name)
+    expected = [f"{name}/{t.id}" for t in preset.targets if t.applies_to in ("any", "county")]
+    assert [t.preset for t in scenario.targets] == expected
+    result = solve(scenario, base_dir)
+    assert result.checked is not None and result.all_targets_met, result.explanation
+    for target in result.checked.targets:
+        assert target["preset"].startswith(f"{name}/") and preset.file in target["source"]
+
+
+def test_expanded_targets_carry_label_and_quoted_source() -> None:
+    scenario, _ = _parse([{"preset": "jinan-shizhong-2020"}])
+    homes = next(t for t in scenario.targets if t.preset == "jinan-shizhong-2020/happiness-homes")
+    assert (homes.kind, homes.facility, homes.group, homes.min_share) == ("coverage", "happiness_home", "rural", 0.5)
+    assert homes.label == "农村幸福院覆盖率超过50%"
+    assert "seeds/002_30f2adab84a5d6cc.txt" in homes.source
+    assert "「到 2022 年年底, 农村幸福院覆盖率超过 50%」" in homes.source
+
+
+def test_presets_mix_with_ordinary_targets_in_one_list() -> None:
+    scenario, _ = _parse([{"kind": "count", "facility": "station", "min": 1}, {"preset": "yantai-2024"},
+                          {"kind": "coverage", "facility": "meal_point", "min_share": 0.5}])
+    assert [(t.kind, t.facility, t.preset) for t in scenario.targets] == [
+        ("count", "station", None), ("count", "institution", "yantai-2024/public-institution"),
+        ("coverage", "meal_point", None)]
+
+
+def test_skip_replace_and_level_shape_the_expansion() -> None:
+    scenario, _ = _parse([{"preset": "liaocheng-2026", "level": "city", "skip": ["land-per-capita"],
+                           "replace": {"urban-community-facilities": {"min_share": 0.95}}}])
+    ids = [t.preset.split("/")[1] for t in scenario.targets]
+    assert ids == ["township-centres", "urban-community-facilities", "happiness-canteens-citywide"]
+    assert scenario.targets[1].min_share == 0.95 and '"min_share": 0.95' in scenario.targets[1].source
+
+
+def test_missing_facility_type_names_the_preset_the_type_and_the_fix() -> None:
+    doc = json.loads(PINGYIN.read_text(encoding="utf-8"))
+    doc["targets"] = [{"preset": "sucheng-2025"}]
+    with pytest.raises(ScenarioError) as info:
+        parse_scenario(doc)
+    text = " ".join(str(p) for p in info.value.problems)
+    assert "targets[0].facilities.regional_centre: preset 'sucheng-2025' needs a facility type for " \
+           "'regional_centre'" in text
+    assert "targets[0].facilities.institution" in text and '"skip": ["demonstration-institution"]' in text
+
+
+@pytest.mark.parametrize(("entry", "expected"), [
+    ({"preset": "liaocheng-2025"}, ["targets[0].preset", "did you mean 'liaocheng-2026'"]),
+    ({"preset": "yantai-2024", "facilitys": {}}, ["targets[0].facilitys", "did you mean `facilities`"]),
+    ({"preset": "yantai-2024", "skip": ["nothing"]}, ["targets[0].skip", "no target 'nothing'"]),
+    ({"preset": "yantai-2024", "replace": {"public-institution": {"facility": "centre"}}},
+     ["targets[0].replace.public-institution.facility", "map the preset's facility"]),
+    ({"preset": "yantai-2024", "replace": {"public-institution": {"min": -1}}},
+     ["targets[0].replace.public-institution.min", "greater than or equal to 0"]),
+    ({"preset": "yantai-2024", "facilities": {"institution": "hospital"}},
+     ["targets[0].facilities.institution", "mapped to 'hospital'"]),
+    ({"preset": "jinan-shizhong-2020", "groups": {"rural": "village"}},
+     ["(preset target jinan-shizhong-2020/happiness-homes) group 'village' is not served"]),
+], ids=["unknown", "misspelled-field", "skip", "replace-facility", "replace-value", "mapped-type", "group"])
+def test_bad_preset_entries_name_the_place_and_the_fix(entry: dict[str, Any], expected: list[str]) -> None:
+    text = _problems([entry])
+    for part in expected:
+        assert part in text
+
+
+def test_cli_lists_presets_and_shows_one_with_quotes_and_out_of_scope() -> None:
+    runner = CliRunner()
+    listing = runner.invoke(app, ["presets"])
+    assert listing.exit_code == 0 and all(name in listing.output for name in SEED_OF)
+    shown = runner.invoke(app, ["presets", "pingyin-2021"])
+    flat = "".join(shown.output.split())
+    assert shown.exit_code == 0 and "「确保养老服务设施覆盖半径不大于1000米」" in flat
+    assert "outofscope" in flat and "「不能自理特困人员集中供养率要达到55%以上」" in flat
+    unknown = runner.invoke(app, ["presets", "pingyin"])
+    assert unknown.exit_code == 2 and "unknown preset 'pingyin'" in unknown.output
