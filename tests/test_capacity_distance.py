@@ -93,7 +93,8 @@ def test_checker_rejects_an_overloaded_facility() -> None:
 def test_cpsat_refuses_splittable_capacity_and_solves_single_source() -> None:
     with pytest.raises(BackendError, match="continuous"):
         _solve(_capacity_doc(0.5), "cpsat")
-    highs, cpsat = _solve(_capacity_doc(0.6, single_source=True)), _solve(_capacity_doc(0.6, single_source=True), "cpsat")
+    doc = _capacity_doc(0.6, single_source=True)
+    highs, cpsat = _solve(doc), _solve(doc, "cpsat")
     assert highs.checked is not None and cpsat.checked is not None
     # Single source: whole communities of 100 in stations of 150, so 0.6 needs two stations.
     assert len(highs.checked.facilities) == len(cpsat.checked.facilities) == 2
