@@ -85,6 +85,14 @@ class NetworkSpec(_Strict):
         "by a hash of its inputs; null: no cache. Safe to delete.")
 
 
+class BoundariesSpec(_Strict):
+    """Zone polygons (street / township boundaries) drawn on maps and written to GIS layers."""
+
+    path: str = Field(description="Polygon layer (GeoPackage, Shapefile, GeoJSON), relative to the scenario file.")
+    layer: str | None = Field(None, description="Layer name inside a GeoPackage.")
+    zone: str = Field("zone", description="Attribute holding the zone name used by `demand.zone` / `sites.zone`.")
+
+
 class DistanceTableSpec(_Strict):
     """Precomputed travel distances or times, long form: one row per (demand, site) pair."""
 
@@ -237,6 +245,9 @@ class Scenario(_Strict):
     sites: SitesSpec
     network: NetworkSpec | None = None
     distances: DistanceTableSpec | None = Field(None, description="Precomputed distance/time table.")
+    boundaries: BoundariesSpec | None = Field(
+        None, description="Zone polygons for maps and the GeoPackage `zones` layer; omitted: each zone is "
+        "sketched as the hull of its units and sites.")
     facility_types: dict[str, FacilityType]
     targets: list[Target] = Field(default_factory=list, description="Targets, and `{\"preset\": ...}` "
                                   "entries that expand into the targets of a policy preset.")
@@ -350,7 +361,7 @@ _TARGET_MODELS: dict[str, type[BaseModel]] = {
 }
 _FIELD_MODELS: dict[str, type[BaseModel]] = {
     "demand": DemandSpec, "sites": SitesSpec, "network": NetworkSpec, "distances": DistanceTableSpec,
-    "budget": Budget, "solver": SolverSpec, "min_distance": MinDistanceSpec,
+    "budget": Budget, "solver": SolverSpec, "min_distance": MinDistanceSpec, "boundaries": BoundariesSpec,
 }
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pyogrio
 import pytest
 from pyproj import Transformer
+from typer.testing import CliRunner
 
 from optimizer.export import write_exports
 from optimizer.export.layers import plan_layers
@@ -132,3 +133,21 @@ def test_zones_layer_gives_each_per_zone_target_row_of_the_checker() -> None:
         assert zones.loc[row["zone"], f"t{k}_met"] == int(row["met"])
     assert set(zones["target_class"]) == {"met"}   # the example meets its per-zone target everywhere
     assert zones.geometry.is_valid.all() and (zones.area > 0).all()
+
+
+def test_zones_take_official_boundaries_when_the_scenario_names_them(tmp_path: Path) -> None:
+    """Pingyin ships township polygons: the zones layer carries them, not hull sketches."""
+    import geopandas as gpd
+
+    from optimizer.cli import app
+
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "pingyin-2026.json"
+    result = CliRunner().invoke(app, ["solve", str(scenario), "--out", str(tmp_path), "--formats", "gpkg"])
+    assert result.exit_code == 0, result.output
+    zones = gpd.read_file(tmp_path / "plan.gpkg", layer="zones")
+    townships = gpd.read_file(scenario.parent.parent / "geodata" / "pingyin" / "pingyin.gpkg", layer="townships")
+    assert set(zones["zone"]) == set(townships["zone"])
+    assert zones["boundary"].str.startswith("boundary from").all()
+    merged = zones.set_index("zone").geometry.area.sort_index()
+    official = townships.set_index("zone").geometry.area.sort_index()
+    assert merged.to_numpy() == pytest.approx(official.to_numpy(), rel=1e-6)

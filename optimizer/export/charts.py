@@ -161,7 +161,10 @@ def write_map_png(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame], path:
         _scale_bar(ax, x1 - x0)
         ax.set_title(_headline(bundle), fontsize=10, loc="left")
         fig.legend(handles=_legend_handles(bundle), loc="outside right upper", fontsize=8, frameon=False)
-        note = f"CRS {bundle.region.crs} · zone outlines: convex hulls of their units (not official boundaries)"
+        outline = str(layers["zones"]["boundary"].iloc[0]) if len(layers["zones"]) else ""
+        if outline.startswith("convex hull"):
+            outline = "convex hulls of their units (not official boundaries)"
+        note = f"CRS {bundle.region.crs} · zone outlines: {outline}"
         fig.text(0.01, 0.005, note + ("" if cjk else " · no CJK font installed"), fontsize=7, color="#666666")
         fig.savefig(path)
     return path

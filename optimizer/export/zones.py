@@ -4,8 +4,9 @@ Per-zone targets give the checker's own zone rows; they alone decide a zone's
 ``achievement`` and ``target_class`` (its shading). A coverage target over the whole region is
 also read in each zone, for information, as the zone's own share against the region-wide
 requirement; overall count and land targets have no zone reading and no zone fields.
-Shipped data has no boundaries, so `zone_polygons` draws each zone as the convex hull of its
-units and sites widened by `ZONE_MARGIN_M`: a sketch for the map, not an official boundary.
+Zones take their polygons from the scenario's `boundaries` layer; without one (or for a zone
+it does not name) `zone_polygons` draws the convex hull of the zone's units and sites widened
+by `ZONE_MARGIN_M`: a sketch for the map, not an official boundary.
 """
 
 from __future__ import annotations
@@ -32,11 +33,40 @@ def zone_names(bundle: PlanBundle) -> list[str]:
 
 
 def zone_polygons(bundle: PlanBundle, zones: list[str]) -> tuple[Any, str]:
-    """One polygon per zone of `zones`, and how it was made: the seam for official boundaries.
+    """One polygon per zone of `zones`, and how it was made.
 
-    The convex hull of the zone's demand units and sites, widened by `ZONE_MARGIN_M`; hulls of
-    neighbouring zones can overlap.
+    The scenario's `boundaries` layer where it names the zone; otherwise the convex hull of the
+    zone's demand units and sites, widened by `ZONE_MARGIN_M` (hulls of neighbours can overlap).
     """
+    hulls, how = _hull_polygons(bundle, zones)
+    spec = bundle.scenario.boundaries
+    if spec is None:
+        return hulls, how
+    drawn = _boundary_polygons(bundle, spec.path, spec.layer, spec.zone)
+    polygons = np.array([drawn.get(zone, hull) for zone, hull in zip(zones, hulls)], dtype=object)
+    missing = [zone for zone in zones if zone not in drawn]
+    how = f"boundary from {spec.path}" + (f"; hull for {', '.join(missing)}" if missing else "")
+    return polygons, how
+
+
+def _boundary_polygons(bundle: PlanBundle, path: str, layer: str | None, attribute: str) -> dict[str, Any]:
+    """Zone name -> polygon (parts of one zone merged), in the plan's CRS."""
+    from optimizer.errors import GeodataError
+
+    file = bundle.base_dir / path
+    if not file.exists():
+        raise GeodataError(f"file not found: {file}", "boundaries.path")
+    frame = gpd.read_file(file, layer=layer, engine="pyogrio")
+    if attribute not in frame.columns:
+        raise GeodataError(f"no attribute '{attribute}' in {path}", "boundaries.zone")
+    if frame.crs is not None:
+        frame = frame.to_crs(bundle.region.crs)
+    merged = frame.dissolve(by=frame[attribute].astype(str).str.strip())
+    return dict(zip(merged.index, merged.geometry))
+
+
+def _hull_polygons(bundle: PlanBundle, zones: list[str]) -> tuple[Any, str]:
+    """The convex hull of each zone's units and sites, widened by `ZONE_MARGIN_M`."""
     demand, sites = bundle.region.demand, bundle.region.sites
     position = {zone: z for z, zone in enumerate(zones)}
     xy = np.vstack([demand.xy, sites.xy])
