@@ -18,6 +18,7 @@ The worker and its children die with their parent (``PR_SET_PDEATHSIG`` on Linux
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import importlib
 import logging
@@ -130,6 +131,8 @@ class Worker:
 
     def stop_child(self, child: Any, job: JobRecord, reason: str) -> None:
         """Kill the child and record why: cancelled, timed out, lost, or handed back to the queue."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)   # the job's own group: any process its solver started too
         child.kill()
         child.join()
         now, attempt = time.time(), job.attempts
@@ -171,7 +174,12 @@ def _receive(receiver: Connection, timeout_s: float) -> tuple[str, dict[str, Any
 def _child_main(job: JobRecord, settings: Settings, sender: Connection) -> None:
     """The forked child: run the job, send progress and the outcome, exit."""
     die_with_parent()
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:   # the worker died before prctl took effect
+        os._exit(1)
+    os.setpgid(0, 0)   # a process group of its own, so that stopping the job stops what it started
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C stops the worker, which stops the job
     from api.execute import job_outcome
 
     def send(kind: str, payload: dict[str, Any]) -> None:
