@@ -14,6 +14,8 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from pydantic import BaseModel
+
 from optimizer.errors import Problem
 from optimizer.scenario import Scenario
 
@@ -53,28 +55,34 @@ def save_upload(*, folder: Path, name: str, source: BinaryIO) -> tuple[int, str]
 def path_problems(scenario: Scenario, *, data_dir: Path) -> list[Problem]:
     """Every path of `scenario` that leaves the data directory, or names a missing or unreadable file.
 
-    Data files must be uploads (under ``files/``); the network cache folder must stay in the data
-    directory. Paths are relative to the data directory.
+    Every field called ``path`` anywhere in the scenario (demand, sites, network, distances,
+    boundaries, and any added later) must name an upload under ``files/``; a ``cache_dir`` must
+    stay in the data directory. Paths are relative to the data directory.
     """
     data_dir = data_dir.resolve()
-    files_dir = data_dir / "files"
     problems = []
-    inputs = {"demand.path": scenario.demand.path, "sites.path": scenario.sites.path,
-              "network.path": scenario.network.path if scenario.network else None,
-              "distances.path": scenario.distances.path if scenario.distances else None}
-    for location, text in inputs.items():
-        if text is None:
-            continue
-        message = _outside(text, data_dir, files_dir, "an uploaded file (files/<upload id>/<name>)")
-        message = message or _input_file(text, data_dir)
+    for location, field, text in _path_fields(scenario):
+        if field == "cache_dir":
+            message = _outside(text, data_dir, data_dir, "a folder inside the data directory (or null)")
+        else:
+            message = _outside(text, data_dir, data_dir / "files", "an uploaded file (files/<upload id>/<name>)")
+            message = message or _input_file(text, data_dir)
         if message:
             problems.append(Problem(location, message))
-    cache = scenario.network.cache_dir if scenario.network else None
-    if cache is not None:
-        message = _outside(cache, data_dir, data_dir, "a folder inside the data directory (or null)")
-        if message:
-            problems.append(Problem("network.cache_dir", message))
     return problems
+
+
+def _path_fields(model: BaseModel, where: str = "") -> list[tuple[str, str, str]]:
+    """(JSON path, field name, value) of every ``path`` and ``cache_dir`` string in `model`, nested models too."""
+    found = []
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        location = f"{where}.{name}" if where else name
+        if name in ("path", "cache_dir") and isinstance(value, str):
+            found.append((location, name, value))
+        elif isinstance(value, BaseModel):
+            found += _path_fields(value, location)
+    return found
 
 
 def _outside(text: str, data_dir: Path, root: Path, what: str) -> str | None:

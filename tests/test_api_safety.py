@@ -12,12 +12,14 @@ import json
 import os
 import subprocess
 import sys
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from api_helpers import REPO, Server, start_server, tiny_scenario
+from pydantic import BaseModel
 
 from optimizer.errors import ScenarioError
 from optimizer.scenario import parse_scenario
@@ -53,6 +55,27 @@ def test_scenario_naming_a_file_outside_the_uploads_is_refused(client: httpx.Cli
     problems = response.json()["problems"]
     assert [p["location"] for p in problems] == ["demand.path"]
     assert "absolute path" in problems[0]["message"] or "outside" in problems[0]["message"]
+
+
+def _path_fields() -> list[str]:
+    """Top-level scenario fields whose spec has a `path`: every one of them names a file."""
+    from optimizer.scenario import Scenario
+
+    found = []
+    for name, field in Scenario.model_fields.items():
+        for model in typing.get_args(field.annotation) or (field.annotation,):
+            if isinstance(model, type) and issubclass(model, BaseModel) and "path" in model.model_fields:
+                found.append(name)
+    return found
+
+
+@pytest.mark.parametrize("field", _path_fields())
+def test_every_path_field_of_the_format_is_confined(client: httpx.Client, field: str) -> None:
+    scenario = copy.deepcopy(tiny_scenario(0)[0])
+    scenario[field] = {"path": "../../../etc/passwd"}
+    problems = client.post("/v1/scenarios", json=scenario).json()["problems"]
+    assert {"location": f"{field}.path", "message": "'../../../etc/passwd' leads outside the service's data "
+            "area; give an uploaded file (files/<upload id>/<name>)"} in problems, problems
 
 
 def test_network_cache_outside_the_data_directory_is_refused(client: httpx.Client) -> None:
