@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, relative_gap
-from optimizer.backends.lp_bound import LP_RACE_MIN_VARS, collect, start_lp_bound
+from optimizer.backends.lp_bound import collect, start_lp_bound, wants_lp_race
 from optimizer.errors import BackendError
 from optimizer.milp import INTEGER, Milp
 
@@ -65,7 +65,7 @@ class HighsBackend(Backend):
             idx = np.flatnonzero(model.integrality == INTEGER).astype(np.int32)
             h.setSolution(len(idx), idx, np.round(np.asarray(options.start, dtype=np.float64)[idx]))
         race = None
-        if model.n_vars >= LP_RACE_MIN_VARS and (model.integrality == INTEGER).any():
+        if wants_lp_race(model) and (model.integrality == INTEGER).any():
             race = start_lp_bound(model, options.time_limit_s)
         start = time.perf_counter()
         h.run()
