@@ -16,7 +16,7 @@ import pandas as pd
 
 from optimizer.backends.base import SolveOptions, Status
 from optimizer.check import CheckedPlan, check_plan
-from optimizer.errors import CheckFailedError
+from optimizer.errors import CheckFailedError, Problem
 from optimizer.explain import has_data_cause, target_limits, uncoverable_units
 from optimizer.geodata import Region, load_region, region_from_frames
 from optimizer.model import PlanModel, build_model, objective_weight
@@ -187,7 +187,7 @@ def _agree(prep: Prepared, model: PlanModel, solution: Solution, checked: Checke
         problems.append("solver plan meets every target row but the checker finds a target unmet: "
                         + ", ".join(str(t["index"]) for t in checked.targets if not t["met"]))
     if problems:
-        raise CheckFailedError(problems, "checker")
+        raise CheckFailedError([Problem("checker", text) for text in problems])
 
 
 def _explain_infeasible(prep: Prepared, solution: Solution) -> PlanResult:
