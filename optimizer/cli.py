@@ -279,6 +279,15 @@ def _register_presets() -> None:
 _register_presets()
 
 
+def _register_sweep() -> None:
+    from optimizer.sweep_cli import sweep_command
+
+    app.command("sweep")(sweep_command)
+
+
+_register_sweep()
+
+
 def main() -> None:
     """Entry point for `python -m optimizer`."""
     app(prog_name="eldercare")

@@ -48,6 +48,8 @@ class Solution:
         """The weakest status of the sequence."""
         for phase in self.phases:
             if not phase.result.status.has_solution:
+                if self.x is not None and phase.result.status == Status.TIME_LIMIT_NO_SOLUTION:
+                    return Status.TIME_LIMIT_FEASIBLE   # an earlier phase's plan stands
                 return phase.result.status
         return Status.TIME_LIMIT_FEASIBLE if self.time_limited else Status.OPTIMAL
 
@@ -76,7 +78,9 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
                              replace(options, time_limit_s=remaining, start=start))
         phases.append(Phase(name, result))
         if not result.status.has_solution or result.x is None:
-            return Solution(None, tuple(phases))
+            # A later phase out of time keeps the earlier phase's plan (its start, feasible here).
+            kept = start if len(phases) > 1 and result.status == Status.TIME_LIMIT_NO_SOLUTION else None
+            return Solution(kept, tuple(phases))
         start = result.x
         milp = _fix_phase(milp, pm, name, result.x)
     return Solution(start, tuple(phases))

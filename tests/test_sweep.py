@@ -1,0 +1,267 @@
+"""Budget sweep: a monotone frontier of checked plans, the least sufficient budget, resume, workers, Dask.
+
+The example scenario's least capital meeting every target is 21,566,579 yuan (pinned by
+tests/test_infeasible.py through the budget-free re-solve); below it no plan meets the
+targets as stated. Every level here solves to optimality in well under a second.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from bench.synthetic import write_city
+from optimizer.check import check_plan
+from optimizer.cli import app
+from optimizer.errors import BackendError, ScenarioError
+from optimizer.frontier import finish_rows
+from optimizer.geodata import load_region
+from optimizer.plan import decode_pairs, weighted_coverage
+from optimizer.scenario import load_scenario, parse_scenario
+from optimizer.sweep import SweepEvent, SweepSettings, parse_budgets, sweep, sweep_file
+from optimizer.sweep_greedy import greedy_fill
+from optimizer.sweep_levels import at_budget, capital_solve, prepare_sweep, run_level
+from tests.conftest import SHARED, scenario_doc
+
+LEAST_CAPITAL = 21_566_579
+EXAMPLE = SHARED / "scenario.json"
+cli = CliRunner()
+
+
+def _levels_by_budget(frontier_rows: list[dict[str, Any]]) -> dict[float, dict[str, Any]]:
+    return {row["budget"]: row for row in frontier_rows}
+
+
+def _recheck(scenario_path: Path, plan: dict[str, Any]) -> Any:
+    """The independent checker on a level's plan.json, at that level's own budget."""
+    scenario, base_dir = load_scenario(scenario_path)
+    budget = scenario.budget.model_copy(update={"capital": plan["budget"]["capital"]})
+    scenario = scenario.model_copy(update={"budget": budget})
+    region = load_region(scenario, base_dir)
+    return check_plan(scenario, region, base_dir, [(f["site"], f["type"]) for f in plan["facilities"]])
+
+
+@pytest.fixture(scope="module")
+def example_sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, list[SweepEvent]]:
+    """One sequential sweep of the example, 10 to 60 million in steps of 10 million."""
+    out = tmp_path_factory.mktemp("sweep")
+    events: list[SweepEvent] = []
+    settings = SweepSettings(out, budgets=parse_budgets("10e6:60e6:10e6"))
+    return sweep_file(EXAMPLE, settings, on_event=events.append), events
+
+
+def test_budget_option_takes_a_range_with_stop_included_or_a_list() -> None:
+    assert parse_budgets("10e6:60e6:5e6") == tuple(10e6 + 5e6 * k for k in range(11))
+    assert parse_budgets("30e6, 40e6,50e6") == (30e6, 40e6, 50e6)
+    for bad in ("10e6:5e6:1e6", "1:2:0", "ten", "-5e6", ""):
+        with pytest.raises(ScenarioError, match="--budgets"):
+            parse_budgets(bad)
+
+
+def test_frontier_is_monotone_and_marks_the_least_sufficient_budget(example_sweep: tuple[Any, Any]) -> None:
+    frontier, _ = example_sweep
+    rows = frontier.rows
+    assert [r["budget"] for r in rows] == [10e6, 20e6, LEAST_CAPITAL, 30e6, 40e6, 50e6, 60e6]
+    least = frontier.document["least_sufficient"]
+    assert least["capital"] == pytest.approx(LEAST_CAPITAL, abs=1) and least["proven"]
+    marked = [r for r in rows if r["least_sufficient"]]
+    assert len(marked) == 1 and marked[0]["budget"] == LEAST_CAPITAL and marked[0]["targets_met"]
+    below = [r for r in rows if r["budget"] < LEAST_CAPITAL]
+    assert all(r["status"] == "infeasible" and r["coverage"] is None for r in below)
+    solved = [r for r in rows if r["coverage"] is not None]
+    assert all(r["status"] == "optimal" and r["targets_met"] for r in solved)
+    coverage = [r["coverage"] for r in solved]
+    assert coverage == sorted(coverage) and coverage[-1] > coverage[0]
+    assert frontier.monotone and all(r["monotone"] for r in rows)
+    # A step that bought more coverage has a positive marginal price; past saturation, none.
+    for low, high in itertools.pairwise(solved):
+        marginal = high["marginal_cny_per_covered"]
+        assert marginal > 0 if high["coverage"] > low["coverage"] else marginal is None
+    assert rows[-1]["coverage"] == rows[-2]["coverage"], "50 and 60 million both buy everything"
+
+
+def test_each_level_plan_respects_its_budget_by_the_independent_checker(example_sweep: tuple[Any, Any]) -> None:
+    frontier, _ = example_sweep
+    for row in frontier.rows:
+        plan = json.loads((frontier.out_dir / row["plan"]).read_text(encoding="utf-8"))
+        assert plan["budget"]["capital"] == row["budget"]
+        if row["coverage"] is None:
+            assert plan["status"] == "infeasible" and plan["facilities"] == []
+            assert plan["explanation"]["budget"]["least_capital"] == pytest.approx(LEAST_CAPITAL, abs=1)
+            continue
+        checked = _recheck(EXAMPLE, plan)
+        assert checked.violations == [] and checked.targets_met
+        assert checked.cost["capital"] <= row["budget"]
+        assert checked.cost["capital"] == pytest.approx(row["capital"])
+        assert plan["objective"] == pytest.approx(row["coverage"])
+
+
+def test_frontier_files_hold_every_level(example_sweep: tuple[Any, Any]) -> None:
+    frontier, _ = example_sweep
+    out = frontier.out_dir
+    document = json.loads((out / "frontier.json").read_text(encoding="utf-8"))
+    assert document["complete"] and document["weight"] == "elderly" and len(document["levels"]) == 7
+    with (out / "frontier.csv").open(encoding="utf-8") as handle:
+        records = list(csv.DictReader(handle))
+    assert [float(r["budget"]) for r in records] == [r["budget"] for r in document["levels"]]
+    for column in ("capital", "annual", "coverage", "targets_met", "status", "gap", "seconds",
+                   "covered_station_urban", "share_meal_point_rural", "marginal_cny_per_covered"):
+        assert column in records[0]
+    assert (out / "frontier.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert all((out / r["plan"]).is_file() for r in document["levels"])
+
+
+def test_levels_start_from_lower_plans_and_find_the_cold_optimum(example_sweep: tuple[Any, Any]) -> None:
+    """Warm-started levels reach what a cold solve of the same budget reaches."""
+    frontier, events = example_sweep
+    scenario, base_dir = load_scenario(EXAMPLE)
+    prep = prepare_sweep(scenario, base_dir, elastic=False)
+    by_budget = _levels_by_budget(frontier.rows)
+    for budget in (30e6, 50e6):
+        cold = run_level(prep, budget, None, greedy=False)
+        assert cold.document["objective"] == pytest.approx(by_budget[budget]["coverage"])
+    started = [e.running[-1] for e in events if e.kind == "started"]
+    assert started == sorted(started), "levels are solved upward"
+
+
+def test_greedy_top_up_spends_the_new_budget_without_losing_coverage() -> None:
+    scenario, base_dir = load_scenario(EXAMPLE)
+    prep = prepare_sweep(scenario, base_dir, elastic=False)
+    least = capital_solve(prep, "least", None)
+    assert least.x is not None
+    level = at_budget(prep, 40e6)
+    filled = greedy_fill(level, least.x, 40e6)
+    before = check_plan(level.scenario, level.region, base_dir, decode_pairs(level, level.model, least.x))
+    after = check_plan(level.scenario, level.region, base_dir, decode_pairs(level, level.model, filled))
+    assert after.violations == [] and after.targets_met
+    assert before.cost["capital"] < after.cost["capital"] <= 40e6
+    assert weighted_coverage(level, after) > weighted_coverage(level, before)
+
+
+def test_resume_solves_only_the_levels_not_yet_written(tmp_path: Path) -> None:
+    settings = SweepSettings(tmp_path, budgets=(25e6, 35e6, 45e6))
+    first = sweep_file(EXAMPLE, settings)
+    (tmp_path / "levels" / "budget_35000000" / "level.json").unlink()   # as if stopped there
+    events: list[SweepEvent] = []
+    again = sweep_file(EXAMPLE, replace(settings, resume=True), on_event=events.append)
+    assert [e.running[-1] for e in events if e.kind == "started"] == [35e6]
+    assert [r["coverage"] for r in again.rows] == [r["coverage"] for r in first.rows]
+    # Another scenario in the same folder: nothing is taken over.
+    doc = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    doc["budget"]["annual"] = 6_000_000
+    changed, _ = parse_scenario(doc, base_dir=SHARED)
+    events.clear()
+    sweep(changed, SHARED, replace(settings, resume=True), on_event=events.append)
+    assert len([e for e in events if e.kind == "started"]) == 4   # three levels and the least sufficient one
+
+
+def test_automatic_levels_run_from_least_sufficient_to_saturation(tmp_path: Path) -> None:
+    frontier = sweep_file(EXAMPLE, SweepSettings(tmp_path, levels=3))
+    rows, saturation = frontier.rows, frontier.document["saturation"]
+    assert len(rows) == 3 and rows[0]["budget"] == LEAST_CAPITAL and rows[0]["least_sufficient"]
+    assert rows[-1]["budget"] == pytest.approx(saturation["capital"], abs=1)
+    # Beyond the saturation budget more money buys nothing: its level already covers the most.
+    more = run_level(prepare_sweep(*load_scenario(EXAMPLE), elastic=False), rows[-1]["budget"] * 2, None)
+    assert more.document["objective"] == pytest.approx(rows[-1]["coverage"])
+
+
+def _small_elastic_doc() -> dict[str, Any]:
+    """Four villages on a line 1 km apart, one site at each; a home (1.1 km reach) costs 1 million.
+
+    Covering all four needs two homes (sites 1 and 2 cover 0-1-2 and 1-2-3 and each other's
+    neighbours): least capital 2 million. One million covers three villages.
+    """
+    units = [{"id": f"V{k}", "kind": "rural", "zone": "Z", "pop": 100 + k, "xy": (1000.0 * k, 0.0)}
+             for k in range(4)]
+    sites = [{"id": f"S{k}", "zone": "Z", "allowed": "home", "existing": "", "xy": (1000.0 * k, 0.0)}
+             for k in range(4)]
+    types = {"home": {"radius_m": 1100, "capital_cost": 1_000_000, "annual_cost": 10_000}}
+    targets = [{"kind": "coverage", "facility": "home", "min_share": 1.0}]
+    return scenario_doc(units, sites, types, targets)
+
+
+def test_elastic_sweep_runs_from_cheapest_facility_to_least_sufficient(tmp_path: Path) -> None:
+    scenario, _ = parse_scenario(_small_elastic_doc(), base_dir=tmp_path)
+    frontier = sweep(scenario, tmp_path, SweepSettings(tmp_path / "out", levels=2, elastic=True))
+    rows = frontier.rows
+    assert [r["budget"] for r in rows] == [1_000_000, 2_000_000]
+    assert rows[0]["coverage"] == pytest.approx(101 + 102 + 103) and not rows[0]["targets_met"]
+    assert rows[1]["coverage"] == pytest.approx(100 + 101 + 102 + 103) and rows[1]["targets_met"]
+    assert rows[1]["least_sufficient"] and frontier.document["elastic"]
+
+
+def test_time_limited_level_covering_less_is_marked_not_monotone() -> None:
+    def row(budget: float, coverage: float, capital: float) -> dict[str, Any]:
+        return {"budget": budget, "coverage": coverage, "capital": capital, "status": "time_limit_feasible",
+                "time_limited": True}
+
+    rows = finish_rows([row(30e6, 900.0, 29e6), row(20e6, 800.0, 19e6), row(40e6, 850.0, 39e6)], None)
+    assert [r["monotone"] for r in rows] == [True, True, False]
+    assert rows[1]["marginal_cny_per_covered"] == pytest.approx(10e6 / 100.0)
+    assert rows[2]["marginal_cny_per_covered"] is None
+
+
+def test_local_workers_give_the_same_frontier(tmp_path: Path, example_sweep: tuple[Any, Any]) -> None:
+    frontier, _ = example_sweep
+    budgets = (30e6, 40e6, 50e6)
+    parallel = sweep_file(EXAMPLE, SweepSettings(tmp_path, budgets=budgets, workers=2))
+    expected = _levels_by_budget(frontier.rows)
+    for row in parallel.rows:
+        assert row["coverage"] == pytest.approx(expected[row["budget"]]["coverage"])
+    assert parallel.monotone
+
+
+def test_dask_cluster_solves_levels_with_the_scenario_scattered_once_per_worker(
+        tmp_path: Path, example_sweep: tuple[Any, Any]) -> None:
+    distributed = pytest.importorskip("distributed")
+    from optimizer.sweep_levels import LevelTask
+    from optimizer.sweep_runners import DaskRunner
+
+    frontier, _ = example_sweep
+    expected = _levels_by_budget(frontier.rows)
+    cluster_options = {"n_workers": 2, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
+    with distributed.LocalCluster(**cluster_options) as cluster, distributed.Client(cluster) as client:
+        scenario, base_dir = load_scenario(EXAMPLE)
+        runner = DaskRunner(prepare_sweep(scenario, base_dir, elastic=False), client)
+        key = runner.prepared.key
+        assert len(client.who_has([runner.prepared])[key]) == 2   # one copy on each worker
+        futures = [runner.submit(LevelTask("level", b)) for b in (30e6, 40e6)]
+        outcomes = [f.result() for f in futures]
+        keys = [f.key for f in futures]
+        deps = client.run_on_scheduler(lambda dask_scheduler: [
+            [d.key for d in dask_scheduler.tasks[k].dependencies] for k in keys])
+        assert deps == [[key], [key]], "levels refer to the scattered scenario, never carry it"
+        assert [o.document["objective"] for o in outcomes] == [
+            pytest.approx(expected[30e6]["coverage"]), pytest.approx(expected[40e6]["coverage"])]
+        runner.close()
+        remote = sweep_file(EXAMPLE, SweepSettings(tmp_path, budgets=(30e6, 40e6), dask=client))
+        # A model large enough for HiGHS's LP-bound helper process cannot run on daemonic workers:
+        # refused up front, saying how to start the workers.
+        city = write_city(tmp_path / "city", 7000, 1200)
+        with pytest.raises(BackendError, match="DASK_DISTRIBUTED__WORKER__DAEMON=False"):
+            DaskRunner(prepare_sweep(*load_scenario(city), elastic=False), client)
+    assert [r["coverage"] for r in remote.rows] == [
+        pytest.approx(expected[b]["coverage"]) for b in (LEAST_CAPITAL, 30e6, 40e6)]
+
+
+def test_cli_sweep_writes_the_frontier_and_exits_0(tmp_path: Path) -> None:
+    result = cli.invoke(app, ["sweep", str(EXAMPLE), "--budgets", "20e6:40e6:10e6", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert "least budget meeting every target: 21,566,579 yuan (proven least)" in output
+    assert (tmp_path / "frontier.csv").is_file() and (tmp_path / "levels" / "budget_30000000" / "plan.json").is_file()
+
+
+def test_cli_sweep_refuses_bad_options_naming_them(tmp_path: Path) -> None:
+    result = cli.invoke(app, ["sweep", str(EXAMPLE), "--budgets", "60e6:10e6:5e6", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--budgets" in result.output
+    result = cli.invoke(app, ["sweep", str(EXAMPLE), "--levels", "3", "--workers", "2", "--dask",
+                              "tcp://127.0.0.1:1", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--workers/--dask" in " ".join(result.output.split())
