@@ -46,21 +46,23 @@ def write_chart(frontier: dict[str, Any], path: Path) -> Path:
 
 def _coverage_panel(axes: Any, rows: list[dict[str, Any]], frontier: dict[str, Any]) -> None:
     solved = [r for r in rows if r["coverage_share"] is not None]
-    x = [r["budget"] / MILLION for r in solved]
-    y = [100 * r["coverage_share"] for r in solved]
-    axes.plot(x, y, color="tab:blue", linewidth=1.4, zorder=1)
-    for row, bx, by in zip(solved, x, y):
-        if not row["monotone"]:
-            axes.scatter([bx], [by], marker="x", color="tab:red", s=50, zorder=3)
-        elif row["time_limited"]:
-            axes.scatter([bx], [by], facecolors="white", edgecolors="tab:blue", s=30, zorder=2)
-        else:
-            axes.scatter([bx], [by], color="tab:blue", s=30, zorder=2)
+    axes.plot([r["budget"] / MILLION for r in solved], [100 * r["coverage_share"] for r in solved],
+              color="tab:blue", linewidth=1.4, zorder=1)
+    kinds = (("proven optimal", lambda r: r["monotone"] and not r["time_limited"],
+              {"color": "tab:blue"}),
+             ("stopped by the time limit", lambda r: r["monotone"] and r["time_limited"],
+              {"facecolors": "white", "edgecolors": "tab:blue"}),
+             ("covers less than a lower budget", lambda r: not r["monotone"], {"marker": "x", "color": "tab:red"}))
+    for label, chosen, style in kinds:
+        points = [r for r in solved if chosen(r)]
+        if points:
+            axes.scatter([r["budget"] / MILLION for r in points], [100 * r["coverage_share"] for r in points],
+                         s=30, zorder=2, label=label, **style)
     unsolved = [r["budget"] / MILLION for r in rows if r["coverage_share"] is None]
     if unsolved:
         axes.scatter(unsolved, [0.0] * len(unsolved), marker="|", color="tab:gray", s=80,
                      label="no plan meets the targets")
-        axes.legend(loc="lower right", fontsize=8)
+    axes.legend(loc="lower right", fontsize=8)
     weight = frontier.get("weight") or "units"
     axes.set_ylabel(f"covered {weight}, % of servable\n(summed over facility types)")
     axes.set_ylim(bottom=0)

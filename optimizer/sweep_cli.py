@@ -95,9 +95,8 @@ def print_frontier(frontier: Frontier, console: Any) -> None:
 
     document = frontier.document
     table = Table(title=f"{document['scenario']}: cost–coverage frontier ({document['weight'] or 'units'})")
-    for column in ("budget M", "capital M", "annual M", "coverage", "share", "targets", "status", "gap",
-                   "yuan / extra covered", "s"):
-        table.add_column(column, justify="right")
+    for column in ("budget M", "capital M", "covered", "share", "targets", "status", "gap", "yuan/extra", "s"):
+        table.add_column(column, justify="right", no_wrap=True)
     for row in document["levels"]:
         table.add_row(*_cells(row), style="bold green" if row["least_sufficient"] else None)
     console.print(table)
@@ -121,8 +120,11 @@ def _cells(row: dict[str, Any]) -> list[str]:
     share = "-" if row["coverage_share"] is None else f"{100 * row['coverage_share']:.1f}%"
     gap = "-" if row["gap"] is None else f"{100 * row['gap']:.2f}%"
     marginal = row["marginal_cny_per_covered"]
-    status = row["status"] + ("" if row["monotone"] else " (not monotone)")
-    return [money(row["budget"]), money(row["capital"]), money(row["annual"]),
+    status = _SHORT_STATUS.get(row["status"], row["status"]) + ("" if row["monotone"] else " (less!)")
+    return [money(row["budget"]), money(row["capital"]),
             "-" if row["coverage"] is None else f"{row['coverage']:,.0f}", share,
-            "met" if row["targets_met"] else "not met", status, gap,
+            "met" if row["targets_met"] else "no", status, gap,
             "-" if marginal is None else f"{marginal:,.0f}", f"{row['seconds']:.1f}"]
+
+
+_SHORT_STATUS = {"time_limit_feasible": "time limit", "time_limit_no_solution": "no plan"}
