@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -59,8 +60,11 @@ def _bound(result: PlanResult, measure: str) -> tuple[float | None, float | None
     phase = result.solution.phase(MAIN_PHASE[measure])
     if phase is None or phase.result.bound is None:
         return None, None
-    bound = phase.result.bound
-    return (-bound if measure == "coverage" else bound), phase.result.gap
+    bound = -phase.result.bound if measure == "coverage" else phase.result.bound
+    ours = objective_value(result, measure)
+    if ours is None or not math.isfinite(bound) or ours == 0:
+        return bound, None
+    return bound, abs(ours - bound) / abs(ours)   # of the checked figure, not the phase's own
 
 
 def run_case(case: Case, backend: str = "highs", time_limit_s: float | None = None) -> Row:

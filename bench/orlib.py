@@ -49,17 +49,21 @@ def read_pmed(path: Path) -> PMedian:
     then all-pairs shortest paths (OR-Library's rule, README section 1)."""
     tok = np.array(_tokens(path), dtype=np.int64)
     n, m, p = (int(v) for v in tok[:3])
-    edges = tok[3:3 + 3 * m].reshape(m, 3)
-    a, b = np.minimum(edges[:, 0], edges[:, 1]) - 1, np.maximum(edges[:, 0], edges[:, 1]) - 1
-    key = a * n + b
-    # np.unique on the reversed list keeps each pair's first index there = its last one here.
-    _, last = np.unique(key[::-1], return_index=True)
-    keep = m - 1 - last
-    a, b, c = a[keep], b[keep], edges[keep, 2].astype(np.float64)
+    a, b, c = last_wins_edges(tok[3:3 + 3 * m].reshape(m, 3), n)
     graph = sp.csr_array((np.concatenate([c, c]), (np.concatenate([a, b]), np.concatenate([b, a]))),
                          shape=(n, n))
     dist = shortest_path(graph, method="D", directed=False)
     return PMedian(path.stem, p, dist)
+
+
+def last_wins_edges(edges: IntArray, n: int) -> tuple[IntArray, IntArray, FloatArray]:
+    """Undirected edges ``(i, j, c)`` (1-based) to 0-based ``(a, b, cost)`` with a < b, one per
+    pair: the cost on the pair's last line wins."""
+    a, b = np.minimum(edges[:, 0], edges[:, 1]) - 1, np.maximum(edges[:, 0], edges[:, 1]) - 1
+    # np.unique on the reversed list keeps each pair's first index there = its last one here.
+    _, last = np.unique((a * n + b)[::-1], return_index=True)
+    keep = len(edges) - 1 - last
+    return a[keep], b[keep], edges[keep, 2].astype(np.float64)
 
 
 @dataclass(frozen=True)
