@@ -118,7 +118,8 @@ def open_facilities(pm: PlanModel, x: npt.NDArray[np.float64]) -> tuple[npt.NDAr
     return pm.y_site[chosen], pm.y_type[chosen]
 
 
-def assignments(pm: PlanModel, x: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.int64], ...]:
+def assignments(pm: PlanModel, x: npt.NDArray[np.float64]) -> tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     """(unit, site, type) index arrays and shares of every positive assignment in `x`."""
     z = x[pm.z_var]
     live = z > 1e-9
