@@ -97,7 +97,8 @@ class Worker:
     def supervise(self, job: JobRecord) -> None:
         """Run `job` in a child process to its end, cancellation, timeout or our own stop."""
         receiver, sender = _FORK.Pipe(duplex=False)
-        child = _FORK.Process(target=_child_main, args=(job, self.settings, sender), daemon=True)
+        # Not daemonic: a job may start solver processes of its own (CP-SAT beside HiGHS).
+        child = _FORK.Process(target=_child_main, args=(job, self.settings, sender), daemon=False)
         child.start()
         sender.close()
         deadline = time.monotonic() + self.settings.job_timeout_s

@@ -22,6 +22,10 @@ from optimizer.backends.registry import run_backend
 from optimizer.milp import Milp
 from optimizer.model import PlanModel
 
+# A later phase that ends with one of these keeps the earlier phase's plan. CP-SAT reports a
+# stop inside a short remaining limit as UNKNOWN (seen at 50,000 x 5,000 MCLP).
+_OUT_OF_TIME = (Status.TIME_LIMIT_NO_SOLUTION, Status.UNKNOWN)
+
 
 @dataclass(frozen=True)
 class Phase:
@@ -48,7 +52,7 @@ class Solution:
         """The weakest status of the sequence."""
         for phase in self.phases:
             if not phase.result.status.has_solution:
-                if self.x is not None and phase.result.status == Status.TIME_LIMIT_NO_SOLUTION:
+                if self.x is not None and phase.result.status in _OUT_OF_TIME:
                     return Status.TIME_LIMIT_FEASIBLE   # an earlier phase's plan stands
                 return phase.result.status
         return Status.TIME_LIMIT_FEASIBLE if self.time_limited else Status.OPTIMAL
@@ -79,7 +83,7 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         phases.append(Phase(name, result))
         if not result.status.has_solution or result.x is None:
             # A later phase out of time keeps the earlier phase's plan (its start, feasible here).
-            kept = start if len(phases) > 1 and result.status == Status.TIME_LIMIT_NO_SOLUTION else None
+            kept = start if len(phases) > 1 and result.status in _OUT_OF_TIME else None
             return Solution(kept, tuple(phases))
         start = result.x
         milp = _fix_phase(milp, pm, name, result.x)

@@ -85,8 +85,8 @@ class ProcessRunner:
 def _install(prep: Prepared) -> None:
     """Pool initializer: keep the prepared scenario; release nested pools before this worker exits.
 
-    A solve may start process pools inside a worker (the HiGHS LP-bound race on large models,
-    the isolation pool of a clashing backend). At exit multiprocessing joins a worker's
+    A solve may start a process pool inside a worker (the isolation pool of a clashing
+    backend). At exit multiprocessing joins a worker's
     children before the interpreter shuts those pools down, so they would wait for each other
     forever; a finalizer shuts them down first.
     """
@@ -115,11 +115,6 @@ class DaskRunner:
             self.client = distributed.Client(cluster, timeout="10s") if self.owned else cluster
         except (OSError, TimeoutError) as exc:
             raise BackendError(f"cannot reach the Dask scheduler at '{cluster}': {exc}", "--dask") from None
-        try:
-            _check_workers(self.client, prep)
-        except BackendError:
-            self.close_client()
-            raise
         self.prepared = self.client.scatter(prep, broadcast=True, hash=False)
         self.capacity = max(1, sum(self.client.nthreads().values()))
 
@@ -140,25 +135,6 @@ class DaskRunner:
         """Close the client if this runner opened it."""
         if self.owned:
             self.client.close()
-
-
-def _check_workers(client: Any, prep: Prepared) -> None:
-    """Refuse daemonic workers when HiGHS will need a helper process on them (large models)."""
-    from optimizer.backends.lp_bound import wants_lp_race
-
-    if prep.scenario.solver.backend != "highs" or not wants_lp_race(prep.model.milp):
-        return
-    daemonic = sorted(address for address, flag in client.run(_is_daemonic).items() if flag)
-    if daemonic:
-        raise BackendError(
-            f"the Dask workers {', '.join(daemonic)} run as daemonic processes (Dask's default) and cannot "
-            f"start the helper process HiGHS uses for its LP bound on a model this large "
-            f"({prep.model.milp.n_vars:,} variables); start the workers with "
-            "DASK_DISTRIBUTED__WORKER__DAEMON=False (config distributed.worker.daemon: false)", "--dask")
-
-
-def _is_daemonic() -> bool:
-    return bool(multiprocessing.current_process().daemon)
 
 
 def _distributed() -> Any:

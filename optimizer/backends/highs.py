@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 
 from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, relative_gap
-from optimizer.backends.lp_bound import collect, start_lp_bound, wants_lp_race
 from optimizer.errors import BackendError
 from optimizer.milp import INTEGER, Milp
 
@@ -64,24 +63,16 @@ class HighsBackend(Backend):
             # co-location model; tests/test_properties.py). HiGHS completes the rest itself.
             idx = np.flatnonzero(model.integrality == INTEGER).astype(np.int32)
             h.setSolution(len(idx), idx, np.round(np.asarray(options.start, dtype=np.float64)[idx]))
-        race = None
-        if wants_lp_race(model) and (model.integrality == INTEGER).any():
-            race = start_lp_bound(model, options.time_limit_s)
         start = time.perf_counter()
         h.run()
         result = _result(h, model, time.perf_counter() - start, options)
-        return _with_lp_bound(result, collect(race, wait_s=1.0))
-
-
-def _with_lp_bound(result: SolveResult, lp_bound: float | None) -> SolveResult:
-    """Report the LP relaxation's bound where it beats the MIP's own (never at an optimum)."""
-    if lp_bound is None or result.status != Status.TIME_LIMIT_FEASIBLE:
+        if result.native_status == "kSolveError" and options.start is not None:
+            # Seen on a 5,000 x 1,000 p-median cost phase: kSolveError only when started from
+            # the previous phase's (feasible) plan; a fresh run without the start solves it.
+            retry = self.solve(model, replace(options, start=None,
+                                              time_limit_s=max(1.0, options.time_limit_s - result.seconds)))
+            return replace(retry, notes=(*retry.notes, "HiGHS failed from the start solution; re-run without it"))
         return result
-    if result.bound is not None and np.isfinite(result.bound) and result.bound >= lp_bound:
-        return result
-    note = f"bound {lp_bound:,.2f} from the LP relaxation (interior point, solved alongside)"
-    return replace(result, bound=lp_bound, gap=relative_gap(result.objective, lp_bound),
-                   notes=(*result.notes, note))
 
 
 def _highs_lp(highspy: Any, model: Milp) -> Any:
