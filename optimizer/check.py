@@ -89,13 +89,13 @@ def check_plan(scenario: Scenario, region: Region, base_dir: Path,
     is_open = _open_table(region, open_pairs, violations)
     facilities, cost = _costs(scenario, region, is_open, violations)
     nearest = _nearest_open(scenario, region, base_dir, is_open)
+    limits = {name: _limit(scenario, region, name) for name in region.type_names}
     covered = {}
     for name in region.type_names:
         ftype = scenario.facility_types[name]
         serves = (np.ones(region.demand.n, bool) if ftype.serves is None
                   else np.isin(region.demand.group, ftype.serves))
-        covered[name] = serves & (nearest[name] <= _limit(scenario, region, name))
-    limits = {name: _limit(scenario, region, name) for name in region.type_names}
+        covered[name] = serves & (nearest[name] <= limits[name])
     assigned = check_assignments(scenario, region, is_open, nearest, assignments, limits)
     violations += assigned.violations
     share = {name: assigned.share.get(name, covered[name].astype(np.float64)) for name in region.type_names}

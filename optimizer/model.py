@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import scipy.sparse as sp
 
 from optimizer.geodata import Region
@@ -520,8 +521,7 @@ def _count_groups(target: CountTarget, region: Region, y: _OpenVars) -> _RowGrou
     if target.per_zone:
         zones = tuple(str(z) for z in np.unique(region.demand.zone.astype(str)))
         site_zone = region.sites.zone[y.site[of_type]].astype(str)
-        lookup = {z: r for r, z in enumerate(zones)}
-        row = np.array([lookup.get(z, -1) for z in site_zone], dtype=np.int64)
+        row = pd.Index(zones).get_indexer(site_zone).astype(np.int64)   # -1: a zone without demand
     else:
         zones, row = ("",), np.zeros(int(of_type.sum()), dtype=np.int64)
     keep = row >= 0

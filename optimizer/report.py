@@ -159,6 +159,8 @@ def _zones(result: PlanResult, checked: CheckedPlan) -> list[dict[str, Any]]:
 def _uncoverable(result: PlanResult) -> list[dict[str, Any]]:
     from optimizer.explain import uncoverable_units
 
+    if result.explanation is not None and "uncoverable" in result.explanation:
+        return list(result.explanation["uncoverable"])   # already found while explaining
     prep = result.prepared
     return uncoverable_units(prep.scenario, prep.region, prep.reach)
 
