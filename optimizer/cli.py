@@ -82,6 +82,7 @@ def solve(
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
     formats: Annotated[str, typer.Option("--formats", "--format", help=FORMATS_HELP)] = "all",
     crs: Annotated[str | None, typer.Option("--crs", help=CRS_HELP)] = None,
+    reduce: Annotated[bool, typer.Option("--reduce/--no-reduce", help=REDUCE_HELP)] = True,
 ) -> None:
     """Solve a scenario, write OUT/plan.json and the exports (map, GIS layers, charts), print a summary."""
 
@@ -93,7 +94,7 @@ def solve(
         from optimizer.report import write_plan
 
         chosen, layer_crs = parse_formats(formats), check_crs(crs)   # fail before the solve, not after
-        result = solve_file(scenario, backend=backend, time_limit_s=time_limit, mip_gap=gap)
+        result = solve_file(scenario, backend=backend, time_limit_s=time_limit, mip_gap=gap, reduce=reduce)
         path = write_plan(result, out_dir, source=scenario_source(scenario, out_dir))
         plan = json.loads(path.read_text(encoding="utf-8"))
         print_summary(plan)
@@ -109,6 +110,7 @@ def solve(
 
 FORMATS_HELP = "Exports: all, none, or a comma-separated subset of gpkg,geojson,csv,html,png."
 CRS_HELP = "CRS of plan.gpkg, e.g. EPSG:4490 (CGCS2000); default: the scenario's."
+REDUCE_HELP = "Exact reductions before solving (merged units, dominated rows and sites); see plan.json."
 
 
 @app.command()

@@ -21,19 +21,25 @@ from optimizer.explain import has_data_cause, target_limits, uncoverable_units
 from optimizer.geodata import Region, load_region, region_from_frames
 from optimizer.model import PlanModel, build_model, objective_weight
 from optimizer.reach import Reach, build_reach
+from optimizer.reduce import Reductions, reduce_model
 from optimizer.scenario import Scenario, load_scenario, parse_scenario
 from optimizer.solve import Solution, assignments, open_facilities, run_phases
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """A scenario with its region, reach and model, ready to solve (and re-solve)."""
+    """A scenario with its region, reach and model, ready to solve (and re-solve).
+
+    `model` is the reduced model (`optimizer.reduce`) unless prepared with ``reduce=False``;
+    `reductions` says what the reductions did (None when not applied).
+    """
 
     scenario: Scenario
     base_dir: Path
     region: Region
     reach: Reach
     model: PlanModel
+    reductions: Reductions | None = None
 
 
 @dataclass(frozen=True)
@@ -52,15 +58,22 @@ class PlanResult:
         return self.checked is not None and self.checked.feasible
 
 
-def prepare(scenario: Scenario, base_dir: Path) -> Prepared:
-    """Load geodata, build reach and the model (no solve)."""
+def prepare(scenario: Scenario, base_dir: Path, *, reduce: bool = True) -> Prepared:
+    """Load geodata, build reach and the model, reduced unless `reduce` is False (no solve)."""
     region = load_region(scenario, base_dir)
-    reach = build_reach(scenario, region, base_dir)
-    return Prepared(scenario, base_dir, region, reach, build_model(scenario, region, reach))
+    return _prepared(scenario, base_dir, region, build_reach(scenario, region, base_dir), reduce)
+
+
+def _prepared(scenario: Scenario, base_dir: Path, region: Region, reach: Reach, reduce: bool) -> Prepared:
+    model = build_model(scenario, region, reach)
+    if not reduce:
+        return Prepared(scenario, base_dir, region, reach, model)
+    model, reductions = reduce_model(model, scenario, region, reach)
+    return Prepared(scenario, base_dir, region, reach, model, reductions)
 
 
 def prepare_tables(scenario: Scenario | dict[str, Any], demand: pd.DataFrame, sites: pd.DataFrame,
-                   distances: pd.DataFrame | None = None) -> Prepared:
+                   distances: pd.DataFrame | None = None, *, reduce: bool = True) -> Prepared:
     """Prepare a scenario whose data are in-memory tables (no files, geometry optional).
 
     Parameters
@@ -73,12 +86,13 @@ def prepare_tables(scenario: Scenario | dict[str, Any], demand: pd.DataFrame, si
     distances : DataFrame, optional
         Long form (demand id, site id, value), columns as `scenario.distances` names them
         (defaults: demand_id, site_id, distance). Required when the tables have no geometry.
+    reduce : bool
+        Apply the exact reductions of `optimizer.reduce` (default).
     """
     if isinstance(scenario, dict):
         scenario, _ = parse_scenario(scenario)
     region = region_from_frames(scenario, demand, sites, distances)
-    reach = build_reach(scenario, region, Path.cwd())
-    return Prepared(scenario, Path.cwd(), region, reach, build_model(scenario, region, reach))
+    return _prepared(scenario, Path.cwd(), region, build_reach(scenario, region, Path.cwd()), reduce)
 
 
 def solve_tables(scenario: Scenario | dict[str, Any], demand: pd.DataFrame, sites: pd.DataFrame,
@@ -94,12 +108,16 @@ def solve_file(path: str | Path, **overrides: Any) -> PlanResult:
 
 
 def solve(scenario: Scenario, base_dir: Path, *, backend: str | None = None,
-          time_limit_s: float | None = None, mip_gap: float | None = None) -> PlanResult:
-    """Solve a validated scenario; overrides replace the scenario's `solver` settings."""
+          time_limit_s: float | None = None, mip_gap: float | None = None,
+          reduce: bool = True) -> PlanResult:
+    """Solve a validated scenario; overrides replace the scenario's `solver` settings.
+
+    `reduce=False` solves the model without the exact reductions of `optimizer.reduce`.
+    """
     solver = scenario.solver.model_copy(update={k: v for k, v in (
         ("backend", backend), ("time_limit_s", time_limit_s), ("mip_gap", mip_gap)) if v is not None})
     scenario = scenario.model_copy(update={"solver": solver})
-    return solve_prepared(prepare(scenario, base_dir))
+    return solve_prepared(prepare(scenario, base_dir, reduce=reduce))
 
 
 def solve_prepared(prep: Prepared, *, start: np.ndarray | None = None) -> PlanResult:

@@ -31,6 +31,7 @@ def plan_document(result: PlanResult) -> dict[str, Any]:
                    "horizon_years": scenario.budget.horizon_years},
         "solver": _solver(result.solution, scenario.solver.backend),
         "notes": list(prep.region.notes),
+        "reductions": prep.reductions.as_dict() if prep.reductions is not None else {"applied": False},
     }
     if checked is not None:
         doc |= {"cost": checked.cost, "facilities": _with_loads(result, checked),
