@@ -44,18 +44,20 @@ def start_from_open(prep: Prepared, y_values: FloatArray, base: FloatArray | Non
     """A start vector: `base` (or zeros) with y set from `y_values` and coverage x raised where reached.
 
     Other variables keep their `base` values (co-location, elastic); backends complete them
-    (HiGHS reads the integer columns only).
+    (HiGHS reads the integer columns only). Bounds hold: `optimizer.reduce` fixes dominated y and
+    merged units' x to 0.
     """
     model = prep.model
     y_block, x_block = model.milp.var_block("y"), model.milp.var_block("x")
     x = np.zeros(model.milp.n_vars) if base is None else np.array(base, dtype=np.float64)
-    x[y_block.start:y_block.stop] = np.maximum(np.round(y_values), model.milp.lb[y_block.start:y_block.stop])
+    y = slice(y_block.start, y_block.stop)
+    x[y] = np.minimum(np.maximum(np.round(y_values), model.milp.lb[y]), model.milp.ub[y])
     is_open = np.zeros((prep.region.sites.n, len(prep.region.type_names)))
     is_open[model.y_site, model.y_type] = x[y_block.start:y_block.stop]
     for t in range(len(prep.region.type_names)):
         reached = prep.reach.by_type[t] @ is_open[:, t] > 0
         cols = x_block.start + np.flatnonzero(model.x_type == t)
-        x[cols] = np.maximum(x[cols], reached[model.x_unit[model.x_type == t]])
+        x[cols] = np.minimum(np.maximum(x[cols], reached[model.x_unit[model.x_type == t]]), model.milp.ub[cols])
     return x
 
 
