@@ -120,9 +120,12 @@ def solve(scenario: Scenario, base_dir: Path, *, backend: str | None = None,
     return solve_prepared(prepare(scenario, base_dir, reduce=reduce))
 
 
-def solve_prepared(prep: Prepared, *, start: np.ndarray | None = None) -> PlanResult:
-    """Solve an already prepared scenario (a sweep re-uses one `Prepared`)."""
-    solution = _run(prep, prep.model, prep.scenario.elastic, start)
+def solve_prepared(prep: Prepared, *, start: np.ndarray | None = None, presolve: bool = True) -> PlanResult:
+    """Solve an already prepared scenario (a sweep re-uses one `Prepared`).
+
+    `presolve=False` skips the solver's presolve in the first phase (`SolveOptions.presolve`).
+    """
+    solution = _run(prep, prep.model, prep.scenario.elastic, start, presolve=presolve)
     if solution.x is None:
         if solution.status == Status.INFEASIBLE and not prep.scenario.elastic:
             return _explain_infeasible(prep, solution)
@@ -133,10 +136,10 @@ def solve_prepared(prep: Prepared, *, start: np.ndarray | None = None) -> PlanRe
 
 
 def _run(prep: Prepared, model: PlanModel, elastic: bool, start: np.ndarray | None,
-         objective: str | None = None) -> Solution:
+         objective: str | None = None, *, presolve: bool = True) -> Solution:
     solver = prep.scenario.solver
     options = SolveOptions(time_limit_s=solver.time_limit_s, mip_gap=solver.mip_gap,
-                           threads=solver.threads, start=start)
+                           threads=solver.threads, start=start, presolve=presolve)
     objective = objective or prep.scenario.objective
     spec = prep.scenario.min_distance
     if objective == "min_distance" and spec is not None and spec.yuan_per_unit is not None:

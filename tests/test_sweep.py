@@ -144,6 +144,22 @@ def test_greedy_top_up_spends_the_new_budget_without_losing_coverage() -> None:
     assert weighted_coverage(level, after) > weighted_coverage(level, before)
 
 
+def test_warm_level_skips_presolve_in_its_first_phase_only_and_says_so() -> None:
+    """A level started from a feasible plan runs its coverage phase without presolve (noted in
+    plan.json), its cost phase with it; a level without a start presolves; both prove the optimum."""
+    scenario, base_dir = load_scenario(EXAMPLE)
+    prep = prepare_sweep(scenario, base_dir, elastic=False)
+    least = capital_solve(prep, "least", None)
+    warm = run_level(prep, 40e6, least.x).document
+    cold = run_level(prep, 40e6, None, greedy=False).document
+    note = "presolve off (started from a feasible plan)"
+    assert [p["phase"] for p in warm["solver"]["phases"]] == ["coverage", "cost"]
+    assert note in warm["solver"]["phases"][0]["notes"] and note not in warm["solver"]["phases"][1]["notes"]
+    assert all(note not in p["notes"] for p in cold["solver"]["phases"])
+    assert warm["status"] == cold["status"] == "optimal"
+    assert warm["objective"] == pytest.approx(cold["objective"])
+
+
 def test_resume_solves_only_the_levels_not_yet_written(tmp_path: Path) -> None:
     settings = SweepSettings(tmp_path, budgets=(25e6, 35e6, 45e6))
     first = sweep_file(EXAMPLE, settings)

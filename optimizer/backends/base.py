@@ -43,12 +43,17 @@ class SolveOptions:
         Worker threads the solver may use.
     start : float array or None
         A feasible (or nearly feasible) solution to start from, length ``n_vars``.
+    presolve : bool
+        Let the solver presolve the model (default). False skips presolve (HiGHS; the other
+        backends ignore it): for a run that starts from a feasible plan on a model whose
+        presolve alone takes longer than the time limit (see `optimizer.sweep_levels.run_level`).
     """
 
     time_limit_s: float = 60.0
     mip_gap: float = 1e-4
     threads: int = 2
     start: npt.NDArray[np.float64] | None = None
+    presolve: bool = True
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,8 @@ class HighsBackend(Backend):
                            ("mip_rel_gap", float(options.mip_gap)),
                            ("threads", int(options.threads)), ("random_seed", 0)):
             h.setOptionValue(key, value)
+        if not options.presolve:
+            h.setOptionValue("presolve", "off")
         status = h.passModel(_highs_lp(highspy, model))
         if status == highspy.HighsStatus.kError:
             raise BackendError("HiGHS rejected the model (passModel failed)", "solver.backend")
@@ -66,10 +68,12 @@ class HighsBackend(Backend):
         start = time.perf_counter()
         h.run()
         result = _result(h, model, time.perf_counter() - start, options)
+        if not options.presolve:
+            result = replace(result, notes=(*result.notes, "presolve off (started from a feasible plan)"))
         if result.native_status == "kSolveError" and options.start is not None:
             # Seen on a 5,000 x 1,000 p-median cost phase: kSolveError only when started from
             # the previous phase's (feasible) plan; a fresh run without the start solves it.
-            retry = self.solve(model, replace(options, start=None,
+            retry = self.solve(model, replace(options, start=None, presolve=True,
                                               time_limit_s=max(1.0, options.time_limit_s - result.seconds)))
             return replace(retry, notes=(*retry.notes, "HiGHS failed from the start solution; re-run without it"))
         return result
