@@ -100,7 +100,9 @@ def _initial(prep: Prepared, base: FloatArray, budget_cny: float) -> _Fill:
     y_open = base[y_block.start:y_block.stop] > 0.5
     used_capital, used_annual = float(rows[0] @ base), float(rows[1] @ base)
     capped = _count_capped_types(prep)
-    eligible = ~y_open & ~np.isin(model.y_type, capped)
+    # Sites fixed closed (ub 0: dominated, `optimizer.reduce`) would be dropped from the start
+    # by start_from_open after spending budget here.
+    eligible = ~y_open & ~np.isin(model.y_type, capped) & (milp.ub[y_block.start:y_block.stop] > 0.5)
     uncovered_w = [_uncovered_weight(prep, t, y_open) for t in range(len(prep.region.type_names))]
     state = _Fill(y_open, capex, annual, eligible, np.zeros(len(y_open)), uncovered_w,
                   budget_cny - used_capital, milp.row_ub[model.annual_row] - used_annual)
