@@ -61,9 +61,12 @@ def solve_both(name: str, scenario: Scenario, base: Path) -> None:
     for reduce in (False, True):
         began = time.perf_counter()
         result = solve_prepared(prepare(scenario, base, reduce=reduce))
-        cost = result.checked.cost["total"] if result.checked is not None else None
+        cost = result.checked.cost["total"] if result.checked is not None else float("nan")
+        phase = result.solution.phase("cost")
+        bound = phase.result.bound if phase is not None and phase.result.bound is not None else float("nan")
         solver = sum(p.result.seconds for p in result.solution.phases)
-        print(f"  {name} reduce={reduce}: {result.status}, cost {cost:,.0f}, solver {solver:.1f} s, "
+        print(f"  {name} reduce={reduce}: {result.status}, cost {cost:,.0f}, bound {bound:,.0f} "
+              f"(gap {abs(cost - bound) / max(abs(cost), 1e-9):.2%}), solver {solver:.1f} s, "
               f"total {time.perf_counter() - began:.1f} s")
 
 
