@@ -228,7 +228,8 @@ class Budget(_Strict):
 class SolverSpec(_Strict):
     """Which backend, and how long."""
 
-    backend: str = Field("highs", description="'highs' | 'cpsat' | 'pulp:CBC' | 'pulp:<any PuLP solver>'")
+    backend: str = Field("highs", description="'highs' | 'cpsat' | 'lagrangian' (heuristic plan + proven bound, "
+                         "for very large models) | 'pulp:CBC' | 'pulp:<any PuLP solver>'")
     time_limit_s: float = Field(60.0, gt=0)
     mip_gap: float = Field(1e-4, ge=0, lt=1)
     threads: int = Field(2, ge=1)

@@ -17,6 +17,7 @@ class Status(enum.StrEnum):
 
     OPTIMAL = "optimal"                      # proven optimal within the relative gap asked for
     TIME_LIMIT_FEASIBLE = "time_limit_feasible"  # stopped by the limit with a plan, not proven
+    HEURISTIC = "heuristic"                  # a plan from heuristics, with a proven bound and gap
     TIME_LIMIT_NO_SOLUTION = "time_limit_no_solution"  # stopped by the limit, no plan found
     INFEASIBLE = "infeasible"                # proven: no plan satisfies the rows
     UNBOUNDED = "unbounded"
@@ -26,7 +27,7 @@ class Status(enum.StrEnum):
     @property
     def has_solution(self) -> bool:
         """Whether a solution vector comes with this status."""
-        return self in (Status.OPTIMAL, Status.TIME_LIMIT_FEASIBLE)
+        return self in (Status.OPTIMAL, Status.TIME_LIMIT_FEASIBLE, Status.HEURISTIC)
 
 
 @dataclass(frozen=True)

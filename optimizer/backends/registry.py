@@ -26,11 +26,11 @@ _POOLS: dict[str, ProcessPoolExecutor] = {}
 
 def backend_names() -> list[str]:
     """Names accepted by `get_backend` (PuLP solvers as ``pulp:<name>``)."""
-    return ["highs", "cpsat", "pulp:CBC", "pulp:<any PuLP solver>"]
+    return ["highs", "cpsat", "lagrangian", "pulp:CBC", "pulp:<any PuLP solver>"]
 
 
 def get_backend(name: str) -> Backend:
-    """The backend called `name`: ``highs``, ``cpsat``, ``pulp:CBC`` or ``pulp:<solver>``."""
+    """The backend called `name`: ``highs``, ``cpsat``, ``lagrangian``, ``pulp:CBC`` or ``pulp:<solver>``."""
     if name == "highs":
         from optimizer.backends.highs import HighsBackend
 
@@ -39,6 +39,10 @@ def get_backend(name: str) -> Backend:
         from optimizer.backends.cpsat import CpSatBackend
 
         return CpSatBackend()
+    if name == "lagrangian":
+        from optimizer.backends.lagrangian import LagrangianBackend
+
+        return LagrangianBackend()
     if name.startswith("pulp"):
         from optimizer.backends.pulp import PulpBackend
 

@@ -1,0 +1,100 @@
+"""The `lagrangian` backend: a plan from heuristics and a proven bound, for very large models.
+
+No branch and bound. Within the time limit:
+1. a greedy plan (`optimizer.heuristic`), or the start given, whichever is better;
+2. multipliers by covering dual ascent (`optimizer.dual_ascent`), improved by subgradient
+   ascent (`optimizer.lagrangian`); the bound is the exact Lagrangian value at the best
+   multipliers, rounded up when every objective coefficient sits on an integer variable and is
+   integral (then so is every plan's objective);
+3. the greedy again, priced by the Lagrangian reduced costs (Caprara-Fischetti-Toth), keeping
+   the better plan.
+Status `heuristic` with the proven gap, or `optimal` when the gap is within `mip_gap`. Models
+outside the heuristic (assignment or elastic variables) get a bound but no plan: use `highs`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, relative_gap
+from optimizer.dual_ascent import dual_ascent
+from optimizer.heuristic import greedy_plan, is_feasible
+from optimizer.lagrangian import evaluate, lagrangian_bound
+from optimizer.milp import CONTINUOUS, Milp
+
+FloatArray = np.ndarray
+
+
+class LagrangianBackend(Backend):
+    """Greedy and Lagrangian bound (pure numpy/scipy: no native solver, runs in any process)."""
+
+    name = "lagrangian"
+    capabilities = frozenset({"mip", "start", "bound", "heuristic"})
+    native_family = ""
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """Always: numpy and scipy only."""
+        return True
+
+    def solve(self, model: Milp, options: SolveOptions) -> SolveResult:
+        """Plan, bound and gap within `options.time_limit_s`."""
+        t0 = time.perf_counter()
+        deadline = t0 + options.time_limit_s
+        plan, notes = self._first_plan(model, options)
+        upper = None if plan is None else float(model.c @ plan + model.offset)
+        lam, bound = self._bound(model, upper, deadline)
+        priced = greedy_plan(model, model.c - model.A.T @ lam)
+        if priced is not None and (upper is None or float(model.c @ priced + model.offset) < upper):
+            plan, upper = priced, float(model.c @ priced + model.offset)
+        bound = _integral_bound(model, bound)
+        return _result(model, plan, upper, bound, options, time.perf_counter() - t0, notes)
+
+    @staticmethod
+    def _first_plan(model: Milp, options: SolveOptions) -> tuple[FloatArray | None, list[str]]:
+        plans = [p for p in (greedy_plan(model), options.start) if p is not None and is_feasible(model, p)]
+        if not plans:
+            return None, ["no heuristic plan: the model has assignment or elastic variables, or "
+                          "the greedy found no way to meet every row; use the highs backend"]
+        return min(plans, key=lambda p: float(model.c @ p)), []
+
+    @staticmethod
+    def _bound(model: Milp, upper: float | None, deadline: float) -> tuple[FloatArray, float]:
+        is_y = np.zeros(model.n_vars, dtype=bool)
+        y = next((b for b in model.var_blocks if b.name == "y"), None)
+        if y is not None:
+            is_y[y.start:y.stop] = True
+        lam = dual_ascent(model, is_y)
+        start_value = evaluate(model, lam)[0]
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            return lam, start_value
+        ascent = lagrangian_bound(model, target=upper, time_limit_s=left * 0.5, start=lam)
+        if ascent.bound > start_value:
+            return ascent.multipliers, ascent.bound
+        return lam, start_value
+
+
+def _integral_bound(model: Milp, bound: float) -> float:
+    """Round the bound up when every plan's objective is an integer."""
+    live = model.c != 0
+    if not np.isfinite(bound) or (model.integrality[live] == CONTINUOUS).any():
+        return bound
+    if not np.allclose(model.c[live], np.round(model.c[live])) or model.offset != round(model.offset):
+        return bound
+    return float(np.ceil(bound - 1e-6 * max(1.0, abs(bound))))
+
+
+def _result(model: Milp, plan: FloatArray | None, upper: float | None, bound: float,
+            options: SolveOptions, seconds: float, notes: list[str]) -> SolveResult:
+    if plan is None:
+        return SolveResult(Status.TIME_LIMIT_NO_SOLUTION, None, None, bound, None, seconds, None,
+                           False, "lagrangian", "no plan", tuple(notes))
+    gap = relative_gap(upper, bound)
+    proven = gap is not None and (gap <= options.mip_gap or abs(upper - bound) <= 1e-9)
+    status = Status.OPTIMAL if proven else Status.HEURISTIC
+    native = f"greedy plan {upper:.6g}, Lagrangian bound {bound:.6g}"
+    return SolveResult(status, plan, upper, bound, 0.0 if proven else gap, seconds, None, False,
+                       "lagrangian", native, tuple(notes))

@@ -1,0 +1,274 @@
+"""Good Lagrange multipliers for covering models in a few sparse passes (the bound's start).
+
+Subgradient alone climbs slowly on large covering models, and first-order LP solvers need
+minutes at 10^5 units. The structure gives most of the dual directly (Erlenkotter's dual ascent
+for facility location, in its covering form):
+
+- a co-location row (C1b) is priced at its best saving, so a facility's price in the bound is
+  its cheapest co-located cost;
+- every covering item — a full-coverage or count row over open variables, or a unit's
+  coverage link (C2) — raises its multiplier until one facility in its reach has no reduced
+  cost left (links are also capped by what covering the unit is worth);
+- what covering a unit is worth comes from a price per unit of weight on each share row (and
+  a price per yuan or per facility on each budget or count-maximum row); each such price is
+  searched on a log scale, all at once, because the model falls apart into independent parts
+  (types, zones) whose bounds can be read separately.
+The multipliers are only a start: `optimizer.lagrangian.evaluate` computes the bound they give
+exactly, and the subgradient ascent improves them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from optimizer.milp import Milp
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+_SEARCH_ROUNDS = 12
+_RANGE = 10.0
+_GOLD = 0.6180339887498949
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Row roles for the ascent."""
+
+    link: IntArray        # C2: x - sum y <= 0
+    cover: IntArray       # y-only rows with a positive lower side (full coverage, count minimum)
+    share: IntArray       # rows over x with a positive lower side (coverage shares, levels)
+    resource: IntArray    # y-only rows with an upper side and non-negative entries (budgets, maxima)
+    colocation: IntArray  # C1b
+
+
+def dual_ascent(milp: Milp, is_y: BoolArray) -> FloatArray:
+    """Multipliers (one per row) for `optimizer.lagrangian.evaluate`; zeros where no structure."""
+    rows = _roles(milp, is_y)
+    lam = np.zeros(milp.n_rows)
+    _price_colocation(milp, rows.colocation, lam)
+    searched = np.concatenate([rows.share, rows.resource])
+    items = _items(milp, rows, is_y)
+    if not len(searched):
+        return _ascend(milp, items, lam)
+    part_of_row, part_of_var = _parts(milp, rows)
+    scale = _initial_prices(milp, rows, lam, is_y)
+    part = part_of_row[searched]
+    n_parts = int(part_of_row.max()) + 1
+
+    def trial(logs: FloatArray) -> tuple[FloatArray, FloatArray]:
+        cand = lam.copy()
+        cand[searched] = _signed(milp, searched, np.exp(logs))
+        cand = _ascend(milp, items, cand)
+        return _part_values(milp, cand, part_of_row, part_of_var), cand
+
+    # Golden-section search on log(price), every part at once (parts are independent, so each
+    # keeps its own bracket; the prices of one part move together): one ascent per round.
+    lo, hi = np.log(scale) - np.log(_RANGE), np.log(scale) + np.log(_RANGE)
+    x1, x2 = hi - _GOLD * (hi - lo), lo + _GOLD * (hi - lo)
+    (f1, lam1), (f2, lam2) = trial(x1), trial(x2)
+    best_lam, best_value = lam.copy(), np.full(n_parts, -np.inf)
+    for values, cand in ((f1, lam1), (f2, lam2)):
+        best_lam, best_value = _keep_better(best_lam, best_value, cand, values, part_of_row)
+    for _ in range(_SEARCH_ROUNDS):
+        left_part = f1 >= f2                 # per part: the maximum lies in [lo, x2]
+        left = left_part[part]
+        hi, lo = np.where(left, x2, hi), np.where(left, lo, x1)
+        x1, x2 = np.where(left, hi - _GOLD * (hi - lo), x2), np.where(left, x1, lo + _GOLD * (hi - lo))
+        f1, f2 = np.where(left_part, -np.inf, f2), np.where(left_part, f1, -np.inf)
+        f_new, lam_new = trial(np.where(left, x1, x2))
+        f1, f2 = np.where(left_part, f_new, f1), np.where(left_part, f2, f_new)
+        best_lam, best_value = _keep_better(best_lam, best_value, lam_new, f_new, part_of_row)
+    return best_lam
+
+
+def _keep_better(best_lam: FloatArray, best_value: FloatArray, cand: FloatArray, values: FloatArray,
+                 part_of_row: IntArray) -> tuple[FloatArray, FloatArray]:
+    better = values > best_value
+    return np.where(better[part_of_row], cand, best_lam), np.where(better, values, best_value)
+
+
+def _roles(milp: Milp, is_y: BoolArray) -> _Rows:
+    A = milp.A
+    role = np.full(milp.n_rows, "", dtype=object)
+    for block in milp.row_blocks:
+        if block.name.startswith("C2 "):
+            role[block.start:block.stop] = "link"
+        elif block.name.startswith("C1b"):
+            role[block.start:block.stop] = "colocation"
+        elif block.name.startswith("C1a"):
+            role[block.start:block.stop] = "skip"
+    row_of = np.repeat(np.arange(milp.n_rows), np.diff(A.indptr))
+    has_neg = np.zeros(milp.n_rows, dtype=bool)
+    has_neg[row_of[A.data < 0]] = True
+    has_x = np.zeros(milp.n_rows, dtype=bool)
+    has_x[row_of[~is_y[A.indices]]] = True
+    lower = np.isfinite(milp.row_lb) & (milp.row_lb > 0) & ~np.isfinite(milp.row_ub)
+    upper = np.isfinite(milp.row_ub) & ~np.isfinite(milp.row_lb)
+    unbounded = ~np.isfinite(milp.row_lb) & ~np.isfinite(milp.row_ub)   # e.g. freed by reductions
+    role[unbounded] = "skip"
+    free = role == ""
+    return _Rows(
+        link=np.flatnonzero(role == "link"),
+        cover=np.flatnonzero(free & lower & ~has_neg & ~has_x),
+        share=np.flatnonzero(free & lower & ~has_neg & has_x),
+        resource=np.flatnonzero(free & upper & ~has_neg & ~has_x & (milp.row_ub > 0)),
+        colocation=np.flatnonzero(role == "colocation"))
+
+
+def _price_colocation(milp: Milp, rows: IntArray, lam: FloatArray) -> None:
+    """lam = -(best saving among the row's factors): each d then has reduced cost >= 0."""
+    if not len(rows):
+        return
+    block = milp.A[rows]
+    reward = np.where(block.data > 0, np.maximum(-milp.c[block.indices], 0.0), 0.0)
+    lam[rows] = -np.nan_to_num(row_reduce(np.maximum, reward, block.indptr), neginf=0.0)
+
+
+def _signed(milp: Milp, rows: IntArray, price: FloatArray) -> FloatArray:
+    """A price as a multiplier: positive on lower-bounded rows, negative on upper-bounded."""
+    return np.where(np.isfinite(milp.row_lb[rows]), price, -price)
+
+
+def _initial_prices(milp: Milp, rows: _Rows, lam: FloatArray, is_y: BoolArray) -> FloatArray:
+    """A price scale per searched row: the median cost of a facility over what it brings."""
+    rc = milp.c - milp.A.T @ lam
+    y_cost = np.where(is_y, np.maximum(rc, 0.0), 0.0)
+    link = milp.A[rows.link]
+    prices = []
+    for r in rows.share:
+        weight = np.zeros(milp.n_vars)
+        row = milp.A[[r]]
+        weight[row.indices] = row.data
+        per_link = link @ weight                       # a link row's x weight in row r
+        brought = np.abs(link.T @ per_link) * is_y     # weight in reach of each facility
+        ok = (brought > 0) & (y_cost > 0)
+        prices.append(np.median(y_cost[ok] / brought[ok]) if ok.any() else 1.0)
+    for r in rows.resource:
+        row = milp.A[[r]]
+        use = np.zeros(milp.n_vars)
+        use[row.indices] = row.data
+        ok = use > 0
+        gain = np.maximum(-rc, 0.0) + np.abs(milp.c)
+        prices.append(np.median(gain[ok] / use[ok]) if ok.any() and gain[ok].any() else 1.0)
+    return np.maximum(np.array(prices, dtype=np.float64), 1e-12)
+
+
+def _parts(milp: Milp, rows: _Rows) -> tuple[IntArray, IntArray]:
+    """Independent parts of the priced rows and their variables (labels per row and per var)."""
+    priced = np.concatenate([rows.link, rows.cover, rows.share, rows.resource, rows.colocation])
+    B = sp.csr_array(milp.A[priced])
+    n_r = B.shape[0]
+    graph = sp.bmat([[None, B], [B.T, None]], format="csr")
+    _, label = connected_components(graph, directed=False)
+    part_of_row = np.full(milp.n_rows, label.max() + 1 if len(label) else 0, dtype=np.int64)
+    part_of_row[priced] = label[:n_r]
+    return part_of_row, label[n_r:]
+
+
+def _part_values(milp: Milp, lam: FloatArray, part_of_row: IntArray, part_of_var: IntArray) -> FloatArray:
+    """`evaluate`'s terms summed per part."""
+    rc = milp.c - milp.A.T @ lam
+    v = np.where(rc > 0, milp.lb, np.where(rc < 0, milp.ub, np.clip(0.0, milp.lb, milp.ub)))
+    term = np.where(rc == 0, 0.0, rc * np.where(np.isfinite(v), v, 0.0))
+    term[(rc != 0) & ~np.isfinite(v)] = -np.inf
+    n = int(part_of_row.max()) + 1
+    row_term = np.zeros(milp.n_rows)
+    pos, neg = lam > 0, lam < 0
+    row_term[pos] = lam[pos] * milp.row_lb[pos]
+    row_term[neg] = lam[neg] * milp.row_ub[neg]
+    return (np.bincount(part_of_var, weights=term, minlength=n)[:n]
+            + np.bincount(part_of_row, weights=row_term, minlength=n)[:n])
+
+
+@dataclass(frozen=True)
+class _Items:
+    """The covering items (links, then cover rows) as a CSR over open variables, built once."""
+
+    rows: IntArray
+    sign: FloatArray          # multiplier = sign * raise (links are <= rows: negative)
+    S: sp.csr_array           # |coefficient| of each open variable in each item
+    x_of_link: IntArray       # the coverage variable of each link (-1: none)
+    order: IntArray           # items few facilities serve first (Beasley)
+    facilities: IntArray      # the open variables some item contains
+
+
+def _items(milp: Milp, rows: _Rows, is_y: BoolArray) -> _Items:
+    items = np.concatenate([rows.link, rows.cover])
+    block = sp.csr_array(milp.A[items])
+    coef = np.where(is_y[block.indices], np.abs(block.data), 0.0)
+    S = sp.csr_array((coef, block.indices.copy(), block.indptr.copy()), shape=block.shape)
+    S.eliminate_zeros()   # in place: hence the copies, `block` is still read below
+    sign = np.concatenate([-np.ones(len(rows.link)), np.ones(len(rows.cover))])
+    x_of_link = _x_of(block[:len(rows.link)], is_y)
+    return _Items(items, sign, S, x_of_link, np.argsort(np.diff(S.indptr), kind="stable"),
+                  np.flatnonzero(np.bincount(S.indices, minlength=milp.n_vars)))
+
+
+def _ascend(milp: Milp, items: _Items, lam: FloatArray) -> FloatArray:
+    """Raise link and cover multipliers one by one while every facility keeps a reduced
+    cost >= 0; links stop at what covering their unit is worth."""
+    lam = lam.copy()
+    if not len(items.rows):
+        return lam
+    rc = milp.c - milp.A.T @ lam
+    room = np.full(len(items.rows), np.inf)
+    xs = items.x_of_link
+    # a link's room: what its x earns in the share rows and objective, -rc[x] with lam_link = 0
+    room[:len(xs)] = np.where(xs >= 0, np.maximum(-rc[np.maximum(xs, 0)], 0.0), 0.0)
+    residual = np.zeros(milp.n_vars)
+    residual[items.facilities] = np.maximum(rc[items.facilities], 0.0)
+    S = items.S
+    raised = _sequential_ascent(S.indptr, S.indices, S.data, items.order, room, residual)
+    lam[items.rows] += items.sign * raised
+    return lam
+
+
+@numba.njit(cache=True)
+def _sequential_ascent(indptr: IntArray, indices: IntArray, coef: FloatArray, order: IntArray,
+                       room: FloatArray, residual: FloatArray) -> FloatArray:
+    """Raise each item in turn as far as its tightest facility and its room allow
+    (Gauss-Seidel: each raise sees the residuals the earlier ones left)."""
+    residual = residual.copy()
+    raised = np.zeros(len(order))
+    for r in order:
+        step = room[r]
+        for k in range(indptr[r], indptr[r + 1]):
+            step = min(step, residual[indices[k]] / coef[k])
+        if step <= 0.0 or not np.isfinite(step):
+            continue
+        raised[r] = step
+        for k in range(indptr[r], indptr[r + 1]):
+            residual[indices[k]] = max(residual[indices[k]] - coef[k] * step, 0.0)
+    return raised
+
+
+def _x_of(link: sp.csr_array, is_y: BoolArray) -> IntArray:
+    coo = link.tocoo()
+    xs = np.full(link.shape[0], -1, dtype=np.int64)
+    keep = ~is_y[coo.col] & (coo.data > 0)
+    xs[coo.row[keep]] = coo.col[keep]
+    return xs
+
+
+def _row_min(S: sp.csr_array, per_col: FloatArray) -> FloatArray:
+    """min over each row's columns of per_col[column] / coefficient."""
+    return row_reduce(np.minimum, per_col[S.indices] / S.data, S.indptr)
+
+
+def row_reduce(ufunc: np.ufunc, values: FloatArray, indptr: IntArray) -> FloatArray:
+    """`ufunc` (np.minimum or np.maximum) over each CSR row's values; empty rows get the
+    ufunc's neutral element (inf for minimum, -inf for maximum)."""
+    neutral = np.inf if ufunc is np.minimum else -np.inf
+    n = len(indptr) - 1
+    out = np.full(n, neutral)
+    nonempty = np.diff(indptr) > 0
+    if values.size and nonempty.any():
+        out[nonempty] = ufunc.reduceat(values, indptr[:-1][nonempty])
+    return out

@@ -1,0 +1,148 @@
+"""The Lagrangian bound, the greedy plan and the `lagrangian` backend.
+
+A bound the planner is shown must never exceed the true optimum; a greedy plan must be
+feasible; the backend's plan goes through the independent checker like every other plan.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from optimizer.backends.base import SolveOptions, Status
+from optimizer.backends.lagrangian import LagrangianBackend
+from optimizer.backends.registry import run_backend
+from optimizer.dual_ascent import dual_ascent
+from optimizer.heuristic import greedy_plan, is_feasible
+from optimizer.lagrangian import evaluate, lagrangian_bound
+from optimizer.milp import Milp
+from optimizer.plan import prepare, solve
+from optimizer.scenario import parse_scenario
+from tests.test_properties import random_instance
+
+
+def _model(seed: int, objective: str) -> Milp:
+    scenario, base = parse_scenario(random_instance(seed, objective, False), base_dir=Path.cwd())
+    pm = prepare(scenario, base).model
+    if objective == "max_coverage":
+        return pm.milp.with_objective(pm.coverage_c, 0.0)
+    return pm.milp
+
+
+def _is_y(milp: Milp) -> np.ndarray:
+    is_y = np.zeros(milp.n_vars, dtype=bool)
+    block = milp.var_block("y")
+    is_y[block.start:block.stop] = True
+    return is_y
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**31), st.sampled_from(["min_cost", "max_coverage"]))
+def test_bounds_never_exceed_the_optimum_and_greedy_plans_are_feasible(seed: int, objective: str) -> None:
+    milp = _model(seed, objective)
+    exact = run_backend("highs", milp, SolveOptions(time_limit_s=30, mip_gap=0.0))
+    if exact.status == Status.INFEASIBLE:
+        assert greedy_plan(milp) is None
+        return
+    assert exact.status == Status.OPTIMAL and exact.objective is not None
+    tolerance = 1e-6 * max(1.0, abs(exact.objective))
+    ascent = dual_ascent(milp, _is_y(milp))
+    assert evaluate(milp, ascent)[0] <= exact.objective + tolerance
+    rng = np.random.default_rng(seed % 2**32)
+    for lam in (rng.normal(0, 1e5, milp.n_rows), rng.normal(0, 10, milp.n_rows)):
+        value = lagrangian_bound(milp, start=lam, time_limit_s=0.5, max_iterations=50).bound
+        assert value <= exact.objective + tolerance
+    plan = greedy_plan(milp)
+    if plan is not None:
+        assert is_feasible(milp, plan)
+        assert float(milp.c @ plan) >= exact.objective - tolerance
+
+
+def test_the_bound_at_the_lp_duals_is_the_lp_optimum() -> None:
+    """The Lagrangian of all rows at the LP's own duals gives back the LP optimum: the
+    evaluation (signs of multipliers, both row sides, variable boxes) is the LP dual."""
+    import highspy
+
+    for seed in range(20):
+        milp = _model(seed, "min_cost")
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = milp.n_vars, milp.n_rows
+        lp.col_cost_, lp.col_lower_, lp.col_upper_ = milp.c, milp.lb, milp.ub
+        lp.row_lower_, lp.row_upper_ = milp.row_lb, milp.row_ub
+        A = milp.A.tocsc()
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_ = A.indptr, A.indices, A.data
+        h.passModel(lp)
+        h.run()
+        if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            continue
+        duals = np.array(h.getSolution().row_dual)
+        value = evaluate(milp, duals)[0]
+        optimum = h.getInfo().objective_function_value
+        assert value == pytest.approx(optimum, rel=1e-6, abs=1e-4)
+
+
+def test_set_covering_bound_is_rounded_up_and_proves_optimality() -> None:
+    """An odd cycle: the LP bound 1.5 rounds up to 2 (unit costs on binaries), so the greedy
+    plan of two sites is proven optimal."""
+    doc = _odd_cycle_doc()
+    scenario, base = parse_scenario(doc, base_dir=Path.cwd())
+    result = solve(scenario, base, backend="lagrangian")
+    assert result.checked is not None and result.checked.feasible
+    phase = result.solution.phases[-1].result
+    assert result.checked.cost["total"] == 2.0
+    assert phase.bound == 2.0 and result.status == "optimal"
+
+
+def test_lagrangian_backend_reports_a_checked_plan_with_a_proven_gap() -> None:
+    failures = 0
+    for seed in range(30):
+        doc = random_instance(seed, "min_cost", False)
+        scenario, base = parse_scenario(doc, base_dir=Path.cwd())
+        exact = solve(scenario, base, backend="highs", mip_gap=0.0)
+        result = solve(scenario, base, backend="lagrangian")
+        if exact.status == "infeasible":
+            continue
+        if result.checked is None:   # the greedy may miss a hard-to-find feasible plan
+            failures += 1
+            continue
+        assert result.checked.feasible
+        assert result.status in ("optimal", "heuristic")
+        phase = result.solution.phases[-1].result
+        assert phase.bound is not None and phase.bound <= exact.checked.cost["total"] + 1e-6
+        assert result.checked.cost["total"] >= exact.checked.cost["total"] - 1e-6
+        if result.status == "optimal":
+            assert result.checked.cost["total"] == pytest.approx(exact.checked.cost["total"])
+    assert failures <= 3
+
+
+def test_lagrangian_backend_without_a_plan_says_so() -> None:
+    """Elastic variables are outside the greedy: no plan, a bound, and a note naming highs."""
+    scenario, base = parse_scenario(random_instance(3, "min_cost", True), base_dir=Path.cwd())
+    milp = prepare(scenario, base).model.milp
+    result = LagrangianBackend().solve(milp, SolveOptions(time_limit_s=5))
+    if any(b.size and b.name.startswith(("sf", "ex")) for b in milp.var_blocks):
+        assert result.x is None and result.status == Status.TIME_LIMIT_NO_SOLUTION
+        assert any("highs" in note for note in result.notes)
+
+
+def _odd_cycle_doc() -> dict:
+    """Three units on a circle, three sites at the midpoints of their chords: each site covers
+    two units, so covering all three takes two sites while the LP gets by with 1.5."""
+    from tests.conftest import scenario_doc
+
+    angle = np.radians([0.0, 120.0, 240.0])
+    units = [{"xy": (450_000 + 1000 * np.cos(a), 4_000_000 + 1000 * np.sin(a)), "id": f"u{i}",
+              "kind": "urban", "zone": "A", "pop": 100} for i, a in enumerate(angle)]
+    mid = angle + np.radians(60.0)
+    sites = [{"xy": (450_000 + 500 * np.cos(a), 4_000_000 + 500 * np.sin(a)), "id": f"s{i}", "zone": "A",
+              "allowed": "station", "existing": "", "cost_station": None} for i, a in enumerate(mid)]
+    types = {"station": {"radius_m": 900, "capital_cost": 1, "annual_cost": 0}}
+    targets = [{"kind": "coverage", "facility": "station", "measure": "units", "min_share": 1.0}]
+    return scenario_doc(units, sites, types, targets, objective="min_cost", elastic=False)
