@@ -1,4 +1,4 @@
-"""``python -m bench correctness|scale``: public benchmarks and the comparison with spopt."""
+"""``python -m bench correctness|methods|scale``: public benchmarks, time per method, the comparison with spopt."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def _correctness(args: argparse.Namespace) -> int:
         cases = [c for c in cases if any(word in f"{c.family} {c.name}" for word in args.only.split(","))]
     rows = []
     for case in cases:
-        rows.append(run_case(case, args.backend, args.time_limit))
+        rows.append(run_case(case, args.backend, args.time_limit, args.mip_gap))
         r = rows[-1]
         print(f"{r.family:9} {r.instance:22} known {r.known:>16,.3f}  ours {r.ours if r.ours is not None else '—':>16}"
               f"  {'match' if r.match else 'MISMATCH'}  {r.seconds:7.2f} s  {r.status} {r.note}", flush=True)
@@ -33,18 +33,30 @@ def _scale(args: argparse.Namespace) -> int:
     return run_scale(args)
 
 
+def _methods(args: argparse.Namespace) -> int:
+    from bench.methods import run_methods
+
+    return run_methods(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the sub-command and run it."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     corr = sub.add_parser("correctness", help="solve public instances and compare with known optima")
     corr.add_argument("--quick", action="store_true", help="pmed1-5, cap71-74, scp41, Swain, SJC324")
-    corr.add_argument("--backend", default="highs", help="highs | cpsat | pulp:CBC")
+    corr.add_argument("--backend", default="highs", help="highs | cpsat | lagrangian | pulp:CBC")
     corr.add_argument("--time-limit", type=float, default=None,
                       help="seconds per instance (default: 60, 120 for pmed26-40 and capa/b/c)")
+    corr.add_argument("--mip-gap", type=float, default=None, help="relative gap (default 0)")
     corr.add_argument("--only", default="", help="comma-separated substrings of 'family instance' to run")
     corr.add_argument("--out", default="", help="also write the markdown table to this file")
     corr.set_defaults(run=_correctness)
+    methods = sub.add_parser("methods", help="time to a 1% gap and to the optimum per backend on public instances")
+    from bench.methods import add_arguments as add_methods_arguments
+
+    add_methods_arguments(methods)
+    methods.set_defaults(run=_methods)
     scale = sub.add_parser("scale", help="synthetic cities: our backends against PySAL spopt")
     from bench.scale import add_arguments
 

@@ -67,12 +67,18 @@ def _bound(result: PlanResult, measure: str) -> tuple[float | None, float | None
     return bound, abs(ours - bound) / abs(ours)   # of the checked figure, not the phase's own
 
 
-def run_case(case: Case, backend: str = "highs", time_limit_s: float | None = None) -> Row:
-    """Build the case's tables, solve them with the engine, and compare with the known value."""
+def run_case(case: Case, backend: str = "highs", time_limit_s: float | None = None,
+             mip_gap: float | None = None) -> Row:
+    """Build the case's tables, solve them with the engine, and compare with the known value.
+
+    `mip_gap` replaces the cases' relative gap (0) when given."""
     limit = time_limit_s if time_limit_s is not None else case.time_limit_s
     start = time.perf_counter()
     try:
-        result = solve_tables(*case.build(backend, limit))
+        tables = case.build(backend, limit)
+        if mip_gap is not None:
+            tables[0]["solver"]["mip_gap"] = mip_gap
+        result = solve_tables(*tables)
     except Exception as exc:   # a crash is reported in the table, not hidden
         return Row(case.family, case.name, case.known, None, False, time.perf_counter() - start, backend,
                    "error", note=f"{type(exc).__name__}: {exc}"[:160])

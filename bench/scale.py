@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -53,7 +54,8 @@ def _skip_reason(model: str, units: int, sites: int) -> str:
 
 def run_one(units: int, sites: int, model: str, method: str, args: argparse.Namespace) -> dict[str, Any]:
     """One worker process; its JSON result, or why there is none."""
-    row: dict[str, Any] = {"units": units, "sites": sites, "model": model, "method": method}
+    row: dict[str, Any] = {"units": units, "sites": sites, "model": model, "method": method,
+                           "load1": round(os.getloadavg()[0], 2)}   # 1-minute load at the start
     if method == "spopt" and (reason := _skip_reason(model, units, sites)):
         return row | {"status": "skipped", "note": reason}
     cmd = [sys.executable, "-m", "bench.scale_worker", "--units", str(units), "--sites", str(sites),

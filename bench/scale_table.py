@@ -33,9 +33,9 @@ def _total(row: dict[str, Any]) -> float | None:
 
 
 def runs_table(rows: list[dict[str, Any]]) -> str:
-    """Every run: seconds to build and to solve, peak memory, objective, status, bound and gap."""
-    lines = ["| units × sites | model | p | method | build s | solve s | peak MB | objective | status | bound | gap |",
-             "|---|---|---:|---|---:|---:|---:|---:|---|---:|---:|"]
+    """Every run: seconds to build and to solve, peak memory, objective, status, bound, gap, 1-minute load."""
+    lines = ["| units × sites | model | p | method | build s | solve s | peak MB | objective | status | bound | gap "
+             "| load |", "|---|---|---:|---|---:|---:|---:|---:|---|---:|---:|---:|"]
     for r in rows:
         gap = _gap(r.get("objective"), r.get("bound"))
         status = r.get("status", "")
@@ -43,7 +43,8 @@ def runs_table(rows: list[dict[str, Any]]) -> str:
             status = f"{status}: {r['note']}"
         lines.append(f"| {r['units']:,} × {r['sites']:,} | {r['model']} | {_p(r)} | {r['method']} | "
                      f"{_num(r.get('build_s'), 2)} | {_num(r.get('solve_s'), 2)} | {_num(r.get('peak_mb'), 0)} | "
-                     f"{_num(r.get('objective'))} | {status} | {_num(r.get('bound'))} | {gap} |")
+                     f"{_num(r.get('objective'))} | {status} | {_num(r.get('bound'))} | {gap} | "
+                     f"{_num(r.get('load1'))} |")
     return "\n".join(lines)
 
 
