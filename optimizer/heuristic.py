@@ -1,4 +1,4 @@
-"""A feasible plan fast for covering models: Lagrangian greedy, then drop what is redundant.
+"""A feasible plan fast for covering models: greedy, drop, swap local search.
 
 Works on the `Milp` the model builds for uncapacitated facility types (blocks ``y`` open, ``x``
 covered, ``d`` co-location; rows C1a/C1b, C2 and any rows over y and x such as full-coverage
@@ -8,69 +8,83 @@ facility takes its best open host's co-location factor. Models with assignment o
 variables are not its business (`greedy_plan` returns None and the caller uses a solver).
 
 1. Feasibility: while a lower-bounded row falls short, open the facility with the best price
-   per unit of shortfall removed (weighted by each row's requirement), where the price is the
-   Lagrangian reduced cost when multipliers are given (Caprara-Fischetti-Toth's rule for set
-   covering) and the objective coefficient otherwise. Facilities that would break an upper
-   bound (budget, count maximum) are never opened.
+   per unit of shortfall removed (weighted by each row's requirement); the price is the
+   Lagrangian reduced cost when given (Caprara-Fischetti-Toth's rule for set covering), the
+   objective coefficient otherwise. Facilities that would break an upper bound (budget, count
+   maximum) are never opened.
 2. Objective: while opening a facility still improves the objective (coverage), open the best
    gain per share of the scarcest remaining resource.
-3. Drop: close open facilities, dearest first, whenever every row stays satisfied and the
-   objective improves.
-Evaluation is lazy (a facility's ratio only falls as coverage grows), so each step looks at a
-handful of candidates, each through sparse column slices.
+3. Drop: close open facilities, dearest first, whenever every row holds and the objective falls.
+4. Swap (while time is left): close an open facility and repair with its neighbours (those
+   sharing units or small rows with it) when the repair costs less; then drop again.
+Co-location savings are left out while choosing (a conservative estimate of capital) and
+counted exactly in the completed plan. The loops are compiled (`optimizer.heuristic_kernels`).
 """
 
 from __future__ import annotations
 
-import heapq
+import time
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from optimizer.milp import Milp
+from optimizer import heuristic_kernels as hk
+from optimizer.milp import Block, Milp
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-_TOL = 1e-7
 _OWN_BLOCKS = {"y", "x", "d"}
+_SWAP_CHUNK = 64
 
 
 @dataclass
-class _State:
-    """The covering structure of the Milp and the current choice of open facilities."""
+class _Arrays:
+    """The covering structure as flat arrays for the compiled loops."""
 
-    milp: Milp
-    y: IntArray                 # y variable indices
-    x_of_y: sp.csr_array        # [y position] -> x variables it covers
-    G: sp.csc_array             # aggregate rows over all variables (C2, C1 excluded)
+    y: IntArray                 # facility k -> its y variable
+    x: IntArray                 # coverage index -> its x variable
+    st: tuple                   # (x_ptr, x_idx, cover, gy_ptr, gy_row, gy_val, gx_ptr, gx_row, gx_val)
+    nb: tuple                   # (yx_ptr, yx_idx, gy_ptr, gy_row, ry_ptr, ry_idx)
     lo: FloatArray
     hi: FloatArray
-    weight: FloatArray          # per aggregate row: 1 / requirement scale
-    open: npt.NDArray[np.bool_]
-    cover: IntArray             # per variable: open facilities covering it (x variables only)
-    act: FloatArray             # aggregate row activities
+    weight: FloatArray
+    act: FloatArray
+    is_open: npt.NDArray[np.bool_]
+    closable: npt.NDArray[np.bool_]
+    usable: npt.NDArray[np.bool_]
+    co: tuple                   # (co_ptr, co_host, co_saving): facility k -> hosts and savings
 
 
 def greedy_plan(milp: Milp, reduced_costs: FloatArray | None = None,
-                seed: npt.NDArray[np.bool_] | None = None) -> FloatArray | None:
+                seed: npt.NDArray[np.bool_] | None = None, *, time_limit_s: float = 0.0) -> FloatArray | None:
     """A feasible solution vector of `milp`, or None when the model is outside this heuristic
     (other variable blocks) or no plan was found. `seed` (over all variables) names facilities
-    to open first when no upper-bounded row forbids it, e.g. those a Lagrangian solution opens."""
+    to open first where no upper-bounded row forbids it; `time_limit_s` > 0 allows swap passes."""
     if any(b.size and b.name not in _OWN_BLOCKS for b in milp.var_blocks):
         return None
-    state = _structure(milp)
-    if state is None:
+    arrays = _structure(milp)
+    if arrays is None:
         return None
+    deadline = time.perf_counter() + time_limit_s
+    c_y, c_x = milp.c[arrays.y], milp.c[arrays.x]
     price = milp.c if reduced_costs is None else reduced_costs
+    scratch = _scratch(arrays)
+    candidates = np.flatnonzero(arrays.usable)
+    co = (*arrays.co, arrays.is_open)
+    # Lagrangian prices already count the cheapest co-location: no saving on top of them.
+    fill_co = co if reduced_costs is None else (*arrays.co[:2], np.zeros_like(arrays.co[2]), arrays.is_open)
     if seed is not None:
-        _open_seed(state, np.flatnonzero(seed[state.y]))
-    if not _fill_shortfalls(state, price):
+        _open_seed(arrays, np.flatnonzero(seed[arrays.y] & arrays.usable), scratch)
+    if not hk.fill(candidates, arrays.st, price[arrays.y], price[arrays.x], arrays.lo, arrays.hi,
+                   arrays.weight, arrays.act, arrays.is_open, *scratch, fill_co):
         return None
-    _improve_objective(state)
-    _drop_redundant(state)
-    v = complete(milp, state.y[state.open])
+    hk.improve(candidates, arrays.st, c_y, c_x, arrays.hi, arrays.act, arrays.is_open, *scratch, co)
+    _drop(arrays, c_y, scratch)
+    if time_limit_s > 0:
+        _local_search(arrays, c_y, c_x, scratch, deadline)
+    v = complete(milp, arrays.y[arrays.is_open])
     return v if is_feasible(milp, v) else None
 
 
@@ -81,11 +95,12 @@ def complete(milp: Milp, open_y: IntArray) -> FloatArray:
     v[open_y] = 1.0
     x_block = _block(milp, "x")
     if x_block is not None and x_block.size:
-        rows = _row_slice(milp, "C2 coverage link")
-        link = milp.A[rows.start:rows.stop]
+        link = _rows(milp, "C2 coverage link")
+        live = np.isfinite(milp.row_ub[_row_slice(milp, "C2 coverage link")])
         coverage = -(link @ v)   # x and d are still 0 here: minus the open facilities in reach
         x_of_row = _x_of_rows(link, x_block)
-        v[x_of_row] = np.minimum(1.0, np.maximum(0.0, coverage))
+        has = (x_of_row >= 0) & live
+        v[x_of_row[has]] = np.minimum(milp.ub[x_of_row[has]], np.maximum(0.0, coverage[has]))
     _complete_discounts(milp, v)
     return v
 
@@ -100,7 +115,50 @@ def is_feasible(milp: Milp, v: FloatArray, *, tol: float = 1e-6) -> bool:
     return bool(((act >= milp.row_lb - row_slack) & (act <= milp.row_ub + row_slack)).all())
 
 
-def _block(milp: Milp, name: str):
+def _scratch(arrays: _Arrays) -> tuple[FloatArray, IntArray, npt.NDArray[np.bool_]]:
+    n_rows = len(arrays.lo)
+    return np.zeros(n_rows), np.zeros(n_rows, dtype=np.int64), np.zeros(n_rows, dtype=bool)
+
+
+def _open_seed(arrays: _Arrays, positions: IntArray, scratch: tuple) -> None:
+    delta, touched, mark = scratch
+    x_ptr, x_idx, cover = arrays.st[0], arrays.st[1], arrays.st[2]
+    for k in positions:
+        n = hk.change_of(k, 1.0, *arrays.st, delta, touched, mark)
+        rows = touched[:n]
+        fits = (arrays.act[rows] + delta[rows] <= arrays.hi[rows] + hk.TOL * np.maximum(1.0, np.abs(arrays.hi[rows])))
+        if fits.all() and not arrays.is_open[k]:
+            hk.apply(k, 1.0, n, touched, delta, arrays.act, arrays.is_open, x_ptr, x_idx, cover)
+        hk.clear(n, touched, delta, mark)
+
+
+def _drop(arrays: _Arrays, c_y: FloatArray, scratch: tuple) -> None:
+    order = np.argsort(-c_y, kind="stable")
+    c_x = np.zeros(len(arrays.x))   # dropping never trades coverage for cost here
+    hk.drop(order, arrays.closable, arrays.st, c_y, c_x, arrays.lo, arrays.hi, arrays.act,
+            arrays.is_open, *scratch, (*arrays.co, arrays.is_open))
+
+
+def _local_search(arrays: _Arrays, c_y: FloatArray, c_x: FloatArray, scratch: tuple, deadline: float) -> None:
+    """Swap passes, dearest open facility first, in chunks so the deadline is honoured."""
+    seen = np.zeros(len(arrays.y), dtype=bool)
+    out = np.zeros(len(arrays.y), dtype=np.int64)
+    while time.perf_counter() < deadline:
+        order = np.flatnonzero(arrays.is_open & arrays.closable)
+        order = order[np.argsort(-c_y[order], kind="stable")]
+        moves = 0
+        for start in range(0, len(order), _SWAP_CHUNK):
+            if time.perf_counter() >= deadline:
+                break
+            moves += hk.swap(order[start:start + _SWAP_CHUNK], arrays.closable, arrays.usable, arrays.st,
+                             arrays.nb, c_y, c_x, arrays.lo, arrays.hi, arrays.weight, arrays.act,
+                             arrays.is_open, *scratch, seen, out, (*arrays.co, arrays.is_open))
+        _drop(arrays, c_y, scratch)
+        if moves == 0:
+            break
+
+
+def _block(milp: Milp, name: str) -> Block | None:
     return next((b for b in milp.var_blocks if b.name == name), None)
 
 
@@ -109,8 +167,13 @@ def _row_slice(milp: Milp, name: str) -> slice:
     return slice(0, 0) if block is None else slice(block.start, block.stop)
 
 
-def _x_of_rows(link: sp.csr_array, x_block) -> IntArray:
-    """The x variable of each C2 row (its one entry inside the x block)."""
+def _rows(milp: Milp, name: str) -> sp.csr_array:
+    rows = _row_slice(milp, name)
+    return sp.csr_array(milp.A[rows.start:rows.stop])
+
+
+def _x_of_rows(link: sp.csr_array, x_block: Block) -> IntArray:
+    """The x variable of each C2 row (its one positive entry inside the x block)."""
     coo = link.tocoo()
     inside = (coo.col >= x_block.start) & (coo.col < x_block.stop) & (coo.data > 0)
     x_of_row = np.full(link.shape[0], -1, dtype=np.int64)
@@ -118,173 +181,89 @@ def _x_of_rows(link: sp.csr_array, x_block) -> IntArray:
     return x_of_row
 
 
-def _structure(milp: Milp) -> _State | None:
-    y_block = _block(milp, "y")
+def _structure(milp: Milp) -> _Arrays | None:
+    y_block, x_block = _block(milp, "y"), _block(milp, "x")
     if y_block is None or not y_block.size:
         return None
     y = np.arange(y_block.start, y_block.stop, dtype=np.int64)
+    x = (np.arange(x_block.start, x_block.stop, dtype=np.int64) if x_block is not None
+         else np.zeros(0, np.int64))
+    x_of_y = _cover_map(milp, y_block, x_block)
+    G, lo, hi = _aggregate_rows(milp)
+    Gy, Gx = G[:, y].tocsc(), G[:, x].tocsc()
+    ry = G[:, y].tocsr()
+    yx = x_of_y.T.tocsr()
+    is_open = milp.lb[y] > 0.5
+    cover = np.asarray(x_of_y[np.flatnonzero(is_open)].sum(axis=0)).ravel().astype(np.int64) \
+        if is_open.any() else np.zeros(len(x), np.int64)
+    v = complete(milp, y[is_open])
+    act = np.asarray(G @ v, dtype=np.float64)
+    act -= _discount_part(G, milp, v)     # choices ignore co-location savings
+    st = (x_of_y.indptr.astype(np.int64), x_of_y.indices.astype(np.int64), cover,
+          Gy.indptr.astype(np.int64), Gy.indices.astype(np.int64), Gy.data.astype(np.float64),
+          Gx.indptr.astype(np.int64), Gx.indices.astype(np.int64), Gx.data.astype(np.float64))
+    nb = (yx.indptr.astype(np.int64), yx.indices.astype(np.int64), st[3], st[4],
+          ry.indptr.astype(np.int64), ry.indices.astype(np.int64))
+    weight = 1.0 / np.maximum(np.where(np.isfinite(lo), np.abs(lo), 0.0), 1.0)
+    usable = milp.ub[y] > 0.5
+    return _Arrays(y, x, st, nb, lo, hi, weight, act, is_open, milp.lb[y] < 0.5, usable,
+                   _colocation(milp, y_block))
+
+
+def _colocation(milp: Milp, y_block: Block) -> tuple[IntArray, IntArray, FloatArray]:
+    """Per facility: its possible hosts (facility indices) and what each saves in the objective."""
+    d_block = _block(milp, "d")
+    n_y = y_block.size
+    if d_block is None or not d_block.size:
+        return np.zeros(n_y + 1, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    host = _partner(_rows(milp, "C1a host open"), d_block) - y_block.start
+    owner = _partner(_rows(milp, "C1b one factor"), d_block) - y_block.start
+    saving = np.maximum(-milp.c[d_block.start:d_block.stop], 0.0)
+    ok = (host >= 0) & (owner >= 0) & (saving > 0)
+    host, owner, saving = host[ok], owner[ok], saving[ok]
+    order = np.argsort(owner, kind="stable")
+    ptr = np.zeros(n_y + 1, np.int64)
+    np.cumsum(np.bincount(owner, minlength=n_y), out=ptr[1:])
+    return ptr, host[order].astype(np.int64), saving[order]
+
+
+def _discount_part(G: sp.csr_array, milp: Milp, v: FloatArray) -> FloatArray:
+    """The share of G @ v that comes from co-location variables (left out while choosing)."""
+    d_block = _block(milp, "d")
+    if d_block is None or not d_block.size:
+        return np.zeros(G.shape[0])
+    only_d = np.zeros(milp.n_vars)
+    only_d[d_block.start:d_block.stop] = v[d_block.start:d_block.stop]
+    return np.asarray(G @ only_d, dtype=np.float64)
+
+
+def _aggregate_rows(milp: Milp) -> tuple[sp.csr_array, FloatArray, FloatArray]:
+    """Every row the choice must respect: all but co-location, coverage links and free rows."""
     excluded = np.zeros(milp.n_rows, dtype=bool)
     for block in milp.row_blocks:
         if block.name.startswith(("C1a", "C1b", "C2 ")):
             excluded[block.start:block.stop] = True
-    x_of_y = _x_of_y(milp, y_block)
     free = ~np.isfinite(milp.row_lb) & ~np.isfinite(milp.row_ub)
     keep = np.flatnonzero(~excluded & ~free)
-    G = milp.A[keep].tocsc()
-    lo, hi = milp.row_lb[keep], milp.row_ub[keep]
-    scale = np.where(np.isfinite(lo), np.abs(lo), 0.0)
-    weight = 1.0 / np.maximum(scale, 1.0)
-    open_ = milp.lb[y] > 0.5
-    v = complete(milp, y[open_])
-    cover = np.zeros(milp.n_vars, dtype=np.int64)
-    np.add.at(cover, x_of_y[np.flatnonzero(open_)].indices if open_.any() else np.zeros(0, np.int64), 1)
-    return _State(milp, y, x_of_y, G, lo, hi, weight, open_, cover, milp.A[keep] @ v)
+    return sp.csr_array(milp.A[keep]), milp.row_lb[keep], milp.row_ub[keep]
 
 
-def _x_of_y(milp: Milp, y_block) -> sp.csr_array:
-    """[y position, x variable] = 1 where opening y covers x (from the C2 rows)."""
-    rows = _row_slice(milp, "C2 coverage link")
-    link = milp.A[rows.start:rows.stop]
-    x_block = _block(milp, "x")
+def _cover_map(milp: Milp, y_block: Block, x_block: Block | None) -> sp.csr_array:
+    """[facility k, coverage index] = 1 where opening k covers it (from the live C2 rows)."""
     n_y = y_block.size
+    n_x = 0 if x_block is None else x_block.size
+    link = _rows(milp, "C2 coverage link")
     if x_block is None or not link.shape[0]:
-        return sp.csr_array((n_y, milp.n_vars))
+        return sp.csr_array((n_y, n_x))
+    live = np.isfinite(milp.row_ub[_row_slice(milp, "C2 coverage link")])
     x_of_row = _x_of_rows(link, x_block)
     coo = link.tocoo()
-    is_y = (coo.col >= y_block.start) & (coo.col < y_block.stop)
-    data = np.ones(int(is_y.sum()))
-    return sp.csr_array((data, (coo.col[is_y] - y_block.start, x_of_row[coo.row[is_y]])),
-                        shape=(n_y, milp.n_vars))
-
-
-def _newly_covered(state: _State, k: int) -> IntArray:
-    xs = state.x_of_y.indices[state.x_of_y.indptr[k]:state.x_of_y.indptr[k + 1]]
-    return xs[state.cover[xs] == 0]
-
-
-def _only_covered(state: _State, k: int) -> IntArray:
-    xs = state.x_of_y.indices[state.x_of_y.indptr[k]:state.x_of_y.indptr[k + 1]]
-    return xs[state.cover[xs] == 1]
-
-
-def _delta(state: _State, cols: IntArray) -> tuple[IntArray, FloatArray]:
-    """(aggregate rows, change of activity) when every variable in `cols` goes from 0 to 1."""
-    G = state.G
-    starts, stops = G.indptr[cols], G.indptr[cols + 1]
-    lengths = stops - starts
-    if not lengths.sum():
-        return np.zeros(0, np.int64), np.zeros(0)
-    pos = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-    rows, vals = G.indices[pos], G.data[pos]
-    uniq, inv = np.unique(rows, return_inverse=True)
-    return uniq, np.bincount(inv, weights=vals)
-
-
-def _opening(state: _State, k: int) -> tuple[IntArray, IntArray, FloatArray, float]:
-    """What opening y position k does: x newly covered, rows touched, their change, objective change."""
-    new = _newly_covered(state, k)
-    cols = np.concatenate([[state.y[k]], new])
-    rows, change = _delta(state, cols)
-    return new, rows, change, float(state.milp.c[cols].sum())
-
-
-def _breaks_upper(state: _State, rows: IntArray, change: FloatArray) -> bool:
-    after = state.act[rows] + change
-    return bool((after > state.hi[rows] + _TOL * np.maximum(1.0, np.abs(state.hi[rows]))).any())
-
-
-def _shortfall_removed(state: _State, rows: IntArray, change: FloatArray) -> float:
-    need = np.maximum(state.lo[rows] - state.act[rows], 0.0)
-    return float((state.weight[rows] * np.minimum(np.maximum(change, 0.0), need)).sum())
-
-
-def _short(state: _State) -> bool:
-    return bool((state.act < state.lo - _TOL * np.maximum(1.0, np.abs(state.lo))).any())
-
-
-def _apply(state: _State, k: int, new: IntArray, rows: IntArray, change: FloatArray) -> None:
-    state.open[k] = True
-    xs = state.x_of_y.indices[state.x_of_y.indptr[k]:state.x_of_y.indptr[k + 1]]
-    state.cover[xs] += 1
-    state.act[rows] += change
-
-
-def _open_seed(state: _State, positions: IntArray) -> None:
-    for k in positions:
-        if state.open[k] or state.milp.ub[state.y[k]] < 0.5:
-            continue
-        new, rows, change, _ = _opening(state, int(k))
-        if not _breaks_upper(state, rows, change):
-            _apply(state, int(k), new, rows, change)
-
-
-def _fill_shortfalls(state: _State, price: FloatArray) -> bool:
-    """Step 1; False when rows stay short with no facility left that helps."""
-    def ratio(k: int) -> float | None:
-        new, rows, change, _ = _opening(state, k)
-        gain = _shortfall_removed(state, rows, change)
-        if gain <= 0 or _breaks_upper(state, rows, change):
-            return None
-        p = float(price[state.y[k]] + price[new].sum())
-        return p / gain if p > 0 else p * gain   # CFT: free columns first, most useful first
-    return _lazy_greedy(state, ratio, stop=lambda: not _short(state))
-
-
-def _improve_objective(state: _State) -> None:
-    """Step 2: open facilities that still lower the objective (e.g. add coverage)."""
-    def ratio(k: int) -> float | None:
-        _, rows, change, dobj = _opening(state, k)
-        if dobj >= -_TOL or _breaks_upper(state, rows, change):
-            return None
-        room = state.hi[rows] - state.act[rows]
-        use = np.where(np.isfinite(room) & (change > 0), change / np.maximum(room, 1e-12), 0.0)
-        return dobj / max(float(use.max(initial=0.0)), 1e-9)
-    _lazy_greedy(state, ratio, stop=lambda: False)
-
-
-def _lazy_greedy(state: _State, ratio, stop) -> bool:
-    """Open facilities in increasing `ratio` (None: not useful now; ratios only rise)."""
-    heap = []
-    for k in np.flatnonzero(~state.open & (state.milp.ub[state.y] > 0.5)):
-        r = ratio(int(k))
-        if r is not None:
-            heap.append((r, int(k)))
-    heapq.heapify(heap)
-    while not stop():
-        if not heap:
-            return False
-        _, k = heapq.heappop(heap)
-        r = ratio(k)
-        if r is None:
-            continue
-        if heap and r > heap[0][0] + 1e-12:
-            heapq.heappush(heap, (r, k))
-            continue
-        new, rows, change, _ = _opening(state, k)
-        _apply(state, k, new, rows, change)
-    return True
-
-
-def _drop_redundant(state: _State) -> None:
-    """Step 3: close open facilities, dearest first, while every row holds and the objective falls."""
-    c = state.milp.c[state.y]
-    closable = np.flatnonzero(state.open & (state.milp.lb[state.y] < 0.5))
-    for k in closable[np.argsort(-c[closable], kind="stable")]:
-        lost = _only_covered(state, int(k))
-        cols = np.concatenate([[state.y[k]], lost])
-        rows, change = _delta(state, cols)
-        dobj = -float(state.milp.c[cols].sum())
-        if dobj >= -_TOL:
-            continue
-        after = state.act[rows] - change
-        lo, hi = state.lo[rows], state.hi[rows]
-        short = (after < lo - _TOL * np.maximum(1.0, np.abs(lo))).any()
-        if short or (after > hi + _TOL * np.maximum(1.0, np.abs(hi))).any():
-            continue
-        state.open[k] = False
-        xs = state.x_of_y.indices[state.x_of_y.indptr[k]:state.x_of_y.indptr[k + 1]]
-        state.cover[xs] -= 1
-        state.act[rows] -= change
+    keep = (coo.col >= y_block.start) & (coo.col < y_block.stop) & live[coo.row] & (x_of_row[coo.row] >= 0)
+    data = np.ones(int(keep.sum()))
+    M = sp.csr_array((data, (coo.col[keep] - y_block.start, x_of_row[coo.row[keep]] - x_block.start)),
+                     shape=(n_y, n_x))
+    M.sum_duplicates()
+    return M
 
 
 def _complete_discounts(milp: Milp, v: FloatArray) -> None:
@@ -292,12 +271,12 @@ def _complete_discounts(milp: Milp, v: FloatArray) -> None:
     d_block = _block(milp, "d")
     if d_block is None or not d_block.size:
         return
-    host_rows, owner_rows = _row_slice(milp, "C1a host open"), _row_slice(milp, "C1b one factor")
     d = np.arange(d_block.start, d_block.stop)
-    host = _partner(milp.A[host_rows], d_block)
-    owner = _partner(milp.A[owner_rows], d_block)
+    host = _partner(_rows(milp, "C1a host open"), d_block)
+    owner = _partner(_rows(milp, "C1b one factor"), d_block)
     value = _discount_value(milp, d)
-    usable = (v[host] > 0.5) & (v[owner] > 0.5) & (value > 0)
+    usable = (host >= 0) & (owner >= 0) & (milp.ub[d] > 0.5)
+    usable[usable] &= (v[host[usable]] > 0.5) & (v[owner[usable]] > 0.5) & (value[usable] > 0)
     v[d] = 0.0
     if not usable.any():
         return
@@ -307,9 +286,9 @@ def _complete_discounts(milp: Milp, v: FloatArray) -> None:
     v[d[order[first]]] = 1.0
 
 
-def _partner(rows: sp.csr_array, d_block) -> IntArray:
+def _partner(rows: sp.csr_array, d_block: Block) -> IntArray:
     """For each d variable, the y variable with coefficient -1 in the same C1 row."""
-    coo = sp.csr_array(rows).tocoo()
+    coo = rows.tocoo()
     partner = np.full(d_block.size, -1, dtype=np.int64)
     in_d = (coo.col >= d_block.start) & (coo.col < d_block.stop)
     neg = coo.data < 0

@@ -58,17 +58,21 @@ def evaluate(milp: Milp, lam: FloatArray) -> tuple[float, FloatArray, FloatArray
 
 def lagrangian_bound(milp: Milp, *, target: float | None = None, time_limit_s: float = 10.0,
                      max_iterations: int = 5000, start: FloatArray | None = None,
-                     tolerance: float = 1e-4) -> LagrangianBound:
+                     tolerance: float = 1e-4, initial_factor: float = 0.1,
+                     incumbent: FloatArray | None = None) -> LagrangianBound:
     """Subgradient ascent on L(lam) within `time_limit_s`.
 
     `target` is an objective value known to be reachable (a feasible plan's); it guides the step
-    and stops the ascent once the bound is within `tolerance` of it.
+    and stops the ascent once the bound is within `tolerance` of it. `incumbent` (that plan)
+    breaks ties: a variable whose reduced cost is (nearly) zero takes the plan's value in the
+    subgradient. After a dual ascent most facilities sit at zero reduced cost, and taking them
+    all closed points every step the wrong way.
     """
     t0 = time.perf_counter()
     has_lo, has_hi = np.isfinite(milp.row_lb), np.isfinite(milp.row_ub)
     lam = _covering_start(milp) if start is None else _project(start.copy(), has_lo, has_hi)
     best, rc_best, lam_best = -np.inf, milp.c.copy(), lam.copy()
-    factor, history, iterations = 0.1, [], 0
+    factor, history, iterations = initial_factor, [], 0
     while iterations < max_iterations and time.perf_counter() - t0 < time_limit_s:
         value, rc, v = evaluate(milp, lam)
         iterations += 1
@@ -76,6 +80,9 @@ def lagrangian_bound(milp: Milp, *, target: float | None = None, time_limit_s: f
             best, rc_best, lam_best = value, rc, lam.copy()
         if target is not None and np.isfinite(best) and target - best <= tolerance * max(1.0, abs(target)):
             break
+        if incumbent is not None:
+            tie = np.abs(rc) <= 1e-9 * np.maximum(1.0, np.abs(milp.c))
+            v = np.where(tie, incumbent, v)
         g = _subgradient(milp, lam, v, has_lo, has_hi)
         norm2 = float(g @ g)
         if norm2 <= 1e-18:

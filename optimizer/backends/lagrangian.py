@@ -1,13 +1,14 @@
 """The `lagrangian` backend: a plan from heuristics and a proven bound, for very large models.
 
 No branch and bound. Within the time limit:
-1. a greedy plan (`optimizer.heuristic`), or the start given, whichever is better;
+1. a greedy plan with swap local search (`optimizer.heuristic`; a third of the time), or the
+   start given, whichever is better;
 2. multipliers by covering dual ascent (`optimizer.dual_ascent`), improved by subgradient
    ascent (`optimizer.lagrangian`); the bound is the exact Lagrangian value at the best
    multipliers, rounded up when every objective coefficient sits on an integer variable and is
    integral (then so is every plan's objective);
-3. the greedy again, priced by the Lagrangian reduced costs (Caprara-Fischetti-Toth), keeping
-   the better plan.
+3. the greedy again, priced by the Lagrangian reduced costs (Caprara-Fischetti-Toth), with the
+   time left for its local search, keeping the better plan.
 Status `heuristic` with the proven gap, or `optimal` when the gap is within `mip_gap`. Models
 outside the heuristic (assignment or elastic variables) get a bound but no plan: use `highs`.
 """
@@ -43,25 +44,28 @@ class LagrangianBackend(Backend):
         """Plan, bound and gap within `options.time_limit_s`."""
         t0 = time.perf_counter()
         deadline = t0 + options.time_limit_s
-        plan, notes = self._first_plan(model, options)
+        plan, notes = self._first_plan(model, options, options.time_limit_s / 3)
         upper = None if plan is None else float(model.c @ plan + model.offset)
-        lam, bound = self._bound(model, upper, deadline)
-        priced = greedy_plan(model, model.c - model.A.T @ lam)
+        lam, bound = self._bound(model, upper, plan, deadline)
+        left = max(0.0, deadline - time.perf_counter())
+        priced = greedy_plan(model, model.c - model.A.T @ lam, time_limit_s=left * 0.8)
         if priced is not None and (upper is None or float(model.c @ priced + model.offset) < upper):
             plan, upper = priced, float(model.c @ priced + model.offset)
         bound = _integral_bound(model, bound)
         return _result(model, plan, upper, bound, options, time.perf_counter() - t0, notes)
 
     @staticmethod
-    def _first_plan(model: Milp, options: SolveOptions) -> tuple[FloatArray | None, list[str]]:
-        plans = [p for p in (greedy_plan(model), options.start) if p is not None and is_feasible(model, p)]
+    def _first_plan(model: Milp, options: SolveOptions, seconds: float) -> tuple[FloatArray | None, list[str]]:
+        found = greedy_plan(model, time_limit_s=seconds)
+        plans = [p for p in (found, options.start) if p is not None and is_feasible(model, p)]
         if not plans:
             return None, ["no heuristic plan: the model has assignment or elastic variables, or "
                           "the greedy found no way to meet every row; use the highs backend"]
         return min(plans, key=lambda p: float(model.c @ p)), []
 
     @staticmethod
-    def _bound(model: Milp, upper: float | None, deadline: float) -> tuple[FloatArray, float]:
+    def _bound(model: Milp, upper: float | None, plan: FloatArray | None,
+               deadline: float) -> tuple[FloatArray, float]:
         is_y = np.zeros(model.n_vars, dtype=bool)
         y = next((b for b in model.var_blocks if b.name == "y"), None)
         if y is not None:
@@ -71,7 +75,7 @@ class LagrangianBackend(Backend):
         left = deadline - time.perf_counter()
         if left <= 0:
             return lam, start_value
-        ascent = lagrangian_bound(model, target=upper, time_limit_s=left * 0.5, start=lam)
+        ascent = lagrangian_bound(model, target=upper, time_limit_s=left * 0.3, start=lam, incumbent=plan)
         if ascent.bound > start_value:
             return ascent.multipliers, ascent.bound
         return lam, start_value
