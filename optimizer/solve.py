@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.backends.base import SolveOptions, SolveResult, Status
+from optimizer.backends.base import SolveOptions, SolveResult, Status, relative_gap
 from optimizer.backends.registry import run_backend
 from optimizer.heuristic import greedy_plan
+from optimizer.lagrangian import covering_bound
 from optimizer.milp import Milp
 from optimizer.model import PlanModel
 
@@ -91,11 +92,14 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
     plan.append(("cost", pm.cost_c))
     for name, c in plan:
         if start is None and backend != "lagrangian" and milp.n_vars >= GREEDY_START_VARS:
-            start = greedy_plan(milp.with_objective(c, 0.0))   # the MIP start (None if outside it)
+            # the MIP start (None if outside the heuristic), with a tenth of the time for swaps
+            start = greedy_plan(milp.with_objective(c, 0.0), time_limit_s=0.1 * options.time_limit_s)
         remaining = max(1.0, deadline - time.perf_counter())
         result = run_backend(backend, milp.with_objective(c, 0.0),
                              replace(options, time_limit_s=remaining, start=start,
                                      presolve=options.presolve or bool(phases)))
+        if backend != "lagrangian" and milp.n_vars >= GREEDY_START_VARS:
+            result = _with_covering_bound(milp.with_objective(c, 0.0), result, options.mip_gap)
         phases.append(Phase(name, result))
         if not result.status.has_solution or result.x is None:
             # A later phase out of time keeps the earlier phase's plan (its start, feasible here).
@@ -104,6 +108,19 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         start = result.x
         milp = _fix_phase(milp, pm, name, result.x)
     return Solution(start, tuple(phases))
+
+
+def _with_covering_bound(milp: Milp, result: SolveResult, mip_gap: float) -> SolveResult:
+    """A solver stopped by its limit on a large covering model often has no useful bound (the
+    root LP unfinished): the covering dual ascent's proven bound replaces it when better."""
+    if result.status != Status.TIME_LIMIT_FEASIBLE or (result.gap is not None and result.gap <= mip_gap):
+        return result
+    bound, _ = covering_bound(milp)
+    if result.bound is not None and bound <= result.bound:
+        return result
+    note = f"bound {bound:.6g} from covering dual ascent (the solver's own: {result.bound})"
+    return replace(result, bound=bound, gap=relative_gap(result.objective, bound),
+                   notes=(*result.notes, note))
 
 
 def _fix_phase(milp: Milp, pm: PlanModel, name: str, x: npt.NDArray[np.float64]) -> Milp:

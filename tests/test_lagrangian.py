@@ -146,3 +146,22 @@ def _odd_cycle_doc() -> dict:
     types = {"station": {"radius_m": 900, "capital_cost": 1, "annual_cost": 0}}
     targets = [{"kind": "coverage", "facility": "station", "measure": "units", "min_share": 1.0}]
     return scenario_doc(units, sites, types, targets, objective="min_cost", elastic=False)
+
+
+def test_a_time_limited_solve_gets_the_covering_bound_when_its_own_is_useless() -> None:
+    """HiGHS stopped before its root LP reports a trivial bound; the engine replaces it by the
+    covering dual ascent's proven bound, which never exceeds the optimum."""
+    from dataclasses import replace
+
+    from optimizer.solve import _with_covering_bound
+
+    for seed in range(12):
+        milp = _model(seed, "min_cost")
+        exact = run_backend("highs", milp, SolveOptions(time_limit_s=30, mip_gap=0.0))
+        if exact.status != Status.OPTIMAL:
+            continue
+        stopped = replace(exact, status=Status.TIME_LIMIT_FEASIBLE, bound=-1e12, gap=1.0, time_limited=True)
+        tightened = _with_covering_bound(milp, stopped, 1e-4)
+        assert tightened.bound is not None and -1e12 < tightened.bound <= exact.objective + 1e-6
+        assert tightened.gap is not None and tightened.gap < 1.0
+        assert any("dual ascent" in note for note in tightened.notes)

@@ -22,8 +22,8 @@ import numpy as np
 from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, relative_gap
 from optimizer.dual_ascent import dual_ascent
 from optimizer.heuristic import greedy_plan, is_feasible
-from optimizer.lagrangian import evaluate, lagrangian_bound
-from optimizer.milp import CONTINUOUS, Milp
+from optimizer.lagrangian import evaluate, integral_bound, lagrangian_bound, open_mask
+from optimizer.milp import Milp
 
 FloatArray = np.ndarray
 
@@ -51,7 +51,7 @@ class LagrangianBackend(Backend):
         priced = greedy_plan(model, model.c - model.A.T @ lam, time_limit_s=left * 0.8)
         if priced is not None and (upper is None or float(model.c @ priced + model.offset) < upper):
             plan, upper = priced, float(model.c @ priced + model.offset)
-        bound = _integral_bound(model, bound)
+        bound = integral_bound(model, bound)
         return _result(model, plan, upper, bound, options, time.perf_counter() - t0, notes)
 
     @staticmethod
@@ -66,11 +66,7 @@ class LagrangianBackend(Backend):
     @staticmethod
     def _bound(model: Milp, upper: float | None, plan: FloatArray | None,
                deadline: float) -> tuple[FloatArray, float]:
-        is_y = np.zeros(model.n_vars, dtype=bool)
-        y = next((b for b in model.var_blocks if b.name == "y"), None)
-        if y is not None:
-            is_y[y.start:y.stop] = True
-        lam = dual_ascent(model, is_y)
+        lam = dual_ascent(model, open_mask(model))
         start_value = evaluate(model, lam)[0]
         left = deadline - time.perf_counter()
         if left <= 0:
@@ -79,16 +75,6 @@ class LagrangianBackend(Backend):
         if ascent.bound > start_value:
             return ascent.multipliers, ascent.bound
         return lam, start_value
-
-
-def _integral_bound(model: Milp, bound: float) -> float:
-    """Round the bound up when every plan's objective is an integer."""
-    live = model.c != 0
-    if not np.isfinite(bound) or (model.integrality[live] == CONTINUOUS).any():
-        return bound
-    if not np.allclose(model.c[live], np.round(model.c[live])) or model.offset != round(model.offset):
-        return bound
-    return float(np.ceil(bound - 1e-6 * max(1.0, abs(bound))))
 
 
 def _result(model: Milp, plan: FloatArray | None, upper: float | None, bound: float,
