@@ -335,7 +335,8 @@ def _solve_pending(state: _State, pending: list[float]) -> None:
         while pending and len(running) < state.runner.capacity:
             budget = pending.pop(0)
             state.emit(SweepEvent("started", len(state.rows), state.total, (*running.values(), budget)))
-            running[state.runner.submit(LevelTask(LEVEL, budget, _start_below(state, budget)))] = budget
+            task = LevelTask(LEVEL, budget, _start_below(state, budget), fresh=not _from_level(state, budget))
+            running[state.runner.submit(task)] = budget
         for future in state.runner.wait_any(list(running)):
             running.pop(future)
             outcome = future.result()
@@ -347,6 +348,12 @@ def _start_below(state: _State, budget: float) -> FloatArray | None:
     """The plan of the highest finished level at or below `budget` (feasible here)."""
     below = [b for b in state.starts if b <= budget + 1e-6]
     return state.starts[max(below)] if below else None
+
+
+def _from_level(state: _State, budget: float) -> bool:
+    """Whether `_start_below` gives a finished level's plan (not the least-capital plan, or none)."""
+    below = [b for b in state.starts if b <= budget + 1e-6]
+    return bool(below) and max(below) in state.rows
 
 
 def _record(state: _State, outcome: LevelOutcome, running: tuple[float, ...] = ()) -> None:

@@ -27,6 +27,7 @@ from optimizer.backends.base import SolveOptions, Status
 from optimizer.check import check_plan
 from optimizer.errors import CheckFailedError
 from optimizer.explain import target_limits
+from optimizer.heuristic import greedy_plan
 from optimizer.model import PlanModel
 from optimizer.plan import PlanResult, Prepared, checked_plan, decode_pairs, prepare, solve_prepared
 from optimizer.report import plan_document
@@ -52,12 +53,17 @@ class LevelTask:
         A solution vector feasible at this budget (a lower level's plan): the warm start.
     greedy : bool
         Top the start up to the budget greedily before solving (`sweep_greedy.greedy_fill`).
+    fresh : bool
+        The start is not a finished level's plan (the least-capital plan, or none): the level
+        also builds the greedy plan of `optimizer.heuristic` for its own budget and starts from
+        whichever of the two covers more.
     """
 
     kind: str
     budget_cny: float | None = None
     start: FloatArray | None = None
     greedy: bool = True
+    fresh: bool = False
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,7 @@ def run_task(prep: Prepared, task: LevelTask) -> LevelOutcome | CapitalOutcome:
     """Run one task on `prep` (the function process pools and Dask workers call)."""
     if task.kind == LEVEL:
         assert task.budget_cny is not None
-        return run_level(prep, task.budget_cny, task.start, greedy=task.greedy)
+        return run_level(prep, task.budget_cny, task.start, greedy=task.greedy, fresh=task.fresh)
     if task.kind in (LEAST, SATURATION):
         return capital_solve(prep, task.kind, task.start)
     raise ValueError(f"`task.kind`: unknown sweep task '{task.kind}'")
@@ -145,20 +151,25 @@ def at_budget(prep: Prepared, budget_cny: float) -> Prepared:
 
 
 def run_level(prep: Prepared, budget_cny: float, start: FloatArray | None, *,
-              greedy: bool = True) -> LevelOutcome:
+              greedy: bool = True, fresh: bool = False) -> LevelOutcome:
     """The `max_coverage` plan within `budget_cny`, checked, as a plan document.
 
     With `greedy`, the start (a lower level's plan; in elastic mode also none) is first topped
-    up to the budget by `optimizer.sweep_greedy.greedy_fill`. A start feasible at this budget
-    skips presolve in the first phase: at 20,000 units x 3,000 sites HiGHS presolve alone takes
-    18-27 s, more than a level's usual limit, overruns it and leaves the start unimproved and
-    without a bound; without presolve the run keeps to its limit (its bound may then be only the
-    one HiGHS has before the root LP, hence a wide gap, reported as it is).
+    up to the budget by `optimizer.sweep_greedy.greedy_fill`; with `fresh` (the start is not a
+    level's plan), the greedy plan of `optimizer.heuristic` for this budget replaces it when it
+    covers more (the least-capital plan places its required facilities for capital alone: at
+    20,000 x 3,000 it left the lowest level 22% below that plan). A start feasible at this budget
+    skips presolve in the first phase: at 20,000 units x 3,000 sites HiGHS presolve ran 18-27 s
+    before it stopped on a 10 s limit, unfinished, leaving the start unimproved and without a
+    bound; without presolve the run keeps to its limit (its bound may then be only the one HiGHS
+    has before the root LP, hence a wide gap, reported as it is).
     """
     began = time.perf_counter()
     if greedy and (start is not None or prep.scenario.elastic):
         start = greedy_fill(prep, start, budget_cny)
     level = at_budget(prep, budget_cny)
+    if fresh:
+        start = better_start(level, start)
     warm = start is not None and is_feasible(level.model.milp, start)
     result = solve_prepared(level, start=start, presolve=not warm)
     kept = _start_as_plan(level, result, start)
@@ -170,6 +181,18 @@ def run_level(prep: Prepared, budget_cny: float, start: FloatArray | None, *,
     has_plan = result.checked is not None and result.status != Status.INFEASIBLE.value
     x = result.solution.x if has_plan else None
     return LevelOutcome(budget_cny, document, x, time.perf_counter() - began)
+
+
+def better_start(level: Prepared, start: FloatArray | None) -> FloatArray | None:
+    """`start` or the greedy plan of `optimizer.heuristic` at this level, whichever covers more
+    (feasible ones only; the greedy plan is None for models outside the heuristic, e.g. elastic)."""
+    model = level.model
+    plan = greedy_plan(model.milp.with_objective(model.coverage_c, 0.0))
+    if plan is None or not is_feasible(model.milp, plan):
+        return start
+    if start is not None and is_feasible(model.milp, start) and model.coverage_c @ start <= model.coverage_c @ plan:
+        return start
+    return plan
 
 
 def _start_as_plan(level: Prepared, result: PlanResult, start: FloatArray | None) -> PlanResult | None:

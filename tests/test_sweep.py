@@ -25,8 +25,8 @@ from optimizer.geodata import load_region
 from optimizer.plan import decode_pairs, weighted_coverage
 from optimizer.scenario import load_scenario, parse_scenario
 from optimizer.sweep import SweepEvent, SweepSettings, parse_budgets, sweep, sweep_file
-from optimizer.sweep_greedy import greedy_fill
-from optimizer.sweep_levels import at_budget, capital_solve, prepare_sweep, run_level
+from optimizer.sweep_greedy import greedy_fill, is_feasible
+from optimizer.sweep_levels import at_budget, better_start, capital_solve, prepare_sweep, run_level
 from tests.conftest import SHARED, scenario_doc
 
 LEAST_CAPITAL = 21_566_579
@@ -158,6 +158,27 @@ def test_warm_level_skips_presolve_in_its_first_phase_only_and_says_so() -> None
     assert all(note not in p["notes"] for p in cold["solver"]["phases"])
     assert warm["status"] == cold["status"] == "optimal"
     assert warm["objective"] == pytest.approx(cold["objective"])
+
+
+def test_a_level_not_started_from_a_level_plan_takes_the_better_of_two_starts() -> None:
+    """The least-capital plan topped up, or the greedy plan of optimizer.heuristic at the level's
+    budget, whichever covers more; the first when the greedy plan finds nothing."""
+    scenario, base_dir = load_scenario(EXAMPLE)
+    prep = prepare_sweep(scenario, base_dir, elastic=False)
+    least = capital_solve(prep, "least", None)
+    level = at_budget(prep, 30e6)
+    filled = greedy_fill(level, least.x, 30e6)
+    chosen = better_start(level, filled)
+    assert chosen is not None and is_feasible(level.model.milp, chosen)
+    coverage = level.model.coverage_c
+    assert coverage @ chosen < coverage @ filled, "the greedy plan covers more here"
+    assert better_start(level, None) is not None
+    tight = at_budget(prep, LEAST_CAPITAL)   # the greedy plan finds nothing at the least budget
+    start = greedy_fill(tight, least.x, LEAST_CAPITAL)
+    assert better_start(tight, start) is start
+    fresh = run_level(prep, 30e6, least.x, fresh=True).document
+    assert fresh["status"] == "optimal" and fresh["objective"] == pytest.approx(
+        run_level(prep, 30e6, least.x).document["objective"])
 
 
 def test_resume_solves_only_the_levels_not_yet_written(tmp_path: Path) -> None:
