@@ -67,6 +67,16 @@ class HighsBackend(Backend):
             h.setSolution(len(idx), idx, np.round(np.asarray(options.start, dtype=np.float64)[idx]))
         start = time.perf_counter()
         h.run()
+        if options.start is not None and options.presolve and _unproven_optimum(h, model):
+            # HiGHS 1.15.1's presolve (its probing) can declare a model infeasible that the start
+            # satisfies (a phase's level row fixed just above the level, e.g. 1e-9 over the
+            # shortfall level: tests/test_elastic_highs.py). It then reports the start, completed,
+            # as kOptimal with no dual bound: a dearer plan labelled optimal (1,135 for 245).
+            # The start proves the model feasible, so presolve is wrong: solve again without it.
+            left = max(1.0, options.time_limit_s - (time.perf_counter() - start))
+            retry = self.solve(model, replace(options, presolve=False, time_limit_s=left))
+            return replace(retry, notes=(*retry.notes, "HiGHS presolve declared the model infeasible "
+                                         "although the start satisfies it; re-run without presolve"))
         result = _result(h, model, time.perf_counter() - start, options)
         if not options.presolve:
             result = replace(result, notes=(*result.notes, "presolve off (started from a feasible plan)"))
@@ -97,6 +107,13 @@ def _highs_lp(highspy: Any, model: Milp) -> Any:
         kinds = np.where(model.integrality == INTEGER, 1, 0)
         lp.integrality_ = [highspy.HighsVarType(int(k)) for k in kinds]
     return lp
+
+
+def _unproven_optimum(h: Any, model: Milp) -> bool:
+    """Whether HiGHS called a MIP optimal without any dual bound: nothing was proven."""
+    if h.getModelStatus().name != "kOptimal" or not (model.integrality == INTEGER).any():
+        return False
+    return not np.isfinite(float(h.getInfo().mip_dual_bound))
 
 
 def _result(h: Any, model: Milp, seconds: float, options: SolveOptions) -> SolveResult:
