@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from optimizer.backends.base import SolveOptions, SolveResult, Status, relative_gap
 from optimizer.backends.registry import run_backend
+from optimizer.decompose import solve_in_parts
 from optimizer.heuristic import greedy_plan
 from optimizer.lagrangian import covering_bound
 from optimizer.milp import Milp
@@ -95,9 +96,10 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
             # the MIP start (None if outside the heuristic), with a tenth of the time for swaps
             start = greedy_plan(milp.with_objective(c, 0.0), time_limit_s=0.1 * options.time_limit_s)
         remaining = max(1.0, deadline - time.perf_counter())
-        result = run_backend(backend, milp.with_objective(c, 0.0),
-                             replace(options, time_limit_s=remaining, start=start,
-                                     presolve=options.presolve or bool(phases)))
+        phase_options = replace(options, time_limit_s=remaining, start=start,
+                                presolve=options.presolve or bool(phases))
+        result = solve_in_parts(lambda m, o: run_backend(backend, m, o), milp.with_objective(c, 0.0),
+                                phase_options) or run_backend(backend, milp.with_objective(c, 0.0), phase_options)
         if backend != "lagrangian" and milp.n_vars >= GREEDY_START_VARS:
             result = _with_covering_bound(milp.with_objective(c, 0.0), result, options.mip_gap)
         phases.append(Phase(name, result))

@@ -1,0 +1,65 @@
+"""Exact decomposition: towns no row links are solved apart, with the same optimum."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from optimizer import decompose
+from optimizer.plan import solve
+from optimizer.scenario import parse_scenario
+from tests.conftest import scenario_doc
+
+
+def _two_towns(seed: int) -> dict[str, Any]:
+    """Two towns 40 km apart, per-town (per-zone) coverage shares: nothing links the towns."""
+    rng = np.random.default_rng(seed)
+    units, sites = [], []
+    for town, (cx, cy) in enumerate([(450_000.0, 4_000_000.0), (490_000.0, 4_000_000.0)]):
+        for i in range(25):
+            xy = (cx + rng.normal(0, 1500), cy + rng.normal(0, 1500))
+            units.append({"xy": xy, "id": f"u{town}_{i}", "kind": "urban", "zone": f"T{town}",
+                          "pop": int(rng.integers(50, 500))})
+        for s in range(12):
+            xy = (cx + rng.normal(0, 1500), cy + rng.normal(0, 1500))
+            sites.append({"xy": xy, "id": f"s{town}_{s}", "zone": f"T{town}", "allowed": "station",
+                          "existing": "", "cost_station": int(rng.integers(3, 9)) * 100_000})
+    types = {"station": {"radius_m": 2000, "capital_cost": 500_000, "annual_cost": 50_000}}
+    targets = [{"kind": "coverage", "facility": "station", "per_zone": True, "measure": "elderly",
+                "min_share": 0.6}]
+    doc = scenario_doc(units, sites, types, targets, objective="min_cost", elastic=False)
+    doc["sites"]["cost"] = {"station": "cost_station"}
+    return doc
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_towns_solved_apart_reach_the_same_optimum(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    scenario, base = parse_scenario(_two_towns(seed), base_dir=Path.cwd())
+    whole = solve(scenario, base, backend="highs", mip_gap=0.0)
+    monkeypatch.setattr(decompose, "_MIN_VARS", 0)
+    parts = solve(scenario, base, backend="highs", mip_gap=0.0)
+    assert parts.status == whole.status == "optimal"
+    assert parts.checked is not None and parts.checked.feasible
+    assert parts.checked.cost["total"] == pytest.approx(whole.checked.cost["total"])
+    notes = parts.solution.phases[-1].result.notes
+    assert any("independent parts" in note for note in notes)
+
+
+def test_a_region_wide_row_keeps_the_model_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = _two_towns(0)
+    doc["targets"][0]["per_zone"] = False     # one share over both towns links them
+    scenario, base = parse_scenario(doc, base_dir=Path.cwd())
+    monkeypatch.setattr(decompose, "_MIN_VARS", 0)
+    result = solve(scenario, base, backend="highs", mip_gap=0.0)
+    assert not any("independent parts" in n for n in result.solution.phases[-1].result.notes)
+
+
+def test_an_impossible_town_makes_the_whole_plan_infeasible(monkeypatch: pytest.MonkeyPatch) -> None:
+    doc = _two_towns(1)
+    doc["facility_types"]["station"]["radius_m"] = 300   # too short for 60% in either town
+    scenario, base = parse_scenario(doc, base_dir=Path.cwd())
+    monkeypatch.setattr(decompose, "_MIN_VARS", 0)
+    assert solve(scenario, base, backend="highs", mip_gap=0.0).status == "infeasible"
