@@ -44,7 +44,8 @@ class Progress(_Wire):
 class SolveSummary(_Wire):
     """A finished solve, from its plan.json (every figure re-checked by the independent checker)."""
 
-    solver_status: str = Field(description="optimal, time_limit_feasible, infeasible or time_limit_no_solution.")
+    solver_status: str = Field(
+        description="optimal, time_limit_feasible, heuristic, infeasible or time_limit_no_solution.")
     all_targets_met: bool
     objective_kind: str
     objective: float | None
