@@ -3,7 +3,7 @@
 ``Reach.by_type[t]`` is a CSR array (demand x site) whose stored entries are the pairs within
 the type's limit and whose values are the distances (metres) or times (minutes). Explicit zero
 distances are kept as entries: a unit standing on a site is within reach.
-Sources: straight line (k-d tree radius queries), a precomputed distance table, or walking
+Sources: straight line (a grid join, `optimizer.radius_join`), a precomputed distance table, or walking
 distance on a road network (`network` in the scenario, built in `optimizer.network_reach`).
 """
 
@@ -20,6 +20,7 @@ from scipy.spatial import cKDTree
 from optimizer.errors import ScenarioError
 from optimizer.geodata import Region
 from optimizer.network import NetworkSummary
+from optimizer.radius_join import radius_join
 from optimizer.scenario import FacilityType, Scenario
 
 IntArray = npt.NDArray[np.int64]
@@ -98,19 +99,12 @@ def served_and_candidates(scenario: Scenario, region: Region, t: int) -> tuple[I
 
 
 def _radius_pairs(region: Region, rows: IntArray, cols: IntArray, radius_m: float) -> sp.csr_array:
+    """Pairs with ``np.hypot(*(demand.xy[i] - sites.xy[s])) <= radius_m``, distances as values."""
     shape = (region.demand.n, region.sites.n)
     if len(rows) == 0 or len(cols) == 0:
         return sp.csr_array(shape, dtype=np.float64)
-    demand_tree = cKDTree(region.demand.xy[rows])
-    site_tree = cKDTree(region.sites.xy[cols])
-    # Slightly wider query, then the exact test below decides (a point exactly on the circle
-    # must not depend on the tree's rounding).
-    found = demand_tree.sparse_distance_matrix(site_tree, radius_m * (1 + 1e-9) + 1e-6,
-                                               output_type="ndarray")
-    i, s = rows[found["i"]], cols[found["j"]]
-    dist = np.hypot(*(region.demand.xy[i] - region.sites.xy[s]).T)
-    keep = dist <= radius_m
-    return pairs_to_csr(i[keep], s[keep], dist[keep], shape)
+    indptr, indices, dist = radius_join(region.demand.xy, rows, region.sites.xy, cols, radius_m, shape[0])
+    return sp.csr_array((dist, indices, indptr), shape=shape)
 
 
 def _table_reach(scenario: Scenario, region: Region) -> Reach:
