@@ -107,7 +107,8 @@ class _State:
     ub: FloatArray
     row_lb: FloatArray
     row_ub: FloatArray
-    labels: npt.NDArray[np.object_]      # [r]: row family, "C2", "C3a", ...
+    labels: IntArray                     # [r]: row family, an index into `families`
+    families: tuple[str, ...]            # "C2", "C3a", ...
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -136,7 +137,7 @@ def reduce_model(pm: PlanModel, scenario: Scenario, region: Region,
     """`pm` tightened by the exact reductions of the module docstring, and what they did."""
     began = time.perf_counter()
     milp = pm.milp
-    state = _State(milp.lb.copy(), milp.ub.copy(), milp.row_lb.copy(), milp.row_ub.copy(), _row_labels(pm))
+    state = _State(milp.lb.copy(), milp.ub.copy(), milp.row_lb.copy(), milp.row_ub.copy(), *_row_labels(pm))
     col_map = _merge_units(pm, scenario, region, reach, state)
     types = [_type_rows(pm, scenario, region, t, state) for t in range(len(region.type_names))]
     costs = _site_costs(pm)
@@ -179,12 +180,14 @@ def _merge_objective(c: FloatArray, col_map: IntArray) -> FloatArray:
 # ---------------------------------------------------------------- 1. merged units
 
 
-def _row_labels(pm: PlanModel) -> npt.NDArray[np.object_]:
-    """``[r]``: the family label of row r (``"C2"``, ``"C3a"``, ...)."""
-    labels = np.empty(pm.milp.n_rows, dtype=object)
+def _row_labels(pm: PlanModel) -> tuple[IntArray, tuple[str, ...]]:
+    """``[r]``: the family of row r as an index into the families (``"C2"``, ``"C3a"``, ...;
+    ``"None"`` for a row outside every block)."""
+    families = (*dict.fromkeys(block.name.split()[0] for block in pm.milp.row_blocks), "None")
+    labels = np.full(pm.milp.n_rows, len(families) - 1, dtype=np.int64)
     for block in pm.milp.row_blocks:
-        labels[block.start:block.stop] = block.name.split()[0]
-    return labels
+        labels[block.start:block.stop] = families.index(block.name.split()[0])
+    return labels, families
 
 
 def _labels_touched(pm: PlanModel, state: _State, cols: IntArray) -> set[str]:
@@ -192,7 +195,9 @@ def _labels_touched(pm: PlanModel, state: _State, cols: IntArray) -> set[str]:
     if len(cols) == 0:
         return set()
     rows = pm.milp.A[:, cols].tocoo().row
-    return {str(label) for label in np.unique(state.labels[rows])}
+    seen = np.zeros(len(state.families), dtype=bool)
+    seen[state.labels[rows]] = True
+    return {state.families[k] for k in np.flatnonzero(seen)}
 
 
 def _link_rows(pm: PlanModel, xs: IntArray) -> IntArray:
