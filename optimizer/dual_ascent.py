@@ -162,7 +162,9 @@ def _initial_prices(milp: Milp, rows: _Rows, lam: FloatArray, is_y: BoolArray) -
 
 def _parts(milp: Milp, rows: _Rows) -> tuple[IntArray, IntArray]:
     """Independent parts of the priced rows and their variables (labels per row and per var)."""
-    priced = np.concatenate([rows.link, rows.cover, rows.share, rows.resource, rows.colocation])
+    # Co-location rows are left out: their multipliers are set once (best saving) and their
+    # terms are zero, so they do not tie a guest type's price to its hosts' prices.
+    priced = np.concatenate([rows.link, rows.cover, rows.share, rows.resource])
     B = sp.csr_array(milp.A[priced])
     n_r = B.shape[0]
     graph = sp.bmat([[None, B], [B.T, None]], format="csr")

@@ -54,7 +54,7 @@ class _Arrays:
     is_open: npt.NDArray[np.bool_]
     closable: npt.NDArray[np.bool_]
     usable: npt.NDArray[np.bool_]
-    co: tuple                   # (co_ptr, co_host, co_saving): facility k -> hosts and savings
+    co: tuple                   # (co_ptr, co_host, co_saving, rev_ptr, rev_guest): hosts and savings
 
 
 def greedy_plan(milp: Milp, reduced_costs: FloatArray | None = None,
@@ -72,9 +72,9 @@ def greedy_plan(milp: Milp, reduced_costs: FloatArray | None = None,
     price = milp.c if reduced_costs is None else reduced_costs
     scratch = _scratch(arrays)
     candidates = np.flatnonzero(arrays.usable)
-    co = (*arrays.co, arrays.is_open)
+    co = _co(arrays)
     # Lagrangian prices already count the cheapest co-location: no saving on top of them.
-    fill_co = co if reduced_costs is None else (*arrays.co[:2], np.zeros_like(arrays.co[2]), arrays.is_open)
+    fill_co = co if reduced_costs is None else (co[0], co[1], np.zeros_like(co[2]), *co[3:])
     if seed is not None:
         _open_seed(arrays, np.flatnonzero(seed[arrays.y] & arrays.usable), scratch)
     if not hk.fill(candidates, arrays.st, price[arrays.y], price[arrays.x], arrays.lo, arrays.hi,
@@ -115,6 +115,12 @@ def is_feasible(milp: Milp, v: FloatArray, *, tol: float = 1e-6) -> bool:
     return bool(((act >= milp.row_lb - row_slack) & (act <= milp.row_ub + row_slack)).all())
 
 
+def _co(arrays: _Arrays) -> tuple:
+    """The co-location arrays in the order the kernels read them (is_open shared, live)."""
+    co_ptr, co_host, co_saving, rev_ptr, rev_guest = arrays.co
+    return co_ptr, co_host, co_saving, arrays.is_open, rev_ptr, rev_guest
+
+
 def _scratch(arrays: _Arrays) -> tuple[FloatArray, IntArray, npt.NDArray[np.bool_]]:
     n_rows = len(arrays.lo)
     return np.zeros(n_rows), np.zeros(n_rows, dtype=np.int64), np.zeros(n_rows, dtype=bool)
@@ -136,7 +142,7 @@ def _drop(arrays: _Arrays, c_y: FloatArray, scratch: tuple) -> None:
     order = np.argsort(-c_y, kind="stable")
     c_x = np.zeros(len(arrays.x))   # dropping never trades coverage for cost here
     hk.drop(order, arrays.closable, arrays.st, c_y, c_x, arrays.lo, arrays.hi, arrays.act,
-            arrays.is_open, *scratch, (*arrays.co, arrays.is_open))
+            arrays.is_open, *scratch, _co(arrays))
 
 
 def _local_search(arrays: _Arrays, c_y: FloatArray, c_x: FloatArray, scratch: tuple, deadline: float) -> None:
@@ -152,7 +158,7 @@ def _local_search(arrays: _Arrays, c_y: FloatArray, c_x: FloatArray, scratch: tu
                 break
             moves += hk.swap(order[start:start + _SWAP_CHUNK], arrays.closable, arrays.usable, arrays.st,
                              arrays.nb, c_y, c_x, arrays.lo, arrays.hi, arrays.weight, arrays.act,
-                             arrays.is_open, *scratch, seen, out, (*arrays.co, arrays.is_open))
+                             arrays.is_open, *scratch, seen, out, _co(arrays))
         _drop(arrays, c_y, scratch)
         if moves == 0:
             break
@@ -210,21 +216,28 @@ def _structure(milp: Milp) -> _Arrays | None:
                    _colocation(milp, y_block))
 
 
-def _colocation(milp: Milp, y_block: Block) -> tuple[IntArray, IntArray, FloatArray]:
-    """Per facility: its possible hosts (facility indices) and what each saves in the objective."""
+def _colocation(milp: Milp, y_block: Block) -> tuple[IntArray, IntArray, FloatArray, IntArray, IntArray]:
+    """Per facility: its possible hosts and what each saves in the objective; and per host the
+    guests it may serve."""
     d_block = _block(milp, "d")
     n_y = y_block.size
     if d_block is None or not d_block.size:
-        return np.zeros(n_y + 1, np.int64), np.zeros(0, np.int64), np.zeros(0)
+        empty = np.zeros(0, np.int64)
+        return np.zeros(n_y + 1, np.int64), empty, np.zeros(0), np.zeros(n_y + 1, np.int64), empty
     host = _partner(_rows(milp, "C1a host open"), d_block) - y_block.start
     owner = _partner(_rows(milp, "C1b one factor"), d_block) - y_block.start
     saving = np.maximum(-milp.c[d_block.start:d_block.stop], 0.0)
     ok = (host >= 0) & (owner >= 0) & (saving > 0)
     host, owner, saving = host[ok], owner[ok], saving[ok]
-    order = np.argsort(owner, kind="stable")
-    ptr = np.zeros(n_y + 1, np.int64)
-    np.cumsum(np.bincount(owner, minlength=n_y), out=ptr[1:])
-    return ptr, host[order].astype(np.int64), saving[order]
+    by_owner, by_host = np.argsort(owner, kind="stable"), np.argsort(host, kind="stable")
+    return (_pointers(owner, n_y), host[by_owner].astype(np.int64), saving[by_owner],
+            _pointers(host, n_y), owner[by_host].astype(np.int64))
+
+
+def _pointers(keys: IntArray, n: int) -> IntArray:
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(keys, minlength=n), out=ptr[1:])
+    return ptr
 
 
 def _discount_part(G: sp.csr_array, milp: Milp, v: FloatArray) -> FloatArray:

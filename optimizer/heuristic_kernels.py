@@ -67,20 +67,41 @@ def clear(n, touched, delta, mark):
 
 @numba.njit(cache=True)
 def objective_change(k, sign, c_y, c_x, x_ptr, x_idx, cover, co):
-    """Objective change of opening (sign 1) or closing (sign -1) facility k, with k's best
-    co-location saving among the open hosts at its site (`co`: ptr, host, saving, is_open)."""
-    co_ptr, co_host, co_saving, is_open = co
+    """Objective change of opening (sign 1) or closing (sign -1) facility k, co-location
+    included: k's own best saving among the open hosts at its site, and what k being open
+    adds to the savings of the open guests it hosts (`co`: ptr, host, saving, is_open, and the
+    reverse map rev_ptr, rev_guest)."""
+    co_ptr, co_host, co_saving, is_open, rev_ptr, rev_guest = co
     want = 0 if sign > 0 else 1
-    best = 0.0
-    for p in range(co_ptr[k], co_ptr[k + 1]):
-        if is_open[co_host[p]] and co_saving[p] > best:
-            best = co_saving[p]
-    total = c_y[k] - best
+    total = c_y[k] - _best_saving(k, -1, co_ptr, co_host, co_saving, is_open)
+    for p in range(rev_ptr[k], rev_ptr[k + 1]):
+        g = rev_guest[p]
+        if is_open[g]:   # the guest's saving with k open minus without
+            with_k = _best_saving(g, k, co_ptr, co_host, co_saving, is_open)
+            without = _best_saving(g, -2 - k, co_ptr, co_host, co_saving, is_open)
+            total -= with_k - without
     for p in range(x_ptr[k], x_ptr[k + 1]):
         x = x_idx[p]
         if cover[x] == want:
             total += c_x[x]
     return sign * total
+
+
+@numba.njit(cache=True)
+def _best_saving(g, host, co_ptr, co_host, co_saving, is_open):
+    """Best saving of guest g among open hosts; host >= 0 counts that host as open, host <= -2
+    counts host -2 - host as closed, -1 takes the hosts as they are."""
+    best = 0.0
+    for p in range(co_ptr[g], co_ptr[g + 1]):
+        h = co_host[p]
+        is_on = is_open[h]
+        if h == host:
+            is_on = True
+        elif h == -2 - host:
+            is_on = False
+        if is_on and co_saving[p] > best:
+            best = co_saving[p]
+    return best
 
 
 @numba.njit(cache=True)
