@@ -156,6 +156,18 @@ def coverage_with_implied_integer() -> Milp:
     )
 
 
+def decimal_shortfall_weights() -> Milp:
+    """Elastic shortfall level with decimal weights: optimum s = (0, 2) at exactly 1.0.
+
+    ``min 0.018868 s0 + 0.5 s1  s.t.  s0 + 26.5 s1 >= 53``, s0 in [0, 53], s1 in [0, 2],
+    integer. s1 = 2 costs 1.0; s1 = 1 needs s0 >= 27 (1.009436); s1 = 0 needs s0 = 53
+    (53 * 0.018868 = 1.000004). Weights as `optimizer.model._penalties` makes them (elastic
+    seed 74 of tests/test_reduce.py random_tables). Passed as floats, CP-SAT scaled them by
+    2**17 itself, 0.018868 to 2473, so 53 units (131069) looked cheaper than 1.0 (131072).
+    """
+    return make_milp([0.018868, 0.5], [[1, 26.5]], ([53], [INF]), ub=[53, 2])
+
+
 def unbounded_integer() -> Milp:
     """``min z  s.t.  2 z >= 5,  z >= 0`` integer with no upper bound: z = 3."""
     return make_milp([1], [[2]], ([5], [INF]), ub=[INF])
@@ -212,6 +224,12 @@ def test_integer_variable_without_upper_bound_rounds_up(key: str) -> None:
 
 
 @pytest.mark.parametrize("key", BACKENDS)
+def test_decimal_weights_reach_the_exact_least_level(key: str) -> None:
+    result = make_backend(key).solve(decimal_shortfall_weights(), OPTIONS)
+    assert_solution(result, 1.0, [0, 2])
+
+
+@pytest.mark.parametrize("key", BACKENDS)
 def test_infeasible_model_reports_infeasible_without_a_plan(key: str) -> None:
     result = make_backend(key).solve(integer_infeasible(), OPTIONS)
     assert result.status is Status.INFEASIBLE
@@ -263,6 +281,24 @@ def test_cpsat_bound_includes_offset_and_closes_on_optimum() -> None:
     assert result.bound == pytest.approx(3.0)
     assert result.gap == pytest.approx(0.0)
     assert result.native_status == "OPTIMAL"
+
+
+@CPSAT
+def test_cpsat_scales_a_decimal_objective_and_unscales_the_bound() -> None:
+    model = replace(decimal_shortfall_weights(), offset=2.0)
+    result = CpSatBackend().solve(model, OPTIONS)
+    assert "fractional objective scaled by 1000000 to integer coefficients" in result.notes
+    assert result.objective == pytest.approx(3.0, abs=1e-12)
+    assert result.bound == pytest.approx(3.0, abs=1e-12)
+
+
+@CPSAT
+def test_cpsat_passes_a_non_decimal_objective_as_floats() -> None:
+    for costs, x in (([1 / 3, 1], [1, 0]), ([1e-10, 1], [1, 0])):
+        model = make_milp(costs, [[1, 1]], ([1], [INF]))
+        result = CpSatBackend().solve(model, OPTIONS)
+        assert any(n.startswith("fractional objective: CP-SAT scales") for n in result.notes)
+        assert_solution(result, costs[0], x)
 
 
 @CPSAT

@@ -4,7 +4,10 @@ CP-SAT has integer variables and integer row coefficients only. Integer and impl
 columns become ``IntVar``s; a truly continuous column is refused with a `BackendError`
 (never approximated). Each row is multiplied by the smallest power of ten that makes its
 coefficients integral, and its bounds are rounded inwards; how many rows were scaled, and by
-how much, is reported in ``SolveResult.notes``.
+how much, is reported in ``SolveResult.notes``. A fractional objective is scaled the same way
+(CP-SAT then optimises it exactly; the bound is scaled back); only an objective that no power of
+ten up to ``10**MAX_SCALE_EXPONENT`` makes integral within ``2**53`` is passed as floats, which
+CP-SAT approximates by its own scaling (and may then call a slightly worse plan optimal).
 
 OR-Tools is imported inside functions only: ortools 9.15 and highspy 1.15 each carry their own
 HiGHS and cannot be loaded into one process (see PERF_NOTES), so importing this module loads
@@ -97,7 +100,7 @@ class CpSatBackend(Backend):
         from ortools.sat.python import cp_model
 
         started = time.perf_counter()
-        cp, variables, notes = build_cp_model(model)
+        cp, variables, objective_scale, notes = build_cp_model(model)
         if options.start is not None:
             add_hint(cp, variables, model, options.start)
             notes.append("solution hint given from options.start")
@@ -109,14 +112,19 @@ class CpSatBackend(Backend):
         seconds = time.perf_counter() - solve_started
         if solver.status_name(code) == "MODEL_INVALID":
             notes.append(f"CP-SAT rejected the model: {cp.validate()}")
-        return read_result(model, solver, solver.status_name(code), seconds, options, notes)
+        native = solver.status_name(code)
+        return read_result(model, solver, native, seconds, options, notes, objective_scale)
 
 
-def build_cp_model(model: Milp) -> tuple[cp_model.CpModel, list[cp_model.IntVar], list[str]]:
-    """Build the all-integer CP-SAT model of `model`; return it, its variables and notes.
+def build_cp_model(
+    model: Milp,
+) -> tuple[cp_model.CpModel, list[cp_model.IntVar], int, list[str]]:
+    """Build the all-integer CP-SAT model of `model`.
 
-    Variable ``j`` of `model` is CP-SAT variable ``j`` (created first, in order), so the
-    response's solution vector reads back in bulk.
+    Returns the model, its variables, the objective scale (CP-SAT minimises
+    ``scale * c @ v``; see `set_objective`) and notes. Variable ``j`` of `model` is CP-SAT
+    variable ``j`` (created first, in order), so the response's solution vector reads back
+    in bulk.
     """
     from ortools.sat.python import cp_model
 
@@ -129,13 +137,14 @@ def build_cp_model(model: Milp) -> tuple[cp_model.CpModel, list[cp_model.IntVar]
         for j, (lo, hi) in enumerate(zip(var_lo.tolist(), var_hi.tolist(), strict=True))
     ]
     add_rows(cp, variables, model.A, coefs, row_lo, row_hi)
-    notes.append(set_objective(cp, variables, model.c))
+    objective_scale, note = set_objective(cp, variables, model.c, var_lo, var_hi)
+    notes.append(note)
     scaled = scale > 1
     notes.append(
         f"{int(scaled.sum())} of {model.n_rows} rows scaled to integer coefficients"
         + (f" (largest scale {int(scale.max())})" if scaled.any() else "")
     )
-    return cp, variables, notes
+    return cp, variables, objective_scale, notes
 
 
 def integer_bounds(model: Milp) -> tuple[IntArray, IntArray, list[str]]:
@@ -264,23 +273,56 @@ def add_rows(
         cp.add_linear_constraint(expr, lo, hi)
 
 
-def set_objective(cp: cp_model.CpModel, variables: list[cp_model.IntVar], c: FloatArray) -> str:
-    """Minimise ``c @ v`` (the offset is added when reading results); returns a note.
+def set_objective(
+    cp: cp_model.CpModel,
+    variables: list[cp_model.IntVar],
+    c: FloatArray,
+    var_lo: IntArray,
+    var_hi: IntArray,
+) -> tuple[int, str]:
+    """Minimise ``scale * c @ v`` (the offset is added when reading results).
 
-    Integral costs are passed as integers (exact); otherwise as floats, which CP-SAT scales
-    internally.
+    ``scale`` is the smallest ``10**k`` (``k = 0 .. MAX_SCALE_EXPONENT``) making every cost
+    integral, as for rows (`row_scales`), and none zero; the scaled costs are passed as integers, so CP-SAT
+    optimises the objective exactly. Scaling is used only while the scaled objective stays
+    exact: coefficients, and ``sum |c_j| * scale * max(|lo_j|, |hi_j|)`` over the integer
+    bounds, within ``2**53``. Otherwise (no such scale) the costs are passed as floats, which
+    CP-SAT scales internally, approximately, and ``scale`` is 1.
+
+    Returns
+    -------
+    scale : int
+        Divide CP-SAT's objective value and bound by it.
+    note : str
     """
     from ortools.sat.python import cp_model
 
     nz = np.flatnonzero(c)
     if nz.size == 0:
-        return "objective is zero: feasibility run"
+        return 1, "objective is zero: feasibility run"
     picked = [variables[j] for j in nz.tolist()]
     costs = c[nz]
-    integral = bool(np.all(costs == np.rint(costs)) and np.all(np.abs(costs) < MAX_EXACT_COEF))
-    weights = np.rint(costs).astype(np.int64).tolist() if integral else costs.tolist()
-    cp.minimize(cp_model.LinearExpr.weighted_sum(picked, weights))
-    return "integer objective" if integral else "fractional objective: CP-SAT scales it itself"
+    reach = np.maximum(np.abs(var_lo[nz]), np.abs(var_hi[nz])).astype(np.float64)
+    for k in range(MAX_SCALE_EXPONENT + 1):
+        scaled = costs * 10.0**k
+        weights = np.rint(scaled)
+        off = np.abs(scaled - weights) > COEF_RTOL * np.maximum(np.abs(scaled), 1.0)
+        if np.any(off | (weights == 0)):   # a tiny cost is never rounded away
+            continue
+        exact = np.all(np.abs(weights) <= MAX_EXACT_COEF)
+        if k > 0:   # an integral objective is passed as it is; scaling must stay exact
+            exact = exact and float(np.abs(weights) @ reach) <= MAX_EXACT_COEF
+        if not exact:
+            break
+        cp.minimize(cp_model.LinearExpr.weighted_sum(picked, weights.astype(np.int64).tolist()))
+        if k == 0:
+            return 1, "integer objective"
+        return 10**k, f"fractional objective scaled by {10**k} to integer coefficients"
+    cp.minimize(cp_model.LinearExpr.weighted_sum(picked, costs.tolist()))
+    return 1, (
+        "fractional objective: CP-SAT scales it itself, approximately "
+        f"(no power of ten up to 10**{MAX_SCALE_EXPONENT} makes it integral within 2**53)"
+    )
 
 
 def add_hint(
@@ -316,8 +358,13 @@ def read_result(
     seconds: float,
     options: SolveOptions,
     notes: list[str],
+    objective_scale: int = 1,
 ) -> SolveResult:
-    """Map CP-SAT's answer to a `SolveResult` (objective and bound include the offset)."""
+    """Map CP-SAT's answer to a `SolveResult` (objective and bound include the offset).
+
+    The objective is ``c @ x`` of the solution; CP-SAT's bound is divided by
+    `objective_scale` (see `set_objective`).
+    """
     status, time_limited = map_status(native, seconds, options.time_limit_s)
     x = objective = None
     if status.has_solution:
@@ -325,7 +372,7 @@ def read_result(
         objective = float(model.c @ x + model.offset)
     bound = None
     if status not in (Status.INFEASIBLE, Status.ERROR) and np.isfinite(solver.best_objective_bound):
-        bound = float(solver.best_objective_bound + model.offset)
+        bound = float(solver.best_objective_bound / objective_scale + model.offset)
     return SolveResult(
         status=status,
         x=x,
