@@ -2,17 +2,22 @@
 
 The plane is cut into square cells at least as wide as the radius, so every site within the
 radius of a point lies in the point's cell or one of its 8 neighbours. Each cell gets the list of
-the sites in those 9 cells, in column order; a point scans its cell's list (points in parallel,
-numba ``prange``), twice: once to count its pairs, once to write them into its own slice of the
-output, already sorted by site index. The distance of a pair is ``hypot(px - sx, py - sy)``
-(libm's hypot, as ``np.hypot``) and a pair is kept when that distance is ``<= radius``, so the
-result is the same as testing every pair with numpy; the squared distance only decides the
-pairs that are certainly farther than the radius (or, when counting, certainly nearer).
+the sites in those 9 cells, in column order; a point scans its cell's list twice (blocks of
+points on a few threads; the numba kernels release the GIL): once to count its pairs, once to
+write them into its own slice of the output, already sorted by site index. The distance of a pair
+is ``hypot(px - sx, py - sy)`` (libm's hypot, as ``np.hypot``) and a pair is kept when that
+distance is ``<= radius``, so the result is the same as testing every pair with numpy; the
+squared distance only decides the pairs that are certainly farther than the radius (or, when
+counting, certainly nearer).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -27,6 +32,9 @@ _MARGIN = 1e-9
 # At most this many grid cells per site (plus a constant): a small radius on a wide region
 # gets wider cells, which only costs more distance tests.
 _CELLS_PER_SITE = 4
+# Threads for the kernels (each takes blocks of at least _MIN_BLOCK points).
+_MAX_THREADS = 8
+_MIN_BLOCK = 2048
 
 
 def radius_join(pxy: FloatArray, rows: IntArray, sxy: FloatArray, cols: IntArray,
@@ -76,16 +84,30 @@ def radius_join(pxy: FloatArray, rows: IntArray, sxy: FloatArray, cols: IntArray
     point_cell = pix + nx * piy
     r2 = radius * radius
     args = (px, py, point_cell, near_start, near_x, near_y, radius, r2 * (1 + _MARGIN), r2 * (1 - _MARGIN))
-    counts = _count(*args)
+    counts = np.zeros(len(rows), dtype=np.int64)
+    _on_threads(lambda lo, hi: _count(lo, hi, *args, counts), len(rows))
     starts = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
     indices = np.empty(starts[-1], dtype=np.int64)
     data = np.empty(starts[-1], dtype=np.float64)
-    _fill(*args, near_col, starts, indices, data)
+    _on_threads(lambda lo, hi: _fill(lo, hi, *args, near_col, starts, indices, data), len(rows))
     per_row = np.zeros(n_rows, dtype=np.int64)
     per_row[rows] = counts
     np.cumsum(per_row, out=indptr[1:])
     return indptr, indices, data
+
+
+def _on_threads(kernel: Callable[[int, int], None], n: int) -> None:
+    """``kernel(lo, hi)`` over blocks covering ``range(n)``, on up to one thread per core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = min(cores, _MAX_THREADS, max(n // _MIN_BLOCK, 1))
+    if threads == 1:
+        kernel(0, n)
+        return
+    edges = np.linspace(0, n, 4 * threads + 1).astype(np.int64).tolist()
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for future in [pool.submit(kernel, lo, hi) for lo, hi in itertools.pairwise(edges)]:
+            future.result()
 
 
 def _cell(v: FloatArray, v0: float, cell: float) -> IntArray:
@@ -111,10 +133,10 @@ def _neighbourhoods(six: IntArray, siy: IntArray, nx: int, ny: int, sx: FloatArr
     return start, sx[site], sy[site], cols[site]
 
 
-@numba.njit(cache=True, parallel=True)
-def _count(px, py, point_cell, near_start, near_x, near_y, radius, skip_d2, take_d2):  # pragma: no cover
-    counts = np.zeros(len(px), dtype=np.int64)
-    for p in numba.prange(len(px)):
+@numba.njit(cache=True, nogil=True)
+def _count(lo, hi, px, py, point_cell, near_start, near_x, near_y, radius, skip_d2, take_d2,
+           counts):  # pragma: no cover
+    for p in range(lo, hi):
         c = point_cell[p]
         n = 0
         for k in range(near_start[c], near_start[c + 1]):
@@ -124,13 +146,12 @@ def _count(px, py, point_cell, near_start, near_x, near_y, radius, skip_d2, take
             if d2 < take_d2 or (d2 <= skip_d2 and math.hypot(dx, dy) <= radius):
                 n += 1
         counts[p] = n
-    return counts
 
 
-@numba.njit(cache=True, parallel=True)
-def _fill(px, py, point_cell, near_start, near_x, near_y, radius, skip_d2, take_d2,
+@numba.njit(cache=True, nogil=True)
+def _fill(lo, hi, px, py, point_cell, near_start, near_x, near_y, radius, skip_d2, take_d2,
           near_col, starts, indices, data):  # pragma: no cover
-    for p in numba.prange(len(px)):
+    for p in range(lo, hi):
         c = point_cell[p]
         n = starts[p]
         for k in range(near_start[c], near_start[c + 1]):

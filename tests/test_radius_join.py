@@ -83,6 +83,17 @@ def test_random_points_with_points_on_the_circle_and_duplicates(seed: int, radiu
     check(pxy, sxy, radius)
 
 
+def test_blocks_of_points_on_several_threads_give_the_same_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
+    import optimizer.radius_join as radius_join_module
+
+    monkeypatch.setattr(radius_join_module, "_MIN_BLOCK", 1)
+    monkeypatch.setattr(radius_join_module.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    rng = np.random.default_rng(5)
+    sxy = UTM + rng.uniform(0, 5_000, (120, 2))
+    pxy = np.vstack([UTM + rng.uniform(0, 5_000, (500, 2)), on_circles(rng, sxy, 700.0, 300), sxy[:20]])
+    assert check(pxy, sxy, 700.0).nnz > 0
+
+
 @pytest.mark.parametrize("radius", [1.0, 2.0, 5.0, np.sqrt(2.0), 0.5])
 def test_integer_lattice_puts_many_pairs_exactly_on_the_radius_and_on_cell_edges(radius: float) -> None:
     g = np.arange(-6, 7, dtype=np.float64)
