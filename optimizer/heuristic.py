@@ -77,10 +77,11 @@ def greedy_plan(milp: Milp, reduced_costs: FloatArray | None = None,
     fill_co = co if reduced_costs is None else (co[0], co[1], np.zeros_like(co[2]), *co[3:])
     if seed is not None:
         _open_seed(arrays, np.flatnonzero(seed[arrays.y] & arrays.usable), scratch)
-    if not hk.fill(candidates, arrays.st, price[arrays.y], price[arrays.x], arrays.lo, arrays.hi,
-                   arrays.weight, arrays.act, arrays.is_open, *scratch, fill_co):
+    if not hk.lazy_greedy(hk.FILL, candidates, arrays.st, price[arrays.y], price[arrays.x], arrays.lo,
+                          arrays.hi, arrays.weight, arrays.act, arrays.is_open, *scratch, fill_co):
         return None
-    hk.improve(candidates, arrays.st, c_y, c_x, arrays.hi, arrays.act, arrays.is_open, *scratch, co)
+    hk.lazy_greedy(hk.IMPROVE, candidates, arrays.st, c_y, c_x, arrays.lo, arrays.hi, arrays.weight,
+                   arrays.act, arrays.is_open, *scratch, co)
     _drop(arrays, c_y, scratch)
     if time_limit_s > 0:
         _local_search(arrays, c_y, c_x, scratch, deadline)

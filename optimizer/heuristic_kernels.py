@@ -34,26 +34,25 @@ def change_of(k, sign, x_ptr, x_idx, cover, gy_ptr, gy_row, gy_val, gx_ptr, gx_r
               delta, touched, mark):
     """Row changes if facility k opens (sign 1: x with cover 0 become covered) or closes
     (sign -1: x with cover 1 become uncovered). Fills delta/touched; returns the count."""
-    n = 0
-    for p in range(gy_ptr[k], gy_ptr[k + 1]):
-        r = gy_row[p]
+    n = _add_column(k, sign, gy_ptr, gy_row, gy_val, 0, delta, touched, mark)
+    want = 0 if sign > 0 else 1
+    for p in range(x_ptr[k], x_ptr[k + 1]):
+        x = x_idx[p]
+        if cover[x] == want:
+            n = _add_column(x, sign, gx_ptr, gx_row, gx_val, n, delta, touched, mark)
+    return n
+
+
+@numba.njit(cache=True)
+def _add_column(j, sign, ptr, row, val, n, delta, touched, mark):
+    """delta += sign * column j; rows seen for the first time join `touched` (count n)."""
+    for p in range(ptr[j], ptr[j + 1]):
+        r = row[p]
         if not mark[r]:
             mark[r] = True
             touched[n] = r
             n += 1
-        delta[r] += sign * gy_val[p]
-    want = 0 if sign > 0 else 1
-    for p in range(x_ptr[k], x_ptr[k + 1]):
-        x = x_idx[p]
-        if cover[x] != want:
-            continue
-        for q in range(gx_ptr[x], gx_ptr[x + 1]):
-            r = gx_row[q]
-            if not mark[r]:
-                mark[r] = True
-                touched[n] = r
-                n += 1
-            delta[r] += sign * gx_val[q]
+        delta[r] += sign * val[p]
     return n
 
 
@@ -154,38 +153,6 @@ def _short_in(rows, lo, act):
 
 
 @numba.njit(cache=True)
-def fill(candidates, st, price_y, price_x, lo, hi, weight, act, is_open, delta, touched, mark, co):
-    """Open candidates in increasing price per shortfall removed until no row falls short.
-    Lazy: a candidate's ratio only rises as coverage grows, so a stale ratio is a lower bound."""
-    (x_ptr, x_idx, cover) = st[0], st[1], st[2]
-    heap = [(0.0, np.int64(0))]
-    heap.pop()
-    for k in candidates:
-        if is_open[k]:
-            continue
-        ratio, ok = _fill_ratio(k, st, price_y, price_x, lo, hi, weight, act, delta, touched, mark, co)
-        if ok:
-            heap.append((ratio, np.int64(k)))
-    heapq.heapify(heap)
-    while _short(lo, act):
-        if len(heap) == 0:
-            return False
-        _, k = heapq.heappop(heap)
-        if is_open[k]:
-            continue
-        ratio, ok = _fill_ratio(k, st, price_y, price_x, lo, hi, weight, act, delta, touched, mark, co)
-        if not ok:
-            continue
-        if len(heap) > 0 and ratio > heap[0][0] + 1e-12 * max(1.0, abs(ratio)):
-            heapq.heappush(heap, (ratio, k))
-            continue
-        n = change_of(k, 1.0, *st, delta, touched, mark)
-        apply(k, 1.0, n, touched, delta, act, is_open, x_ptr, x_idx, cover)
-        clear(n, touched, delta, mark)
-    return True
-
-
-@numba.njit(cache=True)
 def _improve_ratio(k, st, c_y, c_x, hi, act, delta, touched, mark, co):
     (x_ptr, x_idx, cover) = st[0], st[1], st[2]
     dobj = objective_change(k, 1.0, c_y, c_x, x_ptr, x_idx, cover, co)
@@ -209,33 +176,45 @@ def _improve_ratio(k, st, c_y, c_x, hi, act, delta, touched, mark, co):
     return dobj / max(use, 1e-9), True
 
 
+FILL, IMPROVE = 0, 1
+
+
 @numba.njit(cache=True)
-def improve(candidates, st, c_y, c_x, hi, act, is_open, delta, touched, mark, co):
-    """Open facilities that still lower the objective (more coverage), best gain per share of
-    the scarcest resource first, while every upper-bounded row holds."""
-    (x_ptr, x_idx, cover) = st[0], st[1], st[2]
+def _ratio(mode, k, st, price_y, price_x, lo, hi, weight, act, delta, touched, mark, co):
+    if mode == FILL:
+        return _fill_ratio(k, st, price_y, price_x, lo, hi, weight, act, delta, touched, mark, co)
+    return _improve_ratio(k, st, price_y, price_x, hi, act, delta, touched, mark, co)
+
+
+@numba.njit(cache=True)
+def lazy_greedy(mode, candidates, st, price_y, price_x, lo, hi, weight, act, is_open, delta, touched, mark, co):
+    """Open candidates in increasing ratio. FILL: price per weighted shortfall removed, until no
+    row falls short (False if rows stay short with nothing left that helps). IMPROVE: objective
+    gain per share of the scarcest resource, while any opening still improves the objective.
+    Lazy: a candidate's ratio only rises as coverage grows, so a stale ratio is a lower bound."""
     heap = [(0.0, np.int64(0))]
     heap.pop()
     for k in candidates:
         if is_open[k]:
             continue
-        ratio, ok = _improve_ratio(k, st, c_y, c_x, hi, act, delta, touched, mark, co)
+        ratio, ok = _ratio(mode, k, st, price_y, price_x, lo, hi, weight, act, delta, touched, mark, co)
         if ok:
             heap.append((ratio, np.int64(k)))
     heapq.heapify(heap)
-    while len(heap) > 0:
+    while mode == IMPROVE or _short(lo, act):
+        if len(heap) == 0:
+            return mode == IMPROVE
         _, k = heapq.heappop(heap)
         if is_open[k]:
             continue
-        ratio, ok = _improve_ratio(k, st, c_y, c_x, hi, act, delta, touched, mark, co)
+        ratio, ok = _ratio(mode, k, st, price_y, price_x, lo, hi, weight, act, delta, touched, mark, co)
         if not ok:
             continue
         if len(heap) > 0 and ratio > heap[0][0] + 1e-12 * max(1.0, abs(ratio)):
             heapq.heappush(heap, (ratio, k))
             continue
-        n = change_of(k, 1.0, *st, delta, touched, mark)
-        apply(k, 1.0, n, touched, delta, act, is_open, x_ptr, x_idx, cover)
-        clear(n, touched, delta, mark)
+        _toggle(k, 1.0, st, act, is_open, delta, touched, mark)
+    return True
 
 
 @numba.njit(cache=True)
