@@ -19,6 +19,7 @@ exactly, and the subgradient ascent improves them.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numba
@@ -27,12 +28,15 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from optimizer.dual_adjust import adjust
 from optimizer.milp import Milp
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 _SEARCH_ROUNDS = 12
+_ADJUST_PASSES = 5
+_ADJUST_CHUNK = 4096
 _RANGE = 10.0
 _GOLD = 0.6180339887498949
 
@@ -48,15 +52,16 @@ class _Rows:
     colocation: IntArray  # C1b
 
 
-def dual_ascent(milp: Milp, is_y: BoolArray) -> FloatArray:
-    """Multipliers (one per row) for `optimizer.lagrangian.evaluate`; zeros where no structure."""
+def dual_ascent(milp: Milp, is_y: BoolArray, adjust_s: float = 5.0) -> FloatArray:
+    """Multipliers (one per row) for `optimizer.lagrangian.evaluate`; zeros where no structure.
+    `adjust_s`: seconds of dual adjustment at the chosen prices."""
     rows = _roles(milp, is_y)
     lam = np.zeros(milp.n_rows)
     _price_colocation(milp, rows.colocation, lam)
     searched = np.concatenate([rows.share, rows.resource])
     items = _items(milp, rows, is_y)
     if not len(searched):
-        return _ascend(milp, items, lam)
+        return _ascend(milp, items, lam, adjust_s)
     part_of_row, part_of_var = _parts(milp, rows)
     scale = _initial_prices(milp, rows, lam, is_y)
     part = part_of_row[searched]
@@ -85,6 +90,11 @@ def dual_ascent(milp: Milp, is_y: BoolArray) -> FloatArray:
         f_new, lam_new = trial(np.where(left, x1, x2))
         f1, f2 = np.where(left_part, f_new, f1), np.where(left_part, f2, f_new)
         best_lam, best_value = _keep_better(best_lam, best_value, lam_new, f_new, part_of_row)
+    prices = lam.copy()
+    prices[searched] = best_lam[searched]
+    adjusted = _ascend(milp, items, prices, adjust_s)
+    best_lam, _ = _keep_better(best_lam, best_value, adjusted,
+                               _part_values(milp, adjusted, part_of_row, part_of_var), part_of_row)
     return best_lam
 
 
@@ -213,9 +223,10 @@ def _items(milp: Milp, rows: _Rows, is_y: BoolArray) -> _Items:
                   np.flatnonzero(np.bincount(S.indices, minlength=milp.n_vars)))
 
 
-def _ascend(milp: Milp, items: _Items, lam: FloatArray) -> FloatArray:
+def _ascend(milp: Milp, items: _Items, lam: FloatArray, adjust_s: float = 0.0) -> FloatArray:
     """Raise link and cover multipliers one by one while every facility keeps a reduced
-    cost >= 0; links stop at what covering their unit is worth."""
+    cost >= 0; links stop at what covering their unit is worth. Then dual adjustment
+    (`optimizer.dual_adjust`) for up to `adjust_s` seconds."""
     lam = lam.copy()
     if not len(items.rows):
         return lam
@@ -227,18 +238,40 @@ def _ascend(milp: Milp, items: _Items, lam: FloatArray) -> FloatArray:
     residual = np.zeros(milp.n_vars)
     residual[items.facilities] = np.maximum(rc[items.facilities], 0.0)
     S = items.S
-    raised = _sequential_ascent(S.indptr, S.indices, S.data, items.order, room, residual)
+    raised, residual = _sequential_ascent(S.indptr, S.indices, S.data, items.order, room, residual)
+    if adjust_s > 0:
+        _adjust(milp, items, room, raised, residual, time.perf_counter() + adjust_s)
     lam[items.rows] += items.sign * raised
     return lam
 
 
+def _adjust(milp: Milp, items: _Items, room: FloatArray, raised: FloatArray, residual: FloatArray,
+            deadline: float) -> None:
+    """Adjustment passes, most raised items first, in chunks until no pass gains or time is up."""
+    S, St = items.S, items.S.T.tocsr()
+    gain = np.ones(len(items.rows))
+    n_link = len(items.x_of_link)
+    gain[n_link:] = milp.row_lb[items.rows[n_link:]]   # a cover row earns its requirement
+    for _ in range(_ADJUST_PASSES):
+        order = np.argsort(-raised, kind="stable")
+        order = order[raised[order] > 0]
+        grew = 0.0
+        for start in range(0, len(order), _ADJUST_CHUNK):
+            if time.perf_counter() >= deadline:
+                return
+            grew += adjust(S.indptr, S.indices, S.data, St.indptr, St.indices, room, raised, residual, gain,
+                           order[start:start + _ADJUST_CHUNK], 1)
+        if grew <= 0:
+            return
+
+
 @numba.njit(cache=True)
 def _sequential_ascent(indptr: IntArray, indices: IntArray, coef: FloatArray, order: IntArray,
-                       room: FloatArray, residual: FloatArray) -> FloatArray:
+                       room: FloatArray, residual: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Raise each item in turn as far as its tightest facility and its room allow
     (Gauss-Seidel: each raise sees the residuals the earlier ones left)."""
     residual = residual.copy()
-    raised = np.zeros(len(order))
+    raised = np.zeros(len(room))
     for r in order:
         step = room[r]
         for k in range(indptr[r], indptr[r + 1]):
@@ -248,7 +281,7 @@ def _sequential_ascent(indptr: IntArray, indices: IntArray, coef: FloatArray, or
         raised[r] = step
         for k in range(indptr[r], indptr[r + 1]):
             residual[indices[k]] = max(residual[indices[k]] - coef[k] * step, 0.0)
-    return raised
+    return raised, residual
 
 
 def _x_of(link: sp.csr_array, is_y: BoolArray) -> IntArray:

@@ -72,7 +72,7 @@ class LagrangianBackend(Backend):
     @staticmethod
     def _bound(model: Milp, upper: float | None, plan: FloatArray | None,
                deadline: float) -> tuple[FloatArray, float]:
-        lam = dual_ascent(model, open_mask(model))
+        lam = dual_ascent(model, open_mask(model), adjust_s=max(1.0, 0.15 * (deadline - time.perf_counter())))
         start_value = evaluate(model, lam)[0]
         left = deadline - time.perf_counter()
         if left <= 0:
