@@ -66,26 +66,33 @@ def solve_in_parts(solve: Callable[[Milp, SolveOptions], SolveResult], milp: Mil
     for k, part in enumerate(parts):
         left = max(1.0, deadline - time.perf_counter())
         share = max(1.0, left * weights[k] / weights[k:].sum())
-        sub = _sub_milp(milp, part, x)
-        start = None if options.start is None else options.start[part]
+        sub, at = _sub_milp(milp, part)
+        start = None
+        if options.start is not None:
+            start = np.asarray(sub.lb, dtype=np.float64).copy()
+            start[at] = options.start[part]
         result = solve(sub, replace(options, time_limit_s=share, start=start))
         results.append(result)
         if not result.status.has_solution or result.x is None:
             return _failed(result, len(parts), time.perf_counter() - t0)
-        x[part] = result.x
+        x[part] = result.x[at]
     return _combined(milp, x, results, time.perf_counter() - t0)
 
 
-def _sub_milp(milp: Milp, part: IntArray, x_fixed: npt.NDArray[np.float64]) -> Milp:
-    """The rows touching `part`, over `part` alone; fixed variables moved into the row bounds."""
-    cols = sp.csc_array(milp.A)[:, part]
-    rows = np.unique(cols.indices)
+def _sub_milp(milp: Milp, part: IntArray) -> tuple[Milp, IntArray]:
+    """The rows touching `part`, over `part` and the fixed variables in those rows (kept as fixed
+    columns, at no cost: the model keeps its shape, so heuristics still see an existing facility
+    cover its units). Returns the sub-model and the positions of `part` among its columns."""
+    rows = np.unique(sp.csc_array(milp.A)[:, part].indices)
     fixed = milp.lb >= milp.ub
-    constant = milp.A[rows] @ np.where(fixed, x_fixed, 0.0)
-    A = sp.csr_array(milp.A[rows][:, part])
-    return Milp(milp.c[part], 0.0, milp.lb[part], milp.ub[part], milp.integrality[part], A,
-                milp.row_lb[rows] - constant, milp.row_ub[rows] - constant,
-                _blocks(milp.var_blocks, part), _blocks(milp.row_blocks, rows))
+    block = sp.csr_array(milp.A[rows])
+    in_rows = np.zeros(milp.n_vars, dtype=bool)
+    in_rows[block.indices] = True
+    cols = np.union1d(part, np.flatnonzero(fixed & in_rows))
+    c = np.where(fixed[cols], 0.0, milp.c[cols])   # fixed costs are counted once, by the caller
+    sub = Milp(c, 0.0, milp.lb[cols], milp.ub[cols], milp.integrality[cols], sp.csr_array(block[:, cols]),
+               milp.row_lb[rows], milp.row_ub[rows], _blocks(milp.var_blocks, cols), _blocks(milp.row_blocks, rows))
+    return sub, np.searchsorted(cols, part)
 
 
 def _blocks(blocks: tuple[Block, ...], kept: IntArray) -> tuple[Block, ...]:

@@ -237,6 +237,9 @@ def _ascend(milp: Milp, items: _Items, lam: FloatArray, adjust_s: float = 0.0) -
     room[:len(xs)] = np.where(xs >= 0, np.maximum(-rc[np.maximum(xs, 0)], 0.0), 0.0)
     residual = np.zeros(milp.n_vars)
     residual[items.facilities] = np.maximum(rc[items.facilities], 0.0)
+    # An open existing facility (fixed variable) gives its units coverage for nothing: raising
+    # their multipliers against it gains nothing and only uses up the other facilities in reach.
+    residual[milp.lb >= milp.ub] = 0.0
     S = items.S
     raised, residual = _sequential_ascent(S.indptr, S.indices, S.data, items.order, room, residual)
     if adjust_s > 0:
