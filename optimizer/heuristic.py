@@ -37,6 +37,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 _OWN_BLOCKS = {"y", "x", "d"}
 _SWAP_CHUNK = 64
+_STALL_KICKS = 3     # local search stops after this many fruitless kicks per open facility
 
 
 @dataclass
@@ -58,12 +59,18 @@ class _Arrays:
 
 
 def greedy_plan(milp: Milp, reduced_costs: FloatArray | None = None,
-                seed: npt.NDArray[np.bool_] | None = None, *, time_limit_s: float = 0.0) -> FloatArray | None:
+                seed: npt.NDArray[np.bool_] | None = None, *, time_limit_s: float = 0.0,
+                target: float = -np.inf) -> FloatArray | None:
     """A feasible solution vector of `milp`, or None when the model is outside this heuristic
     (other variable blocks) or no plan was found. `seed` (over all variables) names facilities
-    to open first where no upper-bounded row forbids it; `time_limit_s` > 0 allows swap passes."""
-    if any(b.size and b.name not in _OWN_BLOCKS for b in milp.var_blocks):
+    to open first where no upper-bounded row forbids it; `time_limit_s` > 0 allows local search,
+    which stops early once the objective reaches `target` (a proven bound) or stalls."""
+    if not handles(milp):
         return None
+    y_block = _block(milp, "y")
+    if y_block is None or not y_block.size:   # e.g. a part of a model with units no site reaches
+        v = complete(milp, np.zeros(0, np.int64))
+        return v if is_feasible(milp, v) else None
     arrays = _structure(milp)
     if arrays is None:
         return None
@@ -85,8 +92,14 @@ def greedy_plan(milp: Milp, reduced_costs: FloatArray | None = None,
     _drop(arrays, c_y, scratch)
     if time_limit_s > 0:
         _local_search(arrays, c_y, c_x, scratch, deadline)
+        _destroy_and_repair(arrays, c_y, c_x, scratch, deadline, target - milp.offset)
     v = complete(milp, arrays.y[arrays.is_open])
     return v if is_feasible(milp, v) else None
+
+
+def handles(milp: Milp) -> bool:
+    """Whether the model is this heuristic's business: open, cover and co-location variables only."""
+    return not any(b.size and b.name not in _OWN_BLOCKS for b in milp.var_blocks)
 
 
 def complete(milp: Milp, open_y: IntArray) -> FloatArray:
@@ -163,6 +176,56 @@ def _local_search(arrays: _Arrays, c_y: FloatArray, c_x: FloatArray, scratch: tu
         _drop(arrays, c_y, scratch)
         if moves == 0:
             break
+
+
+def _destroy_and_repair(arrays: _Arrays, c_y: FloatArray, c_x: FloatArray, scratch: tuple,
+                        deadline: float, target: float) -> None:
+    """Large-neighbourhood search until the deadline: close a random open facility and every
+    open neighbour, reopen greedily among their neighbours, swap there, drop; keep the result
+    when the objective falls, else go back to the best plan."""
+    rng = np.random.default_rng(0)
+    co = _co(arrays)
+    seen = np.zeros(len(arrays.y), dtype=bool)
+    out = np.zeros(len(arrays.y), dtype=np.int64)
+    best = _snapshot(arrays)
+    best_value = hk.plan_objective(c_y, c_x, arrays.st[2], arrays.is_open, co)
+    failures = 0
+    while time.perf_counter() < deadline and best_value > target + 1e-9 * max(1.0, abs(target)):
+        open_now = np.flatnonzero(arrays.is_open & arrays.closable)
+        if not len(open_now) or failures > _STALL_KICKS * len(open_now):
+            return   # nothing to move, or every facility was kicked a few times in vain
+        failures += 1
+        region = _region(arrays, int(rng.choice(open_now)), seen, out)
+        for k in region[arrays.is_open[region] & arrays.closable[region]]:
+            n = hk.change_of(k, -1.0, *arrays.st, *scratch)
+            hk.apply(k, -1.0, n, scratch[1], scratch[0], arrays.act, arrays.is_open, *arrays.st[:3])
+            hk.clear(n, scratch[1], scratch[0], scratch[2])
+        candidates = region[arrays.usable[region]]
+        if hk.lazy_greedy(hk.FILL, candidates, arrays.st, c_y, c_x, arrays.lo, arrays.hi, arrays.weight,
+                          arrays.act, arrays.is_open, *scratch, co):
+            order = region[arrays.is_open[region]]
+            hk.swap(order, arrays.closable, arrays.usable, arrays.st, arrays.nb, c_y, c_x, arrays.lo, arrays.hi,
+                    arrays.weight, arrays.act, arrays.is_open, *scratch, seen, out, co)
+            _drop(arrays, c_y, scratch)
+            value = hk.plan_objective(c_y, c_x, arrays.st[2], arrays.is_open, co)
+            if value < best_value - 1e-9 * max(1.0, abs(best_value)):
+                best, best_value, failures = _snapshot(arrays), value, 0
+                continue
+        _restore(arrays, best)
+
+
+def _region(arrays: _Arrays, k: int, seen: npt.NDArray[np.bool_], out: IntArray) -> IntArray:
+    """k, its neighbours, and their neighbours' candidates: where one kick acts."""
+    n = hk.neighbours(k, arrays.st[0], arrays.st[1], *arrays.nb, seen, out)
+    return np.concatenate([[k], out[:n]]).astype(np.int64)
+
+
+def _snapshot(arrays: _Arrays) -> tuple[npt.NDArray[np.bool_], IntArray, FloatArray]:
+    return arrays.is_open.copy(), arrays.st[2].copy(), arrays.act.copy()
+
+
+def _restore(arrays: _Arrays, state: tuple[npt.NDArray[np.bool_], IntArray, FloatArray]) -> None:
+    arrays.is_open[:], arrays.st[2][:], arrays.act[:] = state
 
 
 def _block(milp: Milp, name: str) -> Block | None:

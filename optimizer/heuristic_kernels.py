@@ -354,3 +354,17 @@ def swap(order, closable, usable, st, nb, c_y, c_x, lo, hi, weight, act, is_open
             _toggle(opened[i], -1.0, st, act, is_open, delta, touched, mark)
         _toggle(k, 1.0, st, act, is_open, delta, touched, mark)
     return moves
+
+
+@numba.njit(cache=True)
+def plan_objective(c_y, c_x, cover, is_open, co):
+    """Objective of the current choice, co-location savings included (exact, like `complete`)."""
+    co_ptr, co_host, co_saving = co[0], co[1], co[2]
+    total = 0.0
+    for k in range(len(c_y)):
+        if is_open[k]:
+            total += c_y[k] - _best_saving(k, -1, co_ptr, co_host, co_saving, is_open)
+    for x in range(len(c_x)):
+        if cover[x] > 0:
+            total += c_x[x]
+    return total

@@ -122,14 +122,17 @@ def test_lagrangian_backend_reports_a_checked_plan_with_a_proven_gap() -> None:
     assert failures <= 3
 
 
-def test_lagrangian_backend_without_a_plan_says_so() -> None:
-    """Elastic variables are outside the greedy: no plan, a bound, and a note naming highs."""
+def test_lagrangian_backend_refuses_elastic_models_by_name() -> None:
+    """Elastic variables are outside the greedy: a clear error naming the field, not a silent
+    'no plan'."""
+    from optimizer.errors import BackendError
+
     scenario, base = parse_scenario(random_instance(3, "min_cost", True), base_dir=Path.cwd())
     milp = prepare(scenario, base).model.milp
-    result = LagrangianBackend().solve(milp, SolveOptions(time_limit_s=5))
-    if any(b.size and b.name.startswith(("sf", "ex")) for b in milp.var_blocks):
-        assert result.x is None and result.status == Status.TIME_LIMIT_NO_SOLUTION
-        assert any("highs" in note for note in result.notes)
+    assert any(b.size and b.name.startswith(("sf", "ex")) for b in milp.var_blocks)
+    with pytest.raises(BackendError) as caught:
+        LagrangianBackend().solve(milp, SolveOptions(time_limit_s=5))
+    assert "solver.backend" in str(caught.value) and "highs" in str(caught.value)
 
 
 def _odd_cycle_doc() -> dict:

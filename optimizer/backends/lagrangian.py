@@ -1,18 +1,18 @@
 """The `lagrangian` backend: a plan from heuristics and a proven bound, for very large models.
 
 No branch and bound. Within the time limit:
-1. a greedy plan with swap local search (`optimizer.heuristic`; a third of the time), or the
-   start given, whichever is better;
-2. multipliers by covering dual ascent (`optimizer.dual_ascent`), improved by subgradient
-   ascent (`optimizer.lagrangian`); the bound is the exact Lagrangian value at the best
-   multipliers, rounded up when every objective coefficient sits on an integer variable and is
-   integral (then so is every plan's objective);
-3. when the time left allows, the greedy again, priced by the Lagrangian reduced costs
-   (Caprara-Fischetti-Toth), with the rest for its local search, keeping the better plan.
-The dual ascent and each greedy's first pass run to their end, so a very short limit may be
-overrun by their seconds (about 10 each at 100,000 x 10,000).
+1. a greedy plan (`optimizer.heuristic`), or the start given, whichever is better: a target
+   for the bound;
+2. multipliers by covering dual ascent and dual adjustment (`optimizer.dual_ascent`), improved
+   by subgradient ascent (`optimizer.lagrangian`); the bound is the exact Lagrangian value at
+   the best multipliers, rounded up when every objective coefficient sits on an integer
+   variable and is integral (then so is every plan's objective);
+3. the rest of the time: local search from that plan (swaps, then destroy-and-repair).
 Status `heuristic` with the proven gap, or `optimal` when the gap is within `mip_gap`. Models
-outside the heuristic (assignment or elastic variables) get a bound but no plan: use `highs`.
+outside the heuristic (assignment or elastic variables) are refused with a `BackendError`
+naming `solver.backend`: use `highs`.
+The dual ascent and the greedy's first pass run to their end, so a very short limit may be
+overrun by their seconds (a few each at 100,000 x 10,000).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import numpy as np
 
 from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, relative_gap
 from optimizer.dual_ascent import dual_ascent
-from optimizer.heuristic import greedy_plan, is_feasible
+from optimizer.errors import BackendError
+from optimizer.heuristic import greedy_plan, handles, is_feasible
 from optimizer.lagrangian import evaluate, integral_bound, lagrangian_bound, open_mask
 from optimizer.milp import Milp
 
@@ -44,43 +45,43 @@ class LagrangianBackend(Backend):
 
     def solve(self, model: Milp, options: SolveOptions) -> SolveResult:
         """Plan, bound and gap within `options.time_limit_s`."""
+        if not handles(model):
+            raise BackendError("the 'lagrangian' backend plans uncapacitated models without elastic "
+                               "targets or min_distance; this scenario has assignment or shortfall "
+                               "variables: use 'highs' or 'cpsat'", "solver.backend")
         t0 = time.perf_counter()
         deadline = t0 + options.time_limit_s
-        plan, notes = self._first_plan(model, options, options.time_limit_s / 3)
-        first_s = time.perf_counter() - t0
+        plan, notes = self._first_plan(model, options)
         upper = None if plan is None else float(model.c @ plan + model.offset)
-        lam, bound = self._bound(model, upper, plan, deadline)
-        left = deadline - time.perf_counter()
-        if left > first_s:   # room for a second plan, priced by the multipliers
-            priced = greedy_plan(model, model.c - model.A.T @ lam, time_limit_s=left - first_s * 2 / 3)
-            if priced is not None and (upper is None or float(model.c @ priced + model.offset) < upper):
-                plan, upper = priced, float(model.c @ priced + model.offset)
-        else:
-            notes.append("no time left for a second, Lagrangian-priced plan")
+        bound = self._bound(model, upper, plan, t0 + 0.4 * options.time_limit_s)
+        if plan is not None:
+            left = max(0.0, deadline - time.perf_counter())
+            goal = bound + options.mip_gap * abs(bound)   # a plan this good is proven optimal
+            better = greedy_plan(model, seed=plan > 0.5, time_limit_s=left, target=goal)
+            if better is not None and float(model.c @ better + model.offset) < upper:
+                plan, upper = better, float(model.c @ better + model.offset)
         bound = integral_bound(model, bound)
         return _result(model, plan, upper, bound, options, time.perf_counter() - t0, notes)
 
     @staticmethod
-    def _first_plan(model: Milp, options: SolveOptions, seconds: float) -> tuple[FloatArray | None, list[str]]:
-        found = greedy_plan(model, time_limit_s=seconds)
+    def _first_plan(model: Milp, options: SolveOptions) -> tuple[FloatArray | None, list[str]]:
+        found = greedy_plan(model)
         plans = [p for p in (found, options.start) if p is not None and is_feasible(model, p)]
         if not plans:
-            return None, ["no heuristic plan: the model has assignment or elastic variables, or "
-                          "the greedy found no way to meet every row; use the highs backend"]
+            return None, ["no heuristic plan: the greedy found no way to meet every row (the "
+                          "model may be infeasible); the highs backend can prove it"]
         return min(plans, key=lambda p: float(model.c @ p)), []
 
     @staticmethod
     def _bound(model: Milp, upper: float | None, plan: FloatArray | None,
-               deadline: float) -> tuple[FloatArray, float]:
-        lam = dual_ascent(model, open_mask(model), adjust_s=max(1.0, 0.15 * (deadline - time.perf_counter())))
+               deadline: float) -> float:
+        lam = dual_ascent(model, open_mask(model), adjust_s=max(1.0, 0.5 * (deadline - time.perf_counter())))
         start_value = evaluate(model, lam)[0]
         left = deadline - time.perf_counter()
         if left <= 0:
-            return lam, start_value
-        ascent = lagrangian_bound(model, target=upper, time_limit_s=left * 0.3, start=lam, incumbent=plan)
-        if ascent.bound > start_value:
-            return ascent.multipliers, ascent.bound
-        return lam, start_value
+            return start_value
+        ascent = lagrangian_bound(model, target=upper, time_limit_s=left, start=lam, incumbent=plan)
+        return max(ascent.bound, start_value)
 
 
 def _result(model: Milp, plan: FloatArray | None, upper: float | None, bound: float,
