@@ -29,7 +29,6 @@ B @ B.T computed in row chunks of bounded size.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -43,13 +42,13 @@ from optimizer.geodata import Region
 from optimizer.model import PlanModel, capacitated_types, distance_types
 from optimizer.reach import Reach
 from optimizer.scenario import CountTarget, LandTarget, Scenario
+from optimizer.subsets import subset_pairs
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 MAX_PASSES = 5
-CHUNK_ENTRIES = 4_000_000     # overlap-count entries computed at once
 _KINDS = ("units_merged", "rows_dropped", "rows_satisfied", "sites_dropped", "sites_forced")
 _SITE_ROWS = {"C2", "C3a", "C4", "C6", "C7"}
 
@@ -290,29 +289,9 @@ def _rows_differ(B: sp.csr_array, a: IntArray, b: IntArray) -> BoolArray:
 
 
 def _subset_pairs(B: sp.csr_array) -> Iterator[tuple[IntArray, IntArray]]:
-    """Pairs (a, b), a != b, where row a's non-empty column set lies inside row b's.
-
-    From overlap counts B @ B.T, in row chunks of at most about `CHUNK_ENTRIES` entries.
-    """
-    nnz = np.diff(B.indptr)
-    Bt = sp.csr_array(B.T)
-    work = B @ np.diff(Bt.indptr).astype(np.float64)
-    for lo, hi in _chunks(work):
-        overlap = (B[lo:hi] @ Bt).tocoo()
-        a, b = overlap.row.astype(np.int64) + lo, overlap.col.astype(np.int64)
-        keep = (overlap.data == nnz[a]) & (a != b)
-        yield a[keep], b[keep]
-
-
-def _chunks(work: FloatArray) -> list[tuple[int, int]]:
-    """Consecutive row ranges whose summed `work` stays near `CHUNK_ENTRIES`."""
-    n = len(work)
-    if n == 0:
-        return []
-    cum = np.cumsum(work)
-    cuts = np.searchsorted(cum, np.arange(CHUNK_ENTRIES, cum[-1], CHUNK_ENTRIES), side="right")
-    edges = np.unique(np.concatenate([[0], np.clip(cuts, 1, n), [n]]))
-    return [(int(lo), int(hi)) for lo, hi in itertools.pairwise(edges)]
+    """Pairs (a, b), a != b, where row a's non-empty column set lies inside row b's
+    (`optimizer.subsets`: each row against the rows through its rarest column)."""
+    yield subset_pairs(B)
 
 
 # ---------------------------------------------------------------- 2-4. rows and sites
