@@ -65,9 +65,10 @@ def open_mask(milp: Milp) -> npt.NDArray[np.bool_]:
     return mask
 
 
-def covering_bound(milp: Milp) -> tuple[float, FloatArray]:
-    """(bound, multipliers) from covering dual ascent alone: seconds even at 10^5 units."""
-    lam = dual_ascent(milp, open_mask(milp))
+def covering_bound(milp: Milp, adjust_s: float = 5.0) -> tuple[float, FloatArray]:
+    """(bound, multipliers) from covering dual ascent alone: seconds even at 10^5 units, plus up
+    to `adjust_s` of dual adjustment."""
+    lam = dual_ascent(milp, open_mask(milp), adjust_s=adjust_s)
     return integral_bound(milp, evaluate(milp, lam)[0]), lam
 
 

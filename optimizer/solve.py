@@ -101,7 +101,8 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         result = solve_in_parts(lambda m, o: run_backend(backend, m, o), milp.with_objective(c, 0.0),
                                 phase_options) or run_backend(backend, milp.with_objective(c, 0.0), phase_options)
         if backend != "lagrangian" and milp.n_vars >= GREEDY_START_VARS:
-            result = _with_covering_bound(milp.with_objective(c, 0.0), result, options.mip_gap)
+            result = _with_covering_bound(milp.with_objective(c, 0.0), result, options.mip_gap,
+                                          options.time_limit_s)
         phases.append(Phase(name, result))
         if not result.status.has_solution or result.x is None:
             # A later phase out of time keeps the earlier phase's plan (its start, feasible here).
@@ -112,12 +113,12 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
     return Solution(start, tuple(phases))
 
 
-def _with_covering_bound(milp: Milp, result: SolveResult, mip_gap: float) -> SolveResult:
+def _with_covering_bound(milp: Milp, result: SolveResult, mip_gap: float, time_limit_s: float) -> SolveResult:
     """A solver stopped by its limit on a large covering model often has no useful bound (the
     root LP unfinished): the covering dual ascent's proven bound replaces it when better."""
     if result.status != Status.TIME_LIMIT_FEASIBLE or (result.gap is not None and result.gap <= mip_gap):
         return result
-    bound, _ = covering_bound(milp)
+    bound, _ = covering_bound(milp, adjust_s=min(5.0, 0.1 * time_limit_s))
     if result.bound is not None and bound <= result.bound:
         return result
     note = f"bound {bound:.6g} from covering dual ascent (the solver's own: {result.bound})"
