@@ -31,11 +31,11 @@ from optimizer.model import PlanModel
 # A later phase that ends with one of these keeps the earlier phase's plan. CP-SAT reports a
 # stop inside a short remaining limit as UNKNOWN (seen at 50,000 x 5,000 MCLP).
 _OUT_OF_TIME = (Status.TIME_LIMIT_NO_SOLUTION, Status.UNKNOWN)
-# From this many variables a solver gets the greedy plan (`optimizer.heuristic`) as its start:
+# From this size (variables + rows) a solver gets the greedy plan (`optimizer.heuristic`) as its start:
 # branch and bound on large covering models otherwise spends its time finding a first plan
 # (HiGHS at 20,000 x 3,000 returned a plan 70% dearer than the greedy one after 120 s). Below
 # it, solvers find plans at once and the greedy's second or so is not worth spending.
-GREEDY_START_VARS = 5_000
+GREEDY_START_SIZE = 5_000
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         plan.append(("distance", pm.distance_c))
     plan.append(("cost", pm.cost_c))
     for name, c in plan:
-        if start is None and backend != "lagrangian" and milp.n_vars >= GREEDY_START_VARS:
+        if start is None and backend != "lagrangian" and milp.n_vars + milp.n_rows >= GREEDY_START_SIZE:
             # the MIP start (None if outside the heuristic), with a tenth of the time for swaps
             start = greedy_plan(milp.with_objective(c, 0.0), time_limit_s=0.1 * options.time_limit_s)
         remaining = max(1.0, deadline - time.perf_counter())
@@ -100,7 +100,7 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
                                 presolve=options.presolve or bool(phases))
         result = solve_in_parts(lambda m, o: run_backend(backend, m, o), milp.with_objective(c, 0.0),
                                 phase_options) or run_backend(backend, milp.with_objective(c, 0.0), phase_options)
-        if backend != "lagrangian" and milp.n_vars >= GREEDY_START_VARS:
+        if backend != "lagrangian" and milp.n_vars + milp.n_rows >= GREEDY_START_SIZE:
             result = _with_covering_bound(milp.with_objective(c, 0.0), result, options.mip_gap,
                                           options.time_limit_s)
         phases.append(Phase(name, result))
