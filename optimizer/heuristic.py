@@ -190,7 +190,7 @@ def _destroy_and_repair(arrays: _Arrays, c_y: FloatArray, c_x: FloatArray, scrat
     best = _snapshot(arrays)
     best_value = hk.plan_objective(c_y, c_x, arrays.st[2], arrays.is_open, co)
     failures = 0
-    while time.perf_counter() < deadline and best_value > target + 1e-9 * max(1.0, abs(target)):
+    while time.perf_counter() < deadline and not _reached(best_value, target):
         open_now = np.flatnonzero(arrays.is_open & arrays.closable)
         if not len(open_now) or failures > _STALL_KICKS * len(open_now):
             return   # nothing to move, or every facility was kicked a few times in vain
@@ -212,6 +212,11 @@ def _destroy_and_repair(arrays: _Arrays, c_y: FloatArray, c_x: FloatArray, scrat
                 best, best_value, failures = _snapshot(arrays), value, 0
                 continue
         _restore(arrays, best)
+
+
+def _reached(value: float, target: float) -> bool:
+    """Whether `value` is as good as `target` (a proven bound; -inf when none is given)."""
+    return bool(np.isfinite(target)) and value <= target + 1e-9 * max(1.0, abs(target))
 
 
 def _region(arrays: _Arrays, k: int, seen: npt.NDArray[np.bool_], out: IntArray) -> IntArray:
