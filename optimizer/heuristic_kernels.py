@@ -246,27 +246,28 @@ def drop(order, closable, st, c_y, c_x, lo, hi, act, is_open, delta, touched, ma
 
 
 @numba.njit(cache=True)
+def _collect(k, members, start, stop, seen, out, n):
+    """Append members[start:stop] (not k, not seen yet) to `out`; the new count."""
+    for q in range(start, stop):
+        j = members[q]
+        if j != k and not seen[j]:
+            seen[j] = True
+            out[n] = j
+            n += 1
+    return n
+
+
+@numba.njit(cache=True)
 def neighbours(k, x_ptr, x_idx, yx_ptr, yx_idx, gy_ptr, gy_row, ry_ptr, ry_idx, seen, out):
     """Facilities sharing a coverage variable or a small row with k (into `out`); count."""
     n = 0
     for p in range(x_ptr[k], x_ptr[k + 1]):
         x = x_idx[p]
-        for q in range(yx_ptr[x], yx_ptr[x + 1]):
-            j = yx_idx[q]
-            if j != k and not seen[j]:
-                seen[j] = True
-                out[n] = j
-                n += 1
+        n = _collect(k, yx_idx, yx_ptr[x], yx_ptr[x + 1], seen, out, n)
     for p in range(gy_ptr[k], gy_ptr[k + 1]):
         r = gy_row[p]
-        if ry_ptr[r + 1] - ry_ptr[r] > _NEIGHBOUR_ROW_LIMIT:
-            continue
-        for q in range(ry_ptr[r], ry_ptr[r + 1]):
-            j = ry_idx[q]
-            if j != k and not seen[j]:
-                seen[j] = True
-                out[n] = j
-                n += 1
+        if ry_ptr[r + 1] - ry_ptr[r] <= _NEIGHBOUR_ROW_LIMIT:
+            n = _collect(k, ry_idx, ry_ptr[r], ry_ptr[r + 1], seen, out, n)
     for i in range(n):
         seen[out[i]] = False
     return n
