@@ -70,7 +70,7 @@ def greedy_plan(milp: Milp, reduced_costs: FloatArray | None = None,
     y_block = _block(milp, "y")
     if y_block is None or not y_block.size:   # e.g. a part of a model with units no site reaches
         v = complete(milp, np.zeros(0, np.int64))
-        return v if is_feasible(milp, v) else None
+        return v if milp.is_feasible(v) else None
     arrays = _structure(milp)
     if arrays is None:
         return None
@@ -94,7 +94,7 @@ def greedy_plan(milp: Milp, reduced_costs: FloatArray | None = None,
         _local_search(arrays, c_y, c_x, scratch, deadline)
         _destroy_and_repair(arrays, c_y, c_x, scratch, deadline, target - milp.offset)
     v = complete(milp, arrays.y[arrays.is_open])
-    return v if is_feasible(milp, v) else None
+    return v if milp.is_feasible(v) else None
 
 
 def handles(milp: Milp) -> bool:
@@ -117,16 +117,6 @@ def complete(milp: Milp, open_y: IntArray) -> FloatArray:
         v[x_of_row[has]] = np.minimum(milp.ub[x_of_row[has]], np.maximum(0.0, coverage[has]))
     _complete_discounts(milp, v)
     return v
-
-
-def is_feasible(milp: Milp, v: FloatArray, *, tol: float = 1e-6) -> bool:
-    """Whether `v` satisfies every bound and row of `milp` (relative tolerance)."""
-    slack = tol * np.maximum(1.0, np.abs(v))
-    if (v < milp.lb - slack).any() or (v > milp.ub + slack).any():
-        return False
-    act = milp.activity(v)
-    row_slack = tol * np.maximum(1.0, np.abs(act))
-    return bool(((act >= milp.row_lb - row_slack) & (act <= milp.row_ub + row_slack)).all())
 
 
 def _co(arrays: _Arrays) -> tuple:

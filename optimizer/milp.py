@@ -108,6 +108,20 @@ class Milp:
         """Row activities ``A @ v`` of a solution vector."""
         return np.asarray(self.A @ v, dtype=np.float64)
 
+    def is_feasible(self, v: npt.NDArray[np.float64], *, tol: float = 1e-6) -> bool:
+        """Whether `v` satisfies every bound, row and integrality (relative tolerance)."""
+        if v.shape != (self.n_vars,) or not np.isfinite(v).all():
+            return False
+        slack = tol * np.maximum(1.0, np.abs(v))
+        if (v < self.lb - slack).any() or (v > self.ub + slack).any():
+            return False
+        integer = self.integrality == INTEGER
+        if (np.abs(v[integer] - np.round(v[integer])) > tol).any():
+            return False
+        act = self.activity(v)
+        row_slack = tol * np.maximum(1.0, np.abs(act))
+        return bool(((act >= self.row_lb - row_slack) & (act <= self.row_ub + row_slack)).all())
+
 
 def _find(blocks: tuple[Block, ...], name: str) -> Block:
     for block in blocks:

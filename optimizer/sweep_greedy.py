@@ -18,7 +18,6 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from optimizer.milp import INTEGER, Milp
 from optimizer.plan import Prepared
 from optimizer.scenario import CountTarget
 
@@ -59,21 +58,6 @@ def start_from_open(prep: Prepared, y_values: FloatArray, base: FloatArray | Non
         cols = x_block.start + np.flatnonzero(model.x_type == t)
         x[cols] = np.minimum(np.maximum(x[cols], reached[model.x_unit[model.x_type == t]]), model.milp.ub[cols])
     return x
-
-
-def is_feasible(milp: Milp, x: FloatArray, *, tol: float = 1e-6) -> bool:
-    """Whether `x` satisfies every bound, row and integrality of `milp` (relative tolerance)."""
-    if x.shape != (milp.n_vars,) or not np.isfinite(x).all():
-        return False
-    slack = tol * np.maximum(1.0, np.abs(x))
-    if (x < milp.lb - slack).any() or (x > milp.ub + slack).any():
-        return False
-    integer = milp.integrality == INTEGER
-    if (np.abs(x[integer] - np.round(x[integer])) > tol).any():
-        return False
-    activity = milp.activity(x)
-    row_slack = tol * np.maximum(1.0, np.abs(activity))
-    return bool(((activity >= milp.row_lb - row_slack) & (activity <= milp.row_ub + row_slack)).all())
 
 
 def greedy_fill(prep: Prepared, start: FloatArray | None, budget_cny: float) -> FloatArray:

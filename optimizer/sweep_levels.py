@@ -33,7 +33,7 @@ from optimizer.plan import PlanResult, Prepared, checked_plan, decode_pairs, pre
 from optimizer.report import plan_document
 from optimizer.scenario import Scenario
 from optimizer.solve import Solution, run_phases
-from optimizer.sweep_greedy import greedy_fill, is_feasible, start_from_open
+from optimizer.sweep_greedy import greedy_fill, start_from_open
 
 FloatArray = npt.NDArray[np.float64]
 LEVEL, LEAST, SATURATION = "level", "least", "saturation"
@@ -170,7 +170,7 @@ def run_level(prep: Prepared, budget_cny: float, start: FloatArray | None, *,
     level = at_budget(prep, budget_cny)
     if fresh:
         start = better_start(level, start)
-    warm = start is not None and is_feasible(level.model.milp, start)
+    warm = start is not None and level.model.milp.is_feasible(start)
     result = solve_prepared(level, start=start, presolve=not warm)
     kept = _start_as_plan(level, result, start)
     document = plan_document(kept or result)
@@ -188,9 +188,9 @@ def better_start(level: Prepared, start: FloatArray | None) -> FloatArray | None
     (feasible ones only; the greedy plan is None for models outside the heuristic, e.g. elastic)."""
     model = level.model
     plan = greedy_plan(model.milp.with_objective(model.coverage_c, 0.0))
-    if plan is None or not is_feasible(model.milp, plan):
+    if plan is None or not model.milp.is_feasible(plan):
         return start
-    if start is not None and is_feasible(model.milp, start) and model.coverage_c @ start <= model.coverage_c @ plan:
+    if start is not None and model.milp.is_feasible(start) and model.coverage_c @ start <= model.coverage_c @ plan:
         return start
     return plan
 
@@ -199,7 +199,7 @@ def _start_as_plan(level: Prepared, result: PlanResult, start: FloatArray | None
     """When the solver stopped without a plan, the warm start is one, if it is feasible here."""
     if result.checked is not None or result.status != Status.TIME_LIMIT_NO_SOLUTION.value or start is None:
         return None
-    if not is_feasible(level.model.milp, start):
+    if not level.model.milp.is_feasible(start):
         return None
     solution = Solution(start, result.solution.phases)
     return PlanResult(level, solution, checked_plan(level, solution), solution.status.value, None)

@@ -18,7 +18,7 @@ from optimizer.backends.base import SolveOptions, Status
 from optimizer.backends.lagrangian import LagrangianBackend
 from optimizer.backends.registry import run_backend
 from optimizer.dual_ascent import dual_ascent
-from optimizer.heuristic import greedy_plan, is_feasible
+from optimizer.heuristic import greedy_plan
 from optimizer.lagrangian import evaluate, lagrangian_bound
 from optimizer.milp import Milp
 from optimizer.plan import prepare, solve
@@ -59,7 +59,7 @@ def test_bounds_never_exceed_the_optimum_and_greedy_plans_are_feasible(seed: int
         assert value <= exact.objective + tolerance
     plan = greedy_plan(milp)
     if plan is not None:
-        assert is_feasible(milp, plan)
+        assert milp.is_feasible(plan)
         assert float(milp.c @ plan) >= exact.objective - tolerance
 
 

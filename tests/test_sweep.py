@@ -25,7 +25,7 @@ from optimizer.geodata import load_region
 from optimizer.plan import decode_pairs, weighted_coverage
 from optimizer.scenario import load_scenario, parse_scenario
 from optimizer.sweep import SweepEvent, SweepSettings, parse_budgets, sweep, sweep_file
-from optimizer.sweep_greedy import greedy_fill, is_feasible
+from optimizer.sweep_greedy import greedy_fill
 from optimizer.sweep_levels import at_budget, better_start, capital_solve, prepare_sweep, run_level
 from tests.conftest import SHARED, scenario_doc
 
@@ -169,7 +169,7 @@ def test_a_level_not_started_from_a_level_plan_takes_the_better_of_two_starts() 
     level = at_budget(prep, 30e6)
     filled = greedy_fill(level, least.x, 30e6)
     chosen = better_start(level, filled)
-    assert chosen is not None and is_feasible(level.model.milp, chosen)
+    assert chosen is not None and level.model.milp.is_feasible(chosen)
     coverage = level.model.coverage_c
     assert coverage @ chosen < coverage @ filled, "the greedy plan covers more here"
     assert better_start(level, None) is not None

@@ -24,7 +24,7 @@ import numpy as np
 from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, relative_gap
 from optimizer.dual_ascent import dual_ascent
 from optimizer.errors import BackendError
-from optimizer.heuristic import greedy_plan, handles, is_feasible
+from optimizer.heuristic import greedy_plan, handles
 from optimizer.lagrangian import evaluate, integral_bound, lagrangian_bound, open_mask
 from optimizer.milp import Milp
 
@@ -66,7 +66,7 @@ class LagrangianBackend(Backend):
     @staticmethod
     def _first_plan(model: Milp, options: SolveOptions) -> tuple[FloatArray | None, list[str]]:
         found = greedy_plan(model)
-        plans = [p for p in (found, options.start) if p is not None and is_feasible(model, p)]
+        plans = [p for p in (found, options.start) if p is not None and model.is_feasible(p)]
         if not plans:
             return None, ["no heuristic plan: the greedy found no way to meet every row (the "
                           "model may be infeasible); the highs backend can prove it"]
