@@ -29,7 +29,8 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from optimizer.dual_adjust import adjust
-from optimizer.milp import Milp
+from optimizer.lagrangian import evaluate, integral_bound, terms
+from optimizer.milp import Milp, covered_by_link
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -50,6 +51,22 @@ class _Rows:
     share: IntArray       # rows over x with a positive lower side (coverage shares, levels)
     resource: IntArray    # y-only rows with an upper side and non-negative entries (budgets, maxima)
     colocation: IntArray  # C1b
+
+
+def open_mask(milp: Milp) -> BoolArray:
+    """Which variables are facility openings (the ``y`` block): what dual ascent prices."""
+    mask = np.zeros(milp.n_vars, dtype=bool)
+    block = next((b for b in milp.var_blocks if b.name == "y"), None)
+    if block is not None:
+        mask[block.start:block.stop] = True
+    return mask
+
+
+def covering_bound(milp: Milp, adjust_s: float = 5.0) -> tuple[float, FloatArray]:
+    """(bound, multipliers) from covering dual ascent alone: seconds even at 10^5 units, plus up
+    to `adjust_s` of dual adjustment."""
+    lam = dual_ascent(milp, open_mask(milp), adjust_s=adjust_s)
+    return integral_bound(milp, evaluate(milp, lam)[0]), lam
 
 
 def dual_ascent(milp: Milp, is_y: BoolArray, adjust_s: float = 5.0) -> FloatArray:
@@ -185,17 +202,10 @@ def _parts(milp: Milp, rows: _Rows) -> tuple[IntArray, IntArray]:
 
 
 def _part_values(milp: Milp, lam: FloatArray, part_of_row: IntArray, part_of_var: IntArray) -> FloatArray:
-    """`evaluate`'s terms summed per part."""
-    rc = milp.c - milp.A.T @ lam
-    v = np.where(rc > 0, milp.lb, np.where(rc < 0, milp.ub, np.clip(0.0, milp.lb, milp.ub)))
-    term = np.where(rc == 0, 0.0, rc * np.where(np.isfinite(v), v, 0.0))
-    term[(rc != 0) & ~np.isfinite(v)] = -np.inf
+    """`optimizer.lagrangian.evaluate`'s terms summed per part."""
+    var_term, row_term, _, _ = terms(milp, lam)
     n = int(part_of_row.max()) + 1
-    row_term = np.zeros(milp.n_rows)
-    pos, neg = lam > 0, lam < 0
-    row_term[pos] = lam[pos] * milp.row_lb[pos]
-    row_term[neg] = lam[neg] * milp.row_ub[neg]
-    return (np.bincount(part_of_var, weights=term, minlength=n)[:n]
+    return (np.bincount(part_of_var, weights=var_term, minlength=n)[:n]
             + np.bincount(part_of_row, weights=row_term, minlength=n)[:n])
 
 
@@ -218,7 +228,7 @@ def _items(milp: Milp, rows: _Rows, is_y: BoolArray) -> _Items:
     S = sp.csr_array((coef, block.indices.copy(), block.indptr.copy()), shape=block.shape)
     S.eliminate_zeros()   # in place: hence the copies, `block` is still read below
     sign = np.concatenate([-np.ones(len(rows.link)), np.ones(len(rows.cover))])
-    x_of_link = _x_of(block[:len(rows.link)], is_y)
+    x_of_link = covered_by_link(block[:len(rows.link)])
     return _Items(items, sign, S, x_of_link, np.argsort(np.diff(S.indptr), kind="stable"),
                   np.flatnonzero(np.bincount(S.indices, minlength=milp.n_vars)))
 
@@ -285,14 +295,6 @@ def _sequential_ascent(indptr: IntArray, indices: IntArray, coef: FloatArray, or
         for k in range(indptr[r], indptr[r + 1]):
             residual[indices[k]] = max(residual[indices[k]] - coef[k] * step, 0.0)
     return raised, residual
-
-
-def _x_of(link: sp.csr_array, is_y: BoolArray) -> IntArray:
-    coo = link.tocoo()
-    xs = np.full(link.shape[0], -1, dtype=np.int64)
-    keep = ~is_y[coo.col] & (coo.data > 0)
-    xs[coo.row[keep]] = coo.col[keep]
-    return xs
 
 
 def _row_min(S: sp.csr_array, per_col: FloatArray) -> FloatArray:

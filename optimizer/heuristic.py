@@ -31,7 +31,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from optimizer import heuristic_kernels as hk
-from optimizer.milp import Block, Milp
+from optimizer.milp import Block, Milp, covered_by_link
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -112,7 +112,7 @@ def complete(milp: Milp, open_y: IntArray) -> FloatArray:
         link = _rows(milp, "C2 coverage link")
         live = np.isfinite(milp.row_ub[_row_slice(milp, "C2 coverage link")])
         coverage = -(link @ v)   # x and d are still 0 here: minus the open facilities in reach
-        x_of_row = _x_of_rows(link, x_block)
+        x_of_row = covered_by_link(link)
         has = (x_of_row >= 0) & live
         v[x_of_row[has]] = np.minimum(milp.ub[x_of_row[has]], np.maximum(0.0, coverage[has]))
     _complete_discounts(milp, v)
@@ -237,15 +237,6 @@ def _rows(milp: Milp, name: str) -> sp.csr_array:
     return sp.csr_array(milp.A[rows.start:rows.stop])
 
 
-def _x_of_rows(link: sp.csr_array, x_block: Block) -> IntArray:
-    """The x variable of each C2 row (its one positive entry inside the x block)."""
-    coo = link.tocoo()
-    inside = (coo.col >= x_block.start) & (coo.col < x_block.stop) & (coo.data > 0)
-    x_of_row = np.full(link.shape[0], -1, dtype=np.int64)
-    x_of_row[coo.row[inside]] = coo.col[inside]
-    return x_of_row
-
-
 def _structure(milp: Milp) -> _Arrays | None:
     y_block, x_block = _block(milp, "y"), _block(milp, "x")
     if y_block is None or not y_block.size:
@@ -328,7 +319,7 @@ def _cover_map(milp: Milp, y_block: Block, x_block: Block | None) -> sp.csr_arra
     if x_block is None or not link.shape[0]:
         return sp.csr_array((n_y, n_x))
     live = np.isfinite(milp.row_ub[_row_slice(milp, "C2 coverage link")])
-    x_of_row = _x_of_rows(link, x_block)
+    x_of_row = covered_by_link(link)
     coo = link.tocoo()
     keep = (coo.col >= y_block.start) & (coo.col < y_block.stop) & live[coo.row] & (x_of_row[coo.row] >= 0)
     data = np.ones(int(keep.sum()))

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.dual_ascent import dual_ascent, row_reduce
 from optimizer.milp import CONTINUOUS, Milp
 
 FloatArray = npt.NDArray[np.float64]
@@ -42,34 +41,26 @@ class LagrangianBound:
     seconds: float
 
 
-def evaluate(milp: Milp, lam: FloatArray) -> tuple[float, FloatArray, FloatArray]:
-    """(L(lam), reduced costs, the box minimiser v(lam)); L is -inf when a variable is unbounded
-    on the side its reduced cost rewards."""
+def terms(milp: Milp, lam: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """L(lam) term by term: (per variable, per row, reduced costs, the box minimiser v(lam)).
+    A variable unbounded on the side its reduced cost rewards contributes -inf."""
     rc = milp.c - milp.A.T @ lam
     v = np.where(rc > 0, milp.lb, np.where(rc < 0, milp.ub, np.clip(0.0, milp.lb, milp.ub)))
     with np.errstate(invalid="ignore"):
-        var_part = rc * v
-    var_part[rc == 0] = 0.0
-    lo = lam[lam > 0] * milp.row_lb[lam > 0]
-    hi = lam[lam < 0] * milp.row_ub[lam < 0]
-    total = float(np.sum(var_part) + np.sum(lo) + np.sum(hi)) + milp.offset
+        var_term = np.where(rc == 0, 0.0, rc * v)
+    row_term = np.zeros(milp.n_rows)
+    pos, neg = lam > 0, lam < 0
+    row_term[pos] = lam[pos] * milp.row_lb[pos]
+    row_term[neg] = lam[neg] * milp.row_ub[neg]
+    return var_term, row_term, rc, v
+
+
+def evaluate(milp: Milp, lam: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+    """(L(lam), reduced costs, the box minimiser v(lam)); L is -inf when a variable is unbounded
+    on the side its reduced cost rewards."""
+    var_term, row_term, rc, v = terms(milp, lam)
+    total = float(np.sum(var_term) + np.sum(row_term)) + milp.offset
     return (total if np.isfinite(total) else -np.inf), rc, v
-
-
-def open_mask(milp: Milp) -> npt.NDArray[np.bool_]:
-    """Which variables are facility openings (the ``y`` block): what dual ascent prices."""
-    mask = np.zeros(milp.n_vars, dtype=bool)
-    block = next((b for b in milp.var_blocks if b.name == "y"), None)
-    if block is not None:
-        mask[block.start:block.stop] = True
-    return mask
-
-
-def covering_bound(milp: Milp, adjust_s: float = 5.0) -> tuple[float, FloatArray]:
-    """(bound, multipliers) from covering dual ascent alone: seconds even at 10^5 units, plus up
-    to `adjust_s` of dual adjustment."""
-    lam = dual_ascent(milp, open_mask(milp), adjust_s=adjust_s)
-    return integral_bound(milp, evaluate(milp, lam)[0]), lam
 
 
 def integral_bound(milp: Milp, bound: float) -> float:
@@ -97,7 +88,7 @@ def lagrangian_bound(milp: Milp, *, target: float | None = None, time_limit_s: f
     """
     t0 = time.perf_counter()
     has_lo, has_hi = np.isfinite(milp.row_lb), np.isfinite(milp.row_ub)
-    lam = _covering_start(milp) if start is None else _project(start.copy(), has_lo, has_hi)
+    lam = np.zeros(milp.n_rows) if start is None else _project(start.copy(), has_lo, has_hi)
     best, rc_best, lam_best = -np.inf, milp.c.copy(), lam.copy()
     factor, history, iterations = initial_factor, [], 0
     while iterations < max_iterations and time.perf_counter() - t0 < time_limit_s:
@@ -122,30 +113,6 @@ def lagrangian_bound(milp: Milp, *, target: float | None = None, time_limit_s: f
         gap = max(aim - (value if np.isfinite(value) else best), 1e-9 * max(1.0, abs(aim)))
         lam = _project(lam + factor * gap / norm2 * g, has_lo, has_hi)
     return LagrangianBound(best, lam_best, rc_best, iterations, time.perf_counter() - t0)
-
-
-def _covering_start(milp: Milp) -> FloatArray:
-    """Multipliers of covering rows (lower side only, non-negative entries) at the cheapest
-    share of a column's cost, min_j c_j / |column j|: the usual set-covering start, which
-    already prices every variable at a reduced cost of at least zero."""
-    lam = np.zeros(milp.n_rows)
-    A = milp.A
-    nonneg = np.ones(milp.n_rows, dtype=bool)
-    rows_of = np.repeat(np.arange(milp.n_rows), np.diff(A.indptr))
-    nonneg[rows_of[A.data < 0]] = False
-    cover = nonneg & np.isfinite(milp.row_lb) & (milp.row_lb > 0) & ~np.isfinite(milp.row_ub)
-    if not cover.any():
-        return lam
-    C = A[np.flatnonzero(cover)].tocsc()
-    per_column = np.asarray(C.sum(axis=0)).ravel()
-    share = np.full(milp.n_vars, np.inf)
-    live = (per_column > 0) & (milp.c >= 0)
-    share[live] = milp.c[live] / per_column[live]
-    Cr = C.tocsr()
-    cheapest = row_reduce(np.minimum, share[Cr.indices], Cr.indptr)
-    cheapest[~np.isfinite(cheapest)] = 0.0
-    lam[np.flatnonzero(cover)] = cheapest
-    return lam
 
 
 def _subgradient(milp: Milp, lam: FloatArray, v: FloatArray, has_lo: npt.NDArray[np.bool_],

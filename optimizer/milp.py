@@ -128,3 +128,13 @@ def _find(blocks: tuple[Block, ...], name: str) -> Block:
         if block.name == name:
             return block
     raise KeyError(name)
+
+
+def covered_by_link(link: sp.csr_array) -> npt.NDArray[np.int64]:
+    """The coverage variable of each coverage-link row (C2: ``x - sum y <= 0``, its one positive
+    entry); -1 for a row without one."""
+    coo = sp.csr_array(link).tocoo()
+    x_of_row = np.full(link.shape[0], -1, dtype=np.int64)
+    positive = coo.data > 0
+    x_of_row[coo.row[positive]] = coo.col[positive]
+    return x_of_row

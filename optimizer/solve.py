@@ -23,8 +23,8 @@ import numpy.typing as npt
 from optimizer.backends.base import SolveOptions, SolveResult, Status, relative_gap
 from optimizer.backends.registry import run_backend
 from optimizer.decompose import solve_in_parts
+from optimizer.dual_ascent import covering_bound
 from optimizer.heuristic import greedy_plan
-from optimizer.lagrangian import covering_bound
 from optimizer.milp import Milp
 from optimizer.model import PlanModel
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from optimizer.backends.base import SolveOptions, Status
 from optimizer.backends.lagrangian import LagrangianBackend
 from optimizer.backends.registry import run_backend
-from optimizer.dual_ascent import dual_ascent
+from optimizer.dual_ascent import dual_ascent, open_mask
 from optimizer.heuristic import greedy_plan
 from optimizer.lagrangian import evaluate, lagrangian_bound
 from optimizer.milp import Milp
@@ -34,13 +34,6 @@ def _model(seed: int, objective: str) -> Milp:
     return pm.milp
 
 
-def _is_y(milp: Milp) -> np.ndarray:
-    is_y = np.zeros(milp.n_vars, dtype=bool)
-    block = milp.var_block("y")
-    is_y[block.start:block.stop] = True
-    return is_y
-
-
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 2**31), st.sampled_from(["min_cost", "max_coverage"]))
 def test_bounds_never_exceed_the_optimum_and_greedy_plans_are_feasible(seed: int, objective: str) -> None:
@@ -51,7 +44,7 @@ def test_bounds_never_exceed_the_optimum_and_greedy_plans_are_feasible(seed: int
         return
     assert exact.status == Status.OPTIMAL and exact.objective is not None
     tolerance = 1e-6 * max(1.0, abs(exact.objective))
-    ascent = dual_ascent(milp, _is_y(milp))
+    ascent = dual_ascent(milp, open_mask(milp))
     assert evaluate(milp, ascent)[0] <= exact.objective + tolerance
     rng = np.random.default_rng(seed % 2**32)
     for lam in (rng.normal(0, 1e5, milp.n_rows), rng.normal(0, 10, milp.n_rows)):

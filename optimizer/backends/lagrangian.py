@@ -22,10 +22,10 @@ import time
 import numpy as np
 
 from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, relative_gap
-from optimizer.dual_ascent import dual_ascent
+from optimizer.dual_ascent import dual_ascent, open_mask
 from optimizer.errors import BackendError
 from optimizer.heuristic import greedy_plan, handles
-from optimizer.lagrangian import evaluate, integral_bound, lagrangian_bound, open_mask
+from optimizer.lagrangian import evaluate, integral_bound, lagrangian_bound
 from optimizer.milp import Milp
 
 FloatArray = np.ndarray
