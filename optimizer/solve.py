@@ -94,17 +94,17 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
     if objective == "min_distance":
         plan.append(("distance", pm.distance_c))
     plan.append(("cost", pm.cost_c))
+    large = backend != "lagrangian" and milp.n_vars + milp.n_rows >= GREEDY_START_SIZE
     for name, c in plan:
-        if start is None and backend != "lagrangian" and milp.n_vars + milp.n_rows >= GREEDY_START_SIZE:
+        phase_milp = milp.with_objective(c, 0.0)
+        if start is None and large:
             # the MIP start (None if outside the heuristic), with a tenth of the time for swaps
-            start = greedy_plan(milp.with_objective(c, 0.0), time_limit_s=0.1 * options.time_limit_s)
-        remaining = max(1.0, deadline - time.perf_counter())
-        phase_options = replace(options, time_limit_s=remaining, start=start,
+            start = greedy_plan(phase_milp, time_limit_s=0.1 * options.time_limit_s)
+        phase_options = replace(options, time_limit_s=max(1.0, deadline - time.perf_counter()), start=start,
                                 presolve=options.presolve or bool(phases))
-        result = solve_in_parts(lambda m, o: run_backend(backend, m, o), milp.with_objective(c, 0.0),
-                                phase_options) or run_backend(backend, milp.with_objective(c, 0.0), phase_options)
-        if backend != "lagrangian" and milp.n_vars + milp.n_rows >= GREEDY_START_SIZE:
-            result = _with_covering_bound(milp.with_objective(c, 0.0), result, options.time_limit_s)
+        result = _solve(backend, phase_milp, phase_options)
+        if large:
+            result = _with_covering_bound(phase_milp, result, options.time_limit_s)
         phases.append(Phase(name, result))
         if not result.status.has_solution or result.x is None:
             # A later phase out of time keeps the earlier phase's plan (its start, feasible here).
@@ -113,6 +113,12 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         start = result.x
         milp = _fix_phase(milp, pm, name, result.x)
     return Solution(start, tuple(phases))
+
+
+def _solve(backend: str, milp: Milp, options: SolveOptions) -> SolveResult:
+    """One phase: part by part when the model falls apart (`optimizer.decompose`), else whole."""
+    parts = solve_in_parts(lambda m, o: run_backend(backend, m, o), milp, options)
+    return parts if parts is not None else run_backend(backend, milp, options)
 
 
 def _with_covering_bound(milp: Milp, result: SolveResult, time_limit_s: float) -> SolveResult:
