@@ -62,11 +62,13 @@ def solve_in_parts(solve: Callable[[Milp, SolveOptions], SolveResult], milp: Mil
     fixed = milp.lb >= milp.ub
     x = np.where(fixed, milp.lb, 0.0)
     results = []
-    weights = np.array([milp.A[:, p].nnz + len(p) for p in parts], dtype=float)
+    by_column = sp.csc_array(milp.A)   # once: every part's rows are read from it
+    nnz_of = np.diff(by_column.indptr)
+    weights = np.array([nnz_of[p].sum() + len(p) for p in parts], dtype=float)
     for k, part in enumerate(parts):
         left = max(1.0, deadline - time.perf_counter())
         share = max(1.0, left * weights[k] / weights[k:].sum())
-        sub, at = _sub_milp(milp, part)
+        sub, at = _sub_milp(milp, by_column, part)
         start = None
         if options.start is not None:
             start = np.asarray(sub.lb, dtype=np.float64).copy()
@@ -79,11 +81,11 @@ def solve_in_parts(solve: Callable[[Milp, SolveOptions], SolveResult], milp: Mil
     return _combined(milp, x, results, time.perf_counter() - t0)
 
 
-def _sub_milp(milp: Milp, part: IntArray) -> tuple[Milp, IntArray]:
+def _sub_milp(milp: Milp, by_column: sp.csc_array, part: IntArray) -> tuple[Milp, IntArray]:
     """The rows touching `part`, over `part` and the fixed variables in those rows (kept as fixed
     columns, at no cost: the model keeps its shape, so heuristics still see an existing facility
     cover its units). Returns the sub-model and the positions of `part` among its columns."""
-    rows = np.unique(sp.csc_array(milp.A)[:, part].indices)
+    rows = np.unique(by_column[:, part].indices)
     fixed = milp.lb >= milp.ub
     block = sp.csr_array(milp.A[rows])
     in_rows = np.zeros(milp.n_vars, dtype=bool)
