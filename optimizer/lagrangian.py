@@ -91,7 +91,8 @@ def lagrangian_bound(milp: Milp, *, target: float | None = None, time_limit_s: f
     lam = np.zeros(milp.n_rows) if start is None else _project(start.copy(), has_lo, has_hi)
     best, rc_best, lam_best = -np.inf, milp.c.copy(), lam.copy()
     factor, history, iterations = initial_factor, [], 0
-    while iterations < max_iterations and time.perf_counter() - t0 < time_limit_s:
+    # the start is always evaluated, whatever the time left: its value is a bound too
+    while iterations < max_iterations and (iterations == 0 or time.perf_counter() - t0 < time_limit_s):
         value, rc, v = evaluate(milp, lam)
         iterations += 1
         if value > best:

@@ -25,7 +25,7 @@ from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, 
 from optimizer.dual_ascent import dual_ascent, open_mask
 from optimizer.errors import BackendError
 from optimizer.heuristic import greedy_plan, handles
-from optimizer.lagrangian import evaluate, integral_bound, lagrangian_bound
+from optimizer.lagrangian import integral_bound, lagrangian_bound
 from optimizer.milp import Milp
 
 FloatArray = np.ndarray
@@ -75,13 +75,11 @@ class LagrangianBackend(Backend):
     @staticmethod
     def _bound(model: Milp, upper: float | None, plan: FloatArray | None,
                deadline: float) -> float:
+        """Dual ascent, then subgradient steps from its multipliers (the ascent's own value is
+        the first one the subgradient evaluates, so the best of both comes back)."""
         lam = dual_ascent(model, open_mask(model), adjust_s=max(1.0, 0.5 * (deadline - time.perf_counter())))
-        start_value = evaluate(model, lam)[0]
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            return start_value
-        ascent = lagrangian_bound(model, target=upper, time_limit_s=left, start=lam, incumbent=plan)
-        return max(ascent.bound, start_value)
+        left = max(0.0, deadline - time.perf_counter())
+        return lagrangian_bound(model, target=upper, time_limit_s=left, start=lam, incumbent=plan).bound
 
 
 def _result(model: Milp, plan: FloatArray | None, upper: float | None, bound: float,
