@@ -27,6 +27,7 @@ _STATUS = {
 }
 _STOPPED = {"kTimeLimit", "kIterationLimit", "kInterrupt", "kSolutionLimit", "kMemoryLimit"}
 _FEASIBLE_POINT = 2  # HiGHS solution status kSolutionStatusFeasible
+_scheduler_threads: int | None = None   # the thread count HiGHS's global scheduler has now
 
 
 class HighsBackend(Backend):
@@ -56,6 +57,7 @@ class HighsBackend(Backend):
             h.setOptionValue(key, value)
         if not options.presolve:
             h.setOptionValue("presolve", "off")
+        _use_threads(highspy, int(options.threads))
         status = h.passModel(_highs_lp(highspy, model))
         if status == highspy.HighsStatus.kError:
             raise BackendError("HiGHS rejected the model (passModel failed)", "solver.backend")
@@ -87,6 +89,16 @@ class HighsBackend(Backend):
                                               time_limit_s=max(1.0, options.time_limit_s - result.seconds)))
             return replace(retry, notes=(*retry.notes, "HiGHS failed from the start solution; re-run without it"))
         return result
+
+
+def _use_threads(highspy: Any, threads: int) -> None:
+    """HiGHS keeps one global thread scheduler per process, sized by the first run: a later run
+    asking for another thread count fails with status kNotset (a worker solving a 2-thread
+    scenario, then a 1-thread one). A different count resets the scheduler first."""
+    global _scheduler_threads
+    if _scheduler_threads is not None and _scheduler_threads != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+    _scheduler_threads = threads
 
 
 def _highs_lp(highspy: Any, model: Milp) -> Any:
