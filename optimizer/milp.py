@@ -138,3 +138,10 @@ def covered_by_link(link: sp.csr_array) -> npt.NDArray[np.int64]:
     positive = coo.data > 0
     x_of_row[coo.row[positive]] = coo.col[positive]
     return x_of_row
+
+
+def concat_ranges(starts: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Concatenated ranges ``starts[k] .. starts[k] + counts[k]`` (positions of several CSR rows'
+    entries at once)."""
+    total = int(counts.sum())
+    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total, dtype=np.int64)

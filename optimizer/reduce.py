@@ -39,6 +39,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from optimizer.geodata import Region
+from optimizer.milp import concat_ranges
 from optimizer.model import PlanModel, capacitated_types, distance_types
 from optimizer.reach import Reach
 from optimizer.scenario import CountTarget, LandTarget, Scenario
@@ -248,12 +249,6 @@ def _binary(M: sp.csr_array) -> sp.csr_array:
     return out
 
 
-def _positions(starts: IntArray, counts: IntArray) -> IntArray:
-    """Concatenated ranges ``starts[k] .. starts[k] + counts[k]``."""
-    total = int(counts.sum())
-    return np.repeat(starts - np.cumsum(counts) + counts, counts) + np.arange(total, dtype=np.int64)
-
-
 def _identical_rows(B: sp.csr_array, *keys: IntArray) -> IntArray:
     """``[r]``: the lowest-index row with the same index set as row r (and the same `keys`)."""
     n = B.shape[0]
@@ -280,8 +275,8 @@ def _row_hash(B: sp.csr_array, salt: npt.NDArray[np.uint64]) -> npt.NDArray[np.u
 def _rows_differ(B: sp.csr_array, a: IntArray, b: IntArray) -> BoolArray:
     """``[k]``: rows a[k] and b[k] (same number of entries) hold different columns."""
     counts = np.diff(B.indptr)[a].astype(np.int64)
-    pa = _positions(B.indptr[a].astype(np.int64), counts)
-    pb = _positions(B.indptr[b].astype(np.int64), counts)
+    pa = concat_ranges(B.indptr[a].astype(np.int64), counts)
+    pb = concat_ranges(B.indptr[b].astype(np.int64), counts)
     owner = np.repeat(np.arange(len(a)), counts)
     differs = np.zeros(len(a), dtype=bool)
     differs[owner[B.indices[pa] != B.indices[pb]]] = True

@@ -9,6 +9,9 @@ Each phase starts from the previous phase's solution, which is feasible for it. 
 ``options.presolve`` applies to the first phase, the one given the caller's start; later phases
 always presolve (HiGHS without presolve spends a short remaining limit completing its start, then
 overruns the limit: 10-16 s against 1 s at 20,000 x 3,000; with presolve it stops on time).
+Large models (`GREEDY_START_SIZE`) start from the greedy plan, and the solver gets 70% of a
+phase's time: a plan it leaves unproven at its limit is improved by window re-solves
+(`optimizer.lns`) in the rest, against the solver's bound.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from optimizer.backends.registry import run_backend
 from optimizer.decompose import solve_in_parts
 from optimizer.dual_ascent import covering_bound
 from optimizer.heuristic import greedy_plan
+from optimizer.lns import improve
 from optimizer.milp import Milp
 from optimizer.model import PlanModel
 
@@ -36,6 +40,9 @@ _OUT_OF_TIME = (Status.TIME_LIMIT_NO_SOLUTION, Status.UNKNOWN)
 # (HiGHS at 20,000 x 3,000 returned a plan 70% dearer than the greedy one after 120 s). Below
 # it, solvers find plans at once and the greedy's second or so is not worth spending.
 GREEDY_START_SIZE = 5_000
+# Large models: the share of a phase's time held back from the solver, to polish a plan it leaves
+# unproven by window re-solves (`optimizer.lns`); a solver that proves its plan sooner leaves it unused.
+_POLISH_SHARE = 0.3
 # A time-limited solver's own bound counts as useless beyond this gap; then the covering dual
 # ascent's bound is computed (seconds at 20,000 x 3,000) and kept when better.
 _USEFUL_GAP = 0.05
@@ -100,10 +107,12 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         if start is None and large:
             # the MIP start (None if outside the heuristic), with a tenth of the time for swaps
             start = greedy_plan(phase_milp, time_limit_s=0.1 * options.time_limit_s)
-        phase_options = replace(options, time_limit_s=max(1.0, deadline - time.perf_counter()), start=start,
-                                presolve=options.presolve or bool(phases))
+        left = deadline - time.perf_counter()
+        phase_options = replace(options, time_limit_s=max(1.0, left * (1.0 - _POLISH_SHARE if large else 1.0)),
+                                start=start, presolve=options.presolve or bool(phases))
         result = _solve(backend, phase_milp, phase_options)
         if large:
+            result = _polished(phase_milp, result, deadline, options.mip_gap)
             result = _with_covering_bound(phase_milp, result, options.time_limit_s)
         phases.append(Phase(name, result))
         if not result.status.has_solution or result.x is None:
@@ -119,6 +128,25 @@ def _solve(backend: str, milp: Milp, options: SolveOptions) -> SolveResult:
     """One phase: part by part when the model falls apart (`optimizer.decompose`), else whole."""
     parts = solve_in_parts(lambda m, o: run_backend(backend, m, o), milp, options)
     return parts if parts is not None else run_backend(backend, milp, options)
+
+
+def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float) -> SolveResult:
+    """A plan the solver left unproven at its limit, improved by window re-solves
+    (`optimizer.lns`) in the time held back for it; the solver's bound stands."""
+    left = deadline - time.perf_counter()
+    unproven = result.gap is None or result.gap > mip_gap
+    if result.status != Status.TIME_LIMIT_FEASIBLE or result.x is None or not unproven or left < 1.0:
+        return result
+    bound = result.bound if result.bound is not None and np.isfinite(result.bound) else -np.inf
+    goal = bound + mip_gap * abs(bound) if np.isfinite(bound) else -np.inf
+    x, report = improve(milp, result.x, lambda m, o: run_backend("highs", m, o), time_limit_s=left, target=goal)
+    notes = (*result.notes, report.note())
+    if not report.improved:
+        return replace(result, notes=notes)
+    gap = relative_gap(report.objective, result.bound)
+    proven = gap is not None and gap <= mip_gap   # the plan now meets the solver's proven bound
+    return replace(result, status=Status.OPTIMAL if proven else result.status, x=x, objective=report.objective,
+                   gap=gap, time_limited=not proven, notes=notes)
 
 
 def _with_covering_bound(milp: Milp, result: SolveResult, time_limit_s: float) -> SolveResult:

@@ -7,7 +7,8 @@ No branch and bound. Within the time limit:
    by subgradient ascent (`optimizer.lagrangian`); the bound is the exact Lagrangian value at
    the best multipliers, rounded up when every objective coefficient sits on an integer
    variable and is integral (then so is every plan's objective);
-3. the rest of the time: local search from that plan (swaps, then destroy-and-repair).
+3. the rest of the time: local search from that plan, greedy swaps and destroy-and-repair
+   first, then window re-solves by HiGHS (`optimizer.lns`), until the plan meets the bound.
 Status `heuristic` with the proven gap, or `optimal` when the gap is within `mip_gap`. Models
 outside the heuristic (assignment or elastic variables) are refused with a `BackendError`
 naming `solver.backend`: use `highs`.
@@ -22,13 +23,16 @@ import time
 import numpy as np
 
 from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, relative_gap
+from optimizer.backends.registry import run_backend
 from optimizer.dual_ascent import dual_ascent, open_mask
 from optimizer.errors import BackendError
 from optimizer.heuristic import greedy_plan, handles
 from optimizer.lagrangian import integral_bound, lagrangian_bound
+from optimizer.lns import improve
 from optimizer.milp import Milp
 
 FloatArray = np.ndarray
+_SWAP_SHARE = 0.2   # of the search time, for the greedy's swaps before window re-solves
 
 
 class LagrangianBackend(Backend):
@@ -54,13 +58,10 @@ class LagrangianBackend(Backend):
         plan, notes = self._first_plan(model, options)
         upper = None if plan is None else float(model.c @ plan + model.offset)
         bound = self._bound(model, upper, plan, t0 + 0.4 * options.time_limit_s)
-        if plan is not None:
-            left = max(0.0, deadline - time.perf_counter())
-            goal = bound + options.mip_gap * abs(bound)   # a plan this good is proven optimal
-            better = greedy_plan(model, seed=plan > 0.5, time_limit_s=left, target=goal)
-            if better is not None and float(model.c @ better + model.offset) < upper:
-                plan, upper = better, float(model.c @ better + model.offset)
         bound = integral_bound(model, bound)
+        if plan is not None:
+            plan, upper, note = _search(model, plan, upper, bound + options.mip_gap * abs(bound), deadline)
+            notes.append(note)
         return _result(model, plan, upper, bound, options, time.perf_counter() - t0, notes)
 
     @staticmethod
@@ -82,6 +83,20 @@ class LagrangianBackend(Backend):
         return lagrangian_bound(model, target=upper, time_limit_s=left, start=lam, incumbent=plan).bound
 
 
+def _search(model: Milp, plan: FloatArray, upper: float, goal: float,
+            deadline: float) -> tuple[FloatArray, float, str]:
+    """Local search until `deadline` or a plan worth `goal` (then proven optimal): greedy swaps
+    for a fifth of the time, window re-solves by HiGHS (`optimizer.lns`) for the rest; swaps
+    are cheap and take the easy gains, windows find what one swap at a time cannot."""
+    left = max(0.0, deadline - time.perf_counter())
+    better = greedy_plan(model, seed=plan > 0.5, time_limit_s=_SWAP_SHARE * left, target=goal)
+    if better is not None and float(model.c @ better + model.offset) < upper:
+        plan, upper = better, float(model.c @ better + model.offset)
+    left = max(0.0, deadline - time.perf_counter())
+    plan, report = improve(model, plan, lambda m, o: run_backend("highs", m, o), time_limit_s=left, target=goal)
+    return plan, report.objective, report.note()
+
+
 def _result(model: Milp, plan: FloatArray | None, upper: float | None, bound: float,
             options: SolveOptions, seconds: float, notes: list[str]) -> SolveResult:
     if plan is None:
@@ -90,6 +105,6 @@ def _result(model: Milp, plan: FloatArray | None, upper: float | None, bound: fl
     gap = relative_gap(upper, bound)
     proven = gap is not None and (gap <= options.mip_gap or abs(upper - bound) <= 1e-9)
     status = Status.OPTIMAL if proven else Status.HEURISTIC
-    native = f"greedy plan {upper:.6g}, Lagrangian bound {bound:.6g}"
+    native = f"plan {upper:.6g}, Lagrangian bound {bound:.6g}"
     return SolveResult(status, plan, upper, bound, 0.0 if proven else gap, seconds, None, False,
                        "lagrangian", native, tuple(notes))
