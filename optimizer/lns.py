@@ -84,21 +84,19 @@ class Windows:
         return np.unique(self.by_row.indices[concat_ranges(ptr[rows].astype(np.int64),
                                                            np.diff(ptr)[rows].astype(np.int64))])
 
+    def block_of_rows(self, seed: int, size: int, rng: np.random.Generator) -> IntArray:
+        """About `size` local rows grown from local row `seed` through shared variables: a patch
+        of the map, for the dual's windows (`optimizer.dual_windows`)."""
+        return _grow(self.milp.n_rows, seed, size, rng, lambda ring: self._rows_of(self._cols_of(ring)))
+
     def around(self, seed: int, size: int, rng: np.random.Generator) -> IntArray:
         """Free variables of the window grown from integer variable `seed` to about `size`
-        integer variables (breadth first through local rows; the last ring sampled at random),
-        with the continuous variables that share a local row with them."""
-        chosen = np.zeros(self.milp.n_vars, dtype=bool)
-        chosen[seed] = True
-        ring, count = np.array([seed], dtype=np.int64), 1
-        while count < size and len(ring):
+        integer variables, with the continuous variables that share a local row with them."""
+        def neighbours(ring: IntArray) -> IntArray:
             near = self._cols_of(self._rows_of(ring))
-            near = near[self.free_int[near] & ~chosen[near]]
-            if len(near) > size - count:
-                near = rng.choice(near, size - count, replace=False)
-            chosen[near] = True
-            ring, count = near, count + len(near)
-        ints = np.flatnonzero(chosen)
+            return near[self.free_int[near]]
+
+        ints = _grow(self.milp.n_vars, seed, size, rng, neighbours)
         near = self._cols_of(self._rows_of(ints))
         return np.union1d(ints, near[self.free_cont[near]])
 
@@ -119,8 +117,9 @@ class Windows:
 def improve(milp: Milp, x: FloatArray, solve: SubSolver, *, time_limit_s: float, target: float = -np.inf,
             seed: int = 0, windows: Windows | None = None) -> tuple[FloatArray, SearchReport]:
     """A plan at least as good as the feasible `x`, from window re-solves within `time_limit_s`;
-    stops early once the objective reaches `target` (a proven bound) or a window holds every
-    integer variable and is solved to optimality (then the plan is optimal)."""
+    stops early once the objective reaches `target` (a proven bound), a window holds every
+    integer variable and is solved to optimality (then the plan is optimal), or windows as large
+    as the model allows keep solving without gain."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
     windows = windows or Windows(milp)
@@ -152,9 +151,28 @@ def improve(milp: Milp, x: FloatArray, solve: SubSolver, *, time_limit_s: float,
             break   # the whole model, solved to optimality: nothing left to find
         fruitless += 1
         if fruitless >= max(10, 2 * len(opened) // max(size, 1)):
+            if size >= len(ints):
+                break   # windows as large as they get (whole parts of the model) gain nothing more
             size, fruitless = min(len(ints), int(size * _GROW) + 1), 0
     report = SearchReport(tried, improved, start, best, time.perf_counter() - t0, size)
     return x, report
+
+
+def _grow(n: int, seed: int, size: int, rng: np.random.Generator,
+          neighbours: Callable[[IntArray], IntArray]) -> IntArray:
+    """About `size` of `n` items grown breadth first from `seed`; the last ring, where it would
+    overshoot, sampled at random."""
+    chosen = np.zeros(n, dtype=bool)
+    chosen[seed] = True
+    ring, count = np.array([seed], dtype=np.int64), 1
+    while count < size and len(ring):
+        near = neighbours(ring)
+        near = near[~chosen[near]]
+        if len(near) > size - count:
+            near = rng.choice(near, size - count, replace=False)
+        chosen[near] = True
+        ring, count = near, count + len(near)
+    return np.flatnonzero(chosen)
 
 
 def _put_back(milp: Milp, x: FloatArray, cols: IntArray, result: SolveResult) -> FloatArray | None:
