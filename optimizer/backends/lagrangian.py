@@ -3,10 +3,11 @@
 No branch and bound. Within the time limit:
 1. a greedy plan (`optimizer.heuristic`), or the start given, whichever is better: a target
    for the bound;
-2. multipliers by covering dual ascent and dual adjustment (`optimizer.dual_ascent`), improved
-   by subgradient ascent (`optimizer.lagrangian`); the bound is the exact Lagrangian value at
-   the best multipliers, rounded up when every objective coefficient sits on an integer
-   variable and is integral (then so is every plan's objective);
+2. with half the time left: multipliers by covering dual ascent and dual adjustment
+   (`optimizer.dual_ascent`), improved by exact LP re-solves of row blocks
+   (`optimizer.dual_windows`) and subgradient ascent (`optimizer.lagrangian`); the bound is the
+   exact Lagrangian value at the best multipliers, rounded up when every objective coefficient
+   sits on an integer variable and is integral (then so is every plan's objective);
 3. the rest of the time: local search from that plan, greedy swaps and destroy-and-repair
    first, then window re-solves by HiGHS (`optimizer.lns`), until the plan meets the bound.
 Status `heuristic` with the proven gap, or `optimal` when the gap is within `mip_gap`. Models
@@ -25,6 +26,7 @@ import numpy as np
 from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, relative_gap
 from optimizer.backends.registry import run_backend
 from optimizer.dual_ascent import dual_ascent, open_mask
+from optimizer.dual_windows import window_ascent
 from optimizer.errors import BackendError
 from optimizer.heuristic import greedy_plan, handles
 from optimizer.lagrangian import integral_bound, lagrangian_bound
@@ -33,6 +35,7 @@ from optimizer.milp import Milp
 
 FloatArray = np.ndarray
 _SWAP_SHARE = 0.2   # of the search time, for the greedy's swaps before window re-solves
+_BOUND_SHARE = 0.5  # of the time left after the first plan, for the bound (the rest: the search)
 
 
 class LagrangianBackend(Backend):
@@ -57,7 +60,7 @@ class LagrangianBackend(Backend):
         deadline = t0 + options.time_limit_s
         plan, notes = self._first_plan(model, options)
         upper = None if plan is None else float(model.c @ plan + model.offset)
-        bound = self._bound(model, upper, plan, t0 + 0.4 * options.time_limit_s)
+        bound = self._bound(model, upper, plan, time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()))
         bound = integral_bound(model, bound)
         if plan is not None:
             plan, upper, note = _search(model, plan, upper, bound + options.mip_gap * abs(bound), deadline)
@@ -76,9 +79,13 @@ class LagrangianBackend(Backend):
     @staticmethod
     def _bound(model: Milp, upper: float | None, plan: FloatArray | None,
                deadline: float) -> float:
-        """Dual ascent, then subgradient steps from its multipliers (the ascent's own value is
-        the first one the subgradient evaluates, so the best of both comes back)."""
-        lam = dual_ascent(model, open_mask(model), adjust_s=max(1.0, 0.5 * (deadline - time.perf_counter())))
+        """Dual ascent (a fifth of the time), block re-solves from its multipliers (three fifths),
+        then subgradient steps (the rest): each starts from the last one's multipliers, and the
+        subgradient evaluates its start first, so the best of all comes back."""
+        span = max(0.0, deadline - time.perf_counter())
+        lam = dual_ascent(model, open_mask(model), adjust_s=max(1.0, 0.2 * span))
+        target = np.inf if upper is None else upper - model.offset
+        lam = window_ascent(model, lam, time_limit_s=max(0.0, 0.75 * (deadline - time.perf_counter())), target=target)
         left = max(0.0, deadline - time.perf_counter())
         return lagrangian_bound(model, target=upper, time_limit_s=left, start=lam, incumbent=plan).bound
 
