@@ -29,6 +29,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from optimizer.dual_adjust import adjust
+from optimizer.dual_windows import window_ascent
 from optimizer.lagrangian import evaluate, integral_bound, terms
 from optimizer.milp import Milp, covered_by_link
 
@@ -62,10 +63,13 @@ def open_mask(milp: Milp) -> BoolArray:
     return mask
 
 
-def covering_bound(milp: Milp, adjust_s: float = 5.0) -> tuple[float, FloatArray]:
-    """(bound, multipliers) from covering dual ascent alone: seconds even at 10^5 units, plus up
-    to `adjust_s` of dual adjustment."""
+def covering_bound(milp: Milp, adjust_s: float = 5.0, blocks_s: float = 0.0) -> tuple[float, FloatArray]:
+    """(bound, multipliers) from covering dual ascent (seconds even at 10^5 units), up to
+    `adjust_s` of dual adjustment, then up to `blocks_s` of block re-solves
+    (`optimizer.dual_windows`), which climb on towards the LP bound."""
     lam = dual_ascent(milp, open_mask(milp), adjust_s=adjust_s)
+    if blocks_s > 0:
+        lam = window_ascent(milp, lam, time_limit_s=blocks_s)
     return integral_bound(milp, evaluate(milp, lam)[0]), lam
 
 

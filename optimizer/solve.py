@@ -111,9 +111,9 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         phase_options = replace(options, time_limit_s=max(1.0, left * (1.0 - _POLISH_SHARE if large else 1.0)),
                                 start=start, presolve=options.presolve or bool(phases))
         result = _solve(backend, phase_milp, phase_options)
-        if large:
-            result = _polished(phase_milp, result, deadline, options.mip_gap)
+        if large:   # a useless bound first (it sets the polish's goal), then the polish in the time left
             result = _with_covering_bound(phase_milp, result, options.time_limit_s)
+            result = _polished(phase_milp, result, deadline, options.mip_gap)
         phases.append(Phase(name, result))
         if not result.status.has_solution or result.x is None:
             # A later phase out of time keeps the earlier phase's plan (its start, feasible here).
@@ -151,13 +151,15 @@ def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float) 
 
 def _with_covering_bound(milp: Milp, result: SolveResult, time_limit_s: float) -> SolveResult:
     """A solver stopped by its limit on a large covering model often has no useful bound (the
-    root LP unfinished): the covering dual ascent's proven bound replaces it when better."""
+    root LP unfinished): the proven bound of covering dual ascent and block re-solves replaces it
+    when better (in a seventh of the limit, out of the time held back for the polish)."""
     if result.status != Status.TIME_LIMIT_FEASIBLE or (result.gap is not None and result.gap <= _USEFUL_GAP):
         return result   # the solver's own bound is fine (a budget sweep's levels: a few seconds saved each)
-    bound, _ = covering_bound(milp, adjust_s=min(5.0, 0.1 * time_limit_s))
+    budget = 0.15 * time_limit_s   # out of the time held back from the solver for the polish
+    bound, _ = covering_bound(milp, adjust_s=min(5.0, 0.2 * budget), blocks_s=0.8 * budget)
     if result.bound is not None and bound <= result.bound:
         return result
-    note = f"bound {bound:.6g} from covering dual ascent (the solver's own: {result.bound})"
+    note = f"bound {bound:.6g} from covering dual ascent and block re-solves (the solver's own: {result.bound})"
     return replace(result, bound=bound, gap=relative_gap(result.objective, bound),
                    notes=(*result.notes, note))
 

@@ -64,7 +64,7 @@ class LagrangianBackend(Backend):
         bound = integral_bound(model, bound)
         if plan is not None:
             plan, upper, note = _search(model, plan, upper, bound + options.mip_gap * abs(bound), deadline)
-            notes.append(note)
+            notes.extend([note] if note else [])
         return _result(model, plan, upper, bound, options, time.perf_counter() - t0, notes)
 
     @staticmethod
@@ -102,7 +102,7 @@ def _search(model: Milp, plan: FloatArray, upper: float, goal: float,
         plan, upper = better, float(model.c @ better + model.offset)
     left = max(0.0, deadline - time.perf_counter())
     plan, report = improve(model, plan, lambda m, o: run_backend("highs", m, o), time_limit_s=left, target=goal)
-    return plan, report.objective, report.note()
+    return plan, report.objective, report.note() if report.windows else ""
 
 
 def _result(model: Milp, plan: FloatArray | None, upper: float | None, bound: float,
