@@ -65,6 +65,7 @@ def test_window_search_keeps_a_feasible_plan_never_worse(seed: int, objective: s
     plan, report = improve(milp, start, _highs, time_limit_s=1.0)
     value = float(milp.c @ plan + milp.offset)
     assert milp.is_feasible(plan)
+    assert report.objective == pytest.approx(value)
     assert value <= float(milp.c @ start + milp.offset) + 1e-9
     assert exact.objective is not None and value >= exact.objective - 1e-6 * max(1.0, abs(exact.objective))
 
