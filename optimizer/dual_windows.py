@@ -26,6 +26,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from optimizer.lagrangian import project, row_terms, var_terms
 from optimizer.lns import Windows
 from optimizer.milp import CONTINUOUS, Milp
 
@@ -47,10 +48,10 @@ def window_ascent(milp: Milp, lam: FloatArray, *, time_limit_s: float, solve_lp:
     local = np.flatnonzero(windows.local_row)
     if not len(local):
         return lam
-    lam = _signed(milp, lam.copy())
+    lam = project(lam.copy(), np.isfinite(milp.row_lb), np.isfinite(milp.row_ub))
     rc = milp.c - windows.by_col.T @ lam
-    value = float(np.sum(_row_terms(milp, np.arange(milp.n_rows), lam))
-                  + np.sum(_var_terms(milp, np.arange(milp.n_vars), rc)))
+    value = float(np.sum(row_terms(milp, np.arange(milp.n_rows), lam))
+                  + np.sum(var_terms(milp, np.arange(milp.n_vars), rc)))
     rng = np.random.default_rng(seed)
     patience = max(10, 2 * len(local) // max(block_rows, 1))   # about two sweeps of the map
     idle = 0
@@ -74,10 +75,10 @@ def _resolve(milp: Milp, windows: Windows, rows: IntArray, lam: FloatArray, rc: 
                           sub, milp.row_lb[rows], milp.row_ub[rows]))
     if duals is None or not np.isfinite(duals).all():
         return 0.0
-    new_lam = _signed_rows(milp, rows, duals)
+    new_lam = project(duals, np.isfinite(milp.row_lb[rows]), np.isfinite(milp.row_ub[rows]))  # LP tolerance
     new_rc = c_block - sub.T @ new_lam
-    old = float(np.sum(_row_terms(milp, rows, lam[rows])) + np.sum(_var_terms(milp, cols, rc[cols])))
-    new = float(np.sum(_row_terms(milp, rows, new_lam)) + np.sum(_var_terms(milp, cols, new_rc)))
+    old = float(np.sum(row_terms(milp, rows, lam[rows])) + np.sum(var_terms(milp, cols, rc[cols])))
+    new = float(np.sum(row_terms(milp, rows, new_lam)) + np.sum(var_terms(milp, cols, new_rc)))
     if not np.isfinite(new) or new <= old + 1e-12 * max(1.0, abs(old)):
         return 0.0
     lam[rows] = new_lam
@@ -108,30 +109,3 @@ def block_duals(lp: Milp) -> FloatArray | None:
     if len(eq_rows):
         duals[eq_rows] = res.eqlin.marginals
     return duals
-
-
-def _row_terms(milp: Milp, rows: IntArray, lam_rows: FloatArray) -> FloatArray:
-    out = np.zeros(len(rows))
-    pos, neg = lam_rows > 0, lam_rows < 0
-    out[pos] = lam_rows[pos] * milp.row_lb[rows][pos]
-    out[neg] = lam_rows[neg] * milp.row_ub[rows][neg]
-    return out
-
-
-def _var_terms(milp: Milp, cols: IntArray, rc_cols: FloatArray) -> FloatArray:
-    """min over each variable's box of rc * v (-inf where the box is open on the rewarded side)."""
-    lb, ub = milp.lb[cols], milp.ub[cols]
-    with np.errstate(invalid="ignore"):
-        return np.where(rc_cols > 0, rc_cols * lb, np.where(rc_cols < 0, rc_cols * ub, 0.0))
-
-
-def _signed_rows(milp: Milp, rows: IntArray, lam_rows: FloatArray) -> FloatArray:
-    """Multipliers kept on the side of their row's finite bound (LP duals can stray by tolerance)."""
-    out = lam_rows.copy()
-    out[(out > 0) & ~np.isfinite(milp.row_lb[rows])] = 0.0
-    out[(out < 0) & ~np.isfinite(milp.row_ub[rows])] = 0.0
-    return out
-
-
-def _signed(milp: Milp, lam: FloatArray) -> FloatArray:
-    return _signed_rows(milp, np.arange(milp.n_rows), lam)

@@ -27,6 +27,7 @@ import numpy.typing as npt
 from optimizer.milp import CONTINUOUS, Milp
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 _WINDOW = 20          # iterations between step-factor updates
 
 
@@ -46,13 +47,25 @@ def terms(milp: Milp, lam: FloatArray) -> tuple[FloatArray, FloatArray, FloatArr
     A variable unbounded on the side its reduced cost rewards contributes -inf."""
     rc = milp.c - milp.A.T @ lam
     v = np.where(rc > 0, milp.lb, np.where(rc < 0, milp.ub, np.clip(0.0, milp.lb, milp.ub)))
+    everything = np.arange(milp.n_vars)
+    return var_terms(milp, everything, rc), row_terms(milp, np.arange(milp.n_rows), lam), rc, v
+
+
+def var_terms(milp: Milp, cols: IntArray, rc_cols: FloatArray) -> FloatArray:
+    """Each variable's term of L: the least of ``rc * v`` over its box (-inf where the box is open
+    on the side its reduced cost rewards)."""
+    lb, ub = milp.lb[cols], milp.ub[cols]
     with np.errstate(invalid="ignore"):
-        var_term = np.where(rc == 0, 0.0, rc * v)
-    row_term = np.zeros(milp.n_rows)
-    pos, neg = lam > 0, lam < 0
-    row_term[pos] = lam[pos] * milp.row_lb[pos]
-    row_term[neg] = lam[neg] * milp.row_ub[neg]
-    return var_term, row_term, rc, v
+        return np.where(rc_cols > 0, rc_cols * lb, np.where(rc_cols < 0, rc_cols * ub, 0.0))
+
+
+def row_terms(milp: Milp, rows: IntArray, lam_rows: FloatArray) -> FloatArray:
+    """Each row's term of L: its multiplier times the bound on the side it prices."""
+    out = np.zeros(len(rows))
+    pos, neg = lam_rows > 0, lam_rows < 0
+    out[pos] = lam_rows[pos] * milp.row_lb[rows][pos]
+    out[neg] = lam_rows[neg] * milp.row_ub[rows][neg]
+    return out
 
 
 def evaluate(milp: Milp, lam: FloatArray) -> tuple[float, FloatArray, FloatArray]:
@@ -88,7 +101,7 @@ def lagrangian_bound(milp: Milp, *, target: float | None = None, time_limit_s: f
     """
     t0 = time.perf_counter()
     has_lo, has_hi = np.isfinite(milp.row_lb), np.isfinite(milp.row_ub)
-    lam = np.zeros(milp.n_rows) if start is None else _project(start.copy(), has_lo, has_hi)
+    lam = np.zeros(milp.n_rows) if start is None else project(start.copy(), has_lo, has_hi)
     best, rc_best, lam_best = -np.inf, milp.c.copy(), lam.copy()
     factor, history, iterations = initial_factor, [], 0
     # the start is always evaluated, whatever the time left: its value is a bound too
@@ -112,7 +125,7 @@ def lagrangian_bound(milp: Milp, *, target: float | None = None, time_limit_s: f
             history = []
         aim = target if target is not None else (abs(best) * 0.01 + 1.0 + best if np.isfinite(best) else 1.0)
         gap = max(aim - (value if np.isfinite(value) else best), 1e-9 * max(1.0, abs(aim)))
-        lam = _project(lam + factor * gap / norm2 * g, has_lo, has_hi)
+        lam = project(lam + factor * gap / norm2 * g, has_lo, has_hi)
     return LagrangianBound(best, lam_best, rc_best, iterations, time.perf_counter() - t0)
 
 
@@ -134,7 +147,8 @@ def _subgradient(milp: Milp, lam: FloatArray, v: FloatArray, has_lo: npt.NDArray
     return g
 
 
-def _project(lam: FloatArray, has_lo: npt.NDArray[np.bool_], has_hi: npt.NDArray[np.bool_]) -> FloatArray:
+def project(lam: FloatArray, has_lo: npt.NDArray[np.bool_], has_hi: npt.NDArray[np.bool_]) -> FloatArray:
+    """`lam` in place, each multiplier kept on the side of a finite row bound (0 otherwise)."""
     lam[~has_hi & (lam < 0)] = 0.0
     lam[~has_lo & (lam > 0)] = 0.0
     return lam
