@@ -74,15 +74,11 @@ class Windows:
 
     def _rows_of(self, cols: IntArray) -> IntArray:
         """Local rows holding any of `cols`."""
-        ptr = self.by_col.indptr
-        rows = self.by_col.indices[concat_ranges(ptr[cols].astype(np.int64), np.diff(ptr)[cols].astype(np.int64))]
-        rows = np.unique(rows)
+        rows = _entries(self.by_col, cols)
         return rows[self.local_row[rows]]
 
     def _cols_of(self, rows: IntArray) -> IntArray:
-        ptr = self.by_row.indptr
-        return np.unique(self.by_row.indices[concat_ranges(ptr[rows].astype(np.int64),
-                                                           np.diff(ptr)[rows].astype(np.int64))])
+        return _entries(self.by_row, rows)
 
     def block_of_rows(self, seed: int, size: int, rng: np.random.Generator) -> IntArray:
         """About `size` local rows grown from local row `seed` through shared variables: a patch
@@ -103,9 +99,7 @@ class Windows:
     def restriction(self, x: FloatArray, cols: IntArray) -> Milp:
         """The model over `cols` with every other variable held at its value in `x`."""
         milp = self.milp
-        ptr = self.by_col.indptr
-        rows = np.unique(self.by_col.indices[concat_ranges(ptr[cols].astype(np.int64),
-                                                           np.diff(ptr)[cols].astype(np.int64))])
+        rows = _entries(self.by_col, cols)   # every row, region-wide ones too
         block = sp.csr_array(self.by_row[rows])
         held = x.copy()
         held[cols] = 0.0
@@ -156,6 +150,13 @@ def improve(milp: Milp, x: FloatArray, solve: SubSolver, *, time_limit_s: float,
             size, fruitless = min(len(ints), int(size * _GROW) + 1), 0
     report = SearchReport(tried, improved, start, best, time.perf_counter() - t0, size)
     return x, report
+
+
+def _entries(matrix: sp.csr_array | sp.csc_array, items: IntArray) -> IntArray:
+    """The distinct indices stored in rows (CSR) or columns (CSC) `items` of `matrix`."""
+    starts = matrix.indptr[items].astype(np.int64)
+    counts = matrix.indptr[items + 1].astype(np.int64) - starts   # only the items' pointers, not all
+    return np.unique(matrix.indices[concat_ranges(starts, counts)])
 
 
 def _grow(n: int, seed: int, size: int, rng: np.random.Generator,
