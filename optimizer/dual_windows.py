@@ -38,13 +38,14 @@ _BLOCK_ROWS = 1000       # rows in a block: ~30 ms a re-solve at 20,000 units
 
 
 def window_ascent(milp: Milp, lam: FloatArray, *, time_limit_s: float, solve_lp: LpSolver | None = None,
-                  target: float = np.inf, block_rows: int = _BLOCK_ROWS, seed: int = 0) -> FloatArray:
+                  target: float = np.inf, block_rows: int = _BLOCK_ROWS, seed: int = 0,
+                  windows: Windows | None = None) -> FloatArray:
     """Multipliers at least as good as `lam` for L, from block re-solves within `time_limit_s`;
     stops early when the tracked value reaches `target` (a plan's objective) or about two sweeps
     of blocks gain nothing."""
     deadline = time.perf_counter() + time_limit_s
     solve_lp = solve_lp or block_duals
-    windows = Windows(milp)
+    windows = windows or Windows(milp)
     local = np.flatnonzero(windows.local_row)
     if not len(local):
         return lam

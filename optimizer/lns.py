@@ -26,6 +26,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from optimizer.backends.base import SolveOptions, SolveResult, Status
+from optimizer.backends.registry import run_backend
 from optimizer.milp import INTEGER, Milp, concat_ranges
 
 FloatArray = npt.NDArray[np.float64]
@@ -108,8 +109,8 @@ class Windows:
                     sp.csr_array(block[:, cols]), milp.row_lb[rows] - shift, milp.row_ub[rows] - shift)
 
 
-def improve(milp: Milp, x: FloatArray, solve: SubSolver, *, time_limit_s: float, target: float = -np.inf,
-            seed: int = 0, windows: Windows | None = None) -> tuple[FloatArray, SearchReport]:
+def improve(milp: Milp, x: FloatArray, solve: SubSolver | None = None, *, time_limit_s: float,
+            target: float = -np.inf, seed: int = 0, windows: Windows | None = None) -> tuple[FloatArray, SearchReport]:
     """A plan at least as good as the feasible `x`, from window re-solves within `time_limit_s`;
     stops early once the objective reaches `target` (a proven bound), a window holds every
     integer variable and is solved to optimality (then the plan is optimal), or windows as large
@@ -117,6 +118,7 @@ def improve(milp: Milp, x: FloatArray, solve: SubSolver, *, time_limit_s: float,
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
     windows = windows or Windows(milp)
+    solve = solve or _highs
     rng = np.random.default_rng(seed)
     ints = np.flatnonzero(windows.free_int)
     best = start = float(milp.c @ x + milp.offset)
@@ -150,6 +152,11 @@ def improve(milp: Milp, x: FloatArray, solve: SubSolver, *, time_limit_s: float,
             size, fruitless = min(len(ints), int(size * _GROW) + 1), 0
     report = SearchReport(tried, improved, start, best, time.perf_counter() - t0, size)
     return x, report
+
+
+def _highs(window: Milp, options: SolveOptions) -> SolveResult:
+    """A window solved by HiGHS, in a worker process where OR-Tools is loaded here."""
+    return run_backend("highs", window, options)
 
 
 def _entries(matrix: sp.csr_array | sp.csc_array, items: IntArray) -> IntArray:

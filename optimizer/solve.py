@@ -139,7 +139,7 @@ def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float) 
         return result
     bound = result.bound if result.bound is not None and np.isfinite(result.bound) else -np.inf
     goal = bound + mip_gap * abs(bound) if np.isfinite(bound) else -np.inf
-    x, report = improve(milp, result.x, lambda m, o: run_backend("highs", m, o), time_limit_s=left, target=goal)
+    x, report = improve(milp, result.x, time_limit_s=left, target=goal)
     notes = (*result.notes, report.note())
     if not report.improved:
         return replace(result, notes=notes)

@@ -24,13 +24,12 @@ import time
 import numpy as np
 
 from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, relative_gap
-from optimizer.backends.registry import run_backend
 from optimizer.dual_ascent import dual_ascent, open_mask
 from optimizer.dual_windows import window_ascent
 from optimizer.errors import BackendError
 from optimizer.heuristic import greedy_plan, handles
 from optimizer.lagrangian import integral_bound, lagrangian_bound
-from optimizer.lns import improve
+from optimizer.lns import Windows, improve
 from optimizer.milp import Milp
 
 FloatArray = np.ndarray
@@ -60,10 +59,12 @@ class LagrangianBackend(Backend):
         deadline = t0 + options.time_limit_s
         plan, notes = self._first_plan(model, options)
         upper = None if plan is None else float(model.c @ plan + model.offset)
-        bound = self._bound(model, upper, plan, time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()))
+        windows = Windows(model)   # the adjacency both the bound's blocks and the plan's windows read
+        bound = self._bound(model, upper, plan, time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()),
+                            windows)
         bound = integral_bound(model, bound)
         if plan is not None:
-            plan, upper, note = _search(model, plan, upper, bound + options.mip_gap * abs(bound), deadline)
+            plan, upper, note = _search(model, plan, upper, bound + options.mip_gap * abs(bound), deadline, windows)
             notes.extend([note] if note else [])
         return _result(model, plan, upper, bound, options, time.perf_counter() - t0, notes)
 
@@ -78,7 +79,7 @@ class LagrangianBackend(Backend):
 
     @staticmethod
     def _bound(model: Milp, upper: float | None, plan: FloatArray | None,
-               deadline: float) -> float:
+               deadline: float, windows: Windows) -> float:
         """Dual ascent (its adjustment a tenth of the time), block re-solves from its multipliers
         (most of the rest), then subgradient steps: each starts from the last one's multipliers,
         and the subgradient evaluates its start first, so the best of all comes back. (At 100,000
@@ -86,13 +87,14 @@ class LagrangianBackend(Backend):
         span = max(0.0, deadline - time.perf_counter())
         lam = dual_ascent(model, open_mask(model), adjust_s=max(1.0, 0.1 * span))
         target = np.inf if upper is None else upper - model.offset
-        lam = window_ascent(model, lam, time_limit_s=max(0.0, 0.85 * (deadline - time.perf_counter())), target=target)
+        lam = window_ascent(model, lam, time_limit_s=max(0.0, 0.85 * (deadline - time.perf_counter())), target=target,
+                            windows=windows)
         left = max(0.0, deadline - time.perf_counter())
         return lagrangian_bound(model, target=upper, time_limit_s=left, start=lam, incumbent=plan).bound
 
 
-def _search(model: Milp, plan: FloatArray, upper: float, goal: float,
-            deadline: float) -> tuple[FloatArray, float, str]:
+def _search(model: Milp, plan: FloatArray, upper: float, goal: float, deadline: float,
+            windows: Windows) -> tuple[FloatArray, float, str]:
     """Local search until `deadline` or a plan worth `goal` (then proven optimal): greedy swaps
     for a fifth of the time, window re-solves by HiGHS (`optimizer.lns`) for the rest; swaps
     are cheap and take the easy gains, windows find what one swap at a time cannot."""
@@ -101,7 +103,7 @@ def _search(model: Milp, plan: FloatArray, upper: float, goal: float,
     if better is not None and float(model.c @ better + model.offset) < upper:
         plan, upper = better, float(model.c @ better + model.offset)
     left = max(0.0, deadline - time.perf_counter())
-    plan, report = improve(model, plan, lambda m, o: run_backend("highs", m, o), time_limit_s=left, target=goal)
+    plan, report = improve(model, plan, time_limit_s=left, target=goal, windows=windows)
     return plan, report.objective, report.note() if report.windows else ""
 
 
