@@ -59,9 +59,8 @@ class LagrangianBackend(Backend):
         deadline = t0 + options.time_limit_s
         plan, notes = self._first_plan(model, options)
         upper = None if plan is None else float(model.c @ plan + model.offset)
-        windows = Windows(model)   # the adjacency both the bound's blocks and the plan's windows read
-        bound = self._bound(model, upper, plan, time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()),
-                            windows)
+        bound, windows = self._bound(model, upper, plan,
+                                     time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()))
         bound = integral_bound(model, bound)
         if plan is not None:
             plan, upper, note = _search(model, plan, upper, bound + options.mip_gap * abs(bound), deadline, windows)
@@ -79,18 +78,20 @@ class LagrangianBackend(Backend):
 
     @staticmethod
     def _bound(model: Milp, upper: float | None, plan: FloatArray | None,
-               deadline: float, windows: Windows) -> float:
+               deadline: float) -> tuple[float, Windows]:
         """Dual ascent (its adjustment a tenth of the time), block re-solves from its multipliers
         (most of the rest), then subgradient steps: each starts from the last one's multipliers,
         and the subgradient evaluates its start first, so the best of all comes back. (At 100,000
         units the adjustment and the subgradient each add under 0.02%, the blocks 0.45%.)"""
         span = max(0.0, deadline - time.perf_counter())
         lam = dual_ascent(model, open_mask(model), adjust_s=max(1.0, 0.1 * span))
+        # the adjacency the blocks and then the plan's windows read, built after the ascent's peak
+        windows = Windows(model)
         target = np.inf if upper is None else upper - model.offset
         lam = window_ascent(model, lam, time_limit_s=max(0.0, 0.85 * (deadline - time.perf_counter())), target=target,
                             windows=windows)
         left = max(0.0, deadline - time.perf_counter())
-        return lagrangian_bound(model, target=upper, time_limit_s=left, start=lam, incumbent=plan).bound
+        return lagrangian_bound(model, target=upper, time_limit_s=left, start=lam, incumbent=plan).bound, windows
 
 
 def _search(model: Milp, plan: FloatArray, upper: float, goal: float, deadline: float,
