@@ -4,10 +4,11 @@ No branch and bound. Within the time limit:
 1. a greedy plan (`optimizer.heuristic`), or the start given, whichever is better: a target
    for the bound;
 2. with half the time left: multipliers by covering dual ascent and dual adjustment
-   (`optimizer.dual_ascent`), improved by exact LP re-solves of row blocks
-   (`optimizer.dual_windows`) and subgradient ascent (`optimizer.lagrangian`); the bound is the
-   exact Lagrangian value at the best multipliers, rounded up when every objective coefficient
-   sits on an integer variable and is integral (then so is every plan's objective);
+   (`optimizer.dual_ascent`), improved by exact LP re-solves of row blocks, as many side by
+   side as `options.threads` (`optimizer.dual_windows`), and subgradient ascent
+   (`optimizer.lagrangian`); the bound is the exact Lagrangian value at the best multipliers,
+   rounded up when every objective coefficient sits on an integer variable and is integral
+   (then so is every plan's objective);
 3. the rest of the time: local search from that plan, greedy swaps and destroy-and-repair
    first, then window re-solves by HiGHS (`optimizer.lns`), until the plan meets the bound.
 Status `heuristic` with the proven gap, or `optimal` when the gap is within `mip_gap`. Models
@@ -60,7 +61,8 @@ class LagrangianBackend(Backend):
         plan, notes = self._first_plan(model, options)
         upper = None if plan is None else float(model.c @ plan + model.offset)
         bound, windows = self._bound(model, upper, plan,
-                                     time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()))
+                                     time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()),
+                                     options.threads)
         bound = integral_bound(model, bound)
         if plan is not None:
             plan, upper, note = _search(model, plan, upper, bound + options.mip_gap * abs(bound), deadline, windows)
@@ -78,7 +80,7 @@ class LagrangianBackend(Backend):
 
     @staticmethod
     def _bound(model: Milp, upper: float | None, plan: FloatArray | None,
-               deadline: float) -> tuple[float, Windows]:
+               deadline: float, threads: int) -> tuple[float, Windows]:
         """Dual ascent (its adjustment a tenth of the time), block re-solves from its multipliers
         (most of the rest), then subgradient steps: each starts from the last one's multipliers,
         and the subgradient evaluates its start first, so the best of all comes back. (At 100,000
@@ -89,7 +91,7 @@ class LagrangianBackend(Backend):
         windows = Windows(model)
         target = np.inf if upper is None else upper - model.offset
         lam = window_ascent(model, lam, time_limit_s=max(0.0, 0.85 * (deadline - time.perf_counter())), target=target,
-                            windows=windows)
+                            windows=windows, threads=threads)
         left = max(0.0, deadline - time.perf_counter())
         return lagrangian_bound(model, target=upper, time_limit_s=left, start=lam, incumbent=plan).bound, windows
 
