@@ -1,16 +1,18 @@
 """The `lagrangian` backend: a plan from heuristics and a proven bound, for very large models.
 
 No branch and bound. Within the time limit:
-1. a greedy plan (`optimizer.heuristic`), or the start given, whichever is better: a target
-   for the bound;
+1. a greedy plan (`optimizer.heuristic`) with a tenth of the time for its swaps and
+   destroy-and-repair, or the start given, whichever is better: a target for the bound;
 2. with half the time left: multipliers by covering dual ascent and dual adjustment
    (`optimizer.dual_ascent`), improved by exact LP re-solves of row blocks, as many side by
    side as `options.threads` (`optimizer.dual_windows`), and subgradient ascent
    (`optimizer.lagrangian`); the bound is the exact Lagrangian value at the best multipliers,
    rounded up when every objective coefficient sits on an integer variable and is integral
    (then so is every plan's objective);
-3. the rest of the time: local search from that plan, greedy swaps and destroy-and-repair
-   first, then window re-solves by HiGHS (`optimizer.lns`), until the plan meets the bound.
+3. the rest of the time: window re-solves by HiGHS (`optimizer.lns`) from that plan, until
+   the plan meets the bound.
+   If half of that time does not improve the plan (at 100,000 units no window finds a gain),
+   the other half goes back to the bound's block re-solves.
 Status `heuristic` with the proven gap, or `optimal` when the gap is within `mip_gap`. Models
 outside the heuristic (assignment or elastic variables) are refused with a `BackendError`
 naming `solver.backend`: use `highs`.
@@ -29,12 +31,12 @@ from optimizer.dual_ascent import dual_ascent, open_mask
 from optimizer.dual_windows import window_ascent
 from optimizer.errors import BackendError
 from optimizer.heuristic import greedy_plan, handles
-from optimizer.lagrangian import integral_bound, lagrangian_bound
+from optimizer.lagrangian import evaluate, integral_bound, lagrangian_bound
 from optimizer.lns import Windows, improve
 from optimizer.milp import Milp
 
 FloatArray = np.ndarray
-_SWAP_SHARE = 0.2   # of the search time, for the greedy's swaps before window re-solves
+_SWAP_SHARE = 0.1   # of the time limit, for the first plan's swaps (before the bound)
 _BOUND_SHARE = 0.5  # of the time left after the first plan, for the bound (the rest: the search)
 
 
@@ -60,53 +62,79 @@ class LagrangianBackend(Backend):
         deadline = t0 + options.time_limit_s
         plan, notes = self._first_plan(model, options)
         upper = None if plan is None else float(model.c @ plan + model.offset)
-        bound, windows = self._bound(model, upper, plan,
-                                     time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()),
-                                     options.threads)
-        bound = integral_bound(model, bound)
+        dual = _Dual(model, upper, plan, options.threads)
+        bound = dual.first(time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()))
         if plan is not None:
-            plan, upper, note = _search(model, plan, upper, bound + options.mip_gap * abs(bound), deadline, windows)
+            # half the search time first; if it finds nothing, the rest goes back to the bound
+            halfway = time.perf_counter() + 0.5 * (deadline - time.perf_counter())
+            goal = bound + options.mip_gap * abs(bound)
+            better, upper_now, note = _search(model, plan, goal, halfway, dual.windows)
             notes.extend([note] if note else [])
+            if upper_now < upper:
+                plan, upper = better, upper_now
+                if upper > goal:
+                    plan, upper, note = _search(model, plan, goal, deadline, dual.windows)
+                    notes.extend([note] if note else [])
+            elif upper > goal:
+                bound = dual.more(deadline)
+                notes.append("the plan did not improve in half the search time: the other half went "
+                             "to the bound")
         return _result(model, plan, upper, bound, options, time.perf_counter() - t0, notes)
 
     @staticmethod
     def _first_plan(model: Milp, options: SolveOptions) -> tuple[FloatArray | None, list[str]]:
-        found = greedy_plan(model)
+        # swaps in the same call: a second call would repeat the first pass (9 s at 100,000 units)
+        found = greedy_plan(model, time_limit_s=_SWAP_SHARE * options.time_limit_s)
         plans = [p for p in (found, options.start) if p is not None and model.is_feasible(p)]
         if not plans:
             return None, ["no heuristic plan: the greedy found no way to meet every row (the "
                           "model may be infeasible); the highs backend can prove it"]
         return min(plans, key=lambda p: float(model.c @ p)), []
 
-    @staticmethod
-    def _bound(model: Milp, upper: float | None, plan: FloatArray | None,
-               deadline: float, threads: int) -> tuple[float, Windows]:
+
+class _Dual:
+    """The bound's state (multipliers, the model's adjacency), so that time the search does not
+    use can go back to it."""
+
+    def __init__(self, model: Milp, upper: float | None, plan: FloatArray | None, threads: int) -> None:
+        self.model, self.upper, self.plan, self.threads = model, upper, plan, threads
+        self.target = np.inf if upper is None else upper - model.offset
+        self.lam = np.zeros(model.n_rows)
+        self.bound = -np.inf
+        self.windows: Windows | None = None
+
+    def first(self, deadline: float) -> float:
         """Dual ascent (its adjustment a tenth of the time), block re-solves from its multipliers
         (most of the rest), then subgradient steps: each starts from the last one's multipliers,
         and the subgradient evaluates its start first, so the best of all comes back. (At 100,000
         units the adjustment and the subgradient each add under 0.02%, the blocks 0.45%.)"""
         span = max(0.0, deadline - time.perf_counter())
-        lam = dual_ascent(model, open_mask(model), adjust_s=max(1.0, 0.1 * span))
+        lam = dual_ascent(self.model, open_mask(self.model), adjust_s=max(1.0, 0.1 * span))
         # the adjacency the blocks and then the plan's windows read, built after the ascent's peak
-        windows = Windows(model)
-        target = np.inf if upper is None else upper - model.offset
-        lam = window_ascent(model, lam, time_limit_s=max(0.0, 0.85 * (deadline - time.perf_counter())), target=target,
-                            windows=windows, threads=threads)
+        self.windows = Windows(self.model)
+        lam = window_ascent(self.model, lam, time_limit_s=max(0.0, 0.85 * (deadline - time.perf_counter())),
+                            target=self.target, windows=self.windows, threads=self.threads)
         left = max(0.0, deadline - time.perf_counter())
-        return lagrangian_bound(model, target=upper, time_limit_s=left, start=lam, incumbent=plan).bound, windows
+        found = lagrangian_bound(self.model, target=self.upper, time_limit_s=left, start=lam, incumbent=self.plan)
+        self.lam, self.bound = found.multipliers, integral_bound(self.model, found.bound)
+        return self.bound
+
+    def more(self, deadline: float) -> float:
+        """More block re-solves from the best multipliers until `deadline`; the better bound."""
+        lam = window_ascent(self.model, self.lam, time_limit_s=max(0.0, deadline - time.perf_counter()),
+                            target=self.target, windows=self.windows, threads=self.threads, seed=1)
+        value = integral_bound(self.model, evaluate(self.model, lam)[0])
+        if value > self.bound:
+            self.lam, self.bound = lam, value
+        return self.bound
 
 
-def _search(model: Milp, plan: FloatArray, upper: float, goal: float, deadline: float,
-            windows: Windows) -> tuple[FloatArray, float, str]:
-    """Local search until `deadline` or a plan worth `goal` (then proven optimal): greedy swaps
-    for a fifth of the time, window re-solves by HiGHS (`optimizer.lns`) for the rest; swaps
-    are cheap and take the easy gains, windows find what one swap at a time cannot."""
-    left = max(0.0, deadline - time.perf_counter())
-    better = greedy_plan(model, seed=plan > 0.5, time_limit_s=_SWAP_SHARE * left, target=goal)
-    if better is not None and float(model.c @ better + model.offset) < upper:
-        plan, upper = better, float(model.c @ better + model.offset)
-    left = max(0.0, deadline - time.perf_counter())
-    plan, report = improve(model, plan, time_limit_s=left, target=goal, windows=windows)
+def _search(model: Milp, plan: FloatArray, goal: float, deadline: float,
+            windows: Windows | None) -> tuple[FloatArray, float, str]:
+    """Window re-solves by HiGHS (`optimizer.lns`) until `deadline` or a plan worth `goal` (then
+    proven optimal): they find what the greedy's swaps, one at a time, cannot."""
+    plan, report = improve(model, plan, time_limit_s=max(0.0, deadline - time.perf_counter()), target=goal,
+                           windows=windows)
     return plan, report.objective, report.note() if report.windows else ""
 
 
