@@ -11,8 +11,9 @@ No branch and bound. Within the time limit:
    (then so is every plan's objective);
 3. the rest of the time: window re-solves by HiGHS (`optimizer.lns`) from that plan, until
    the plan meets the bound.
-   If half of that time does not improve the plan (at 100,000 units no window finds a gain),
-   the other half goes back to the bound's block re-solves.
+   If half of that time does not improve the plan (at 100,000 units no window finds a gain)
+   and the bound's block re-solves were still gaining when their time ran out, the other half
+   goes back to them.
 Status `heuristic` with the proven gap, or `optimal` when the gap is within `mip_gap`. Models
 outside the heuristic (assignment or elastic variables) are refused with a `BackendError`
 naming `solver.backend`: use `highs`.
@@ -65,20 +66,22 @@ class LagrangianBackend(Backend):
         dual = _Dual(model, upper, plan, options.threads)
         bound = dual.first(time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()))
         if plan is not None:
-            # half the search time first; if it finds nothing, the rest goes back to the bound
+            # half the search time first; if it finds nothing while the bound was still climbing
+            # when its time ran out, the rest goes back to the bound
             halfway = time.perf_counter() + 0.5 * (deadline - time.perf_counter())
             goal = bound + options.mip_gap * abs(bound)
             better, upper_now, note = _search(model, plan, goal, halfway, dual.windows)
             notes.extend([note] if note else [])
-            if upper_now < upper:
+            improved = upper_now < upper
+            if improved:
                 plan, upper = better, upper_now
-                if upper > goal:
-                    plan, upper, note = _search(model, plan, goal, deadline, dual.windows)
-                    notes.extend([note] if note else [])
-            elif upper > goal:
+            if upper > goal and not improved and dual.climbing:
                 bound = dual.more(deadline)
                 notes.append("the plan did not improve in half the search time: the other half went "
                              "to the bound")
+            elif upper > goal:
+                plan, upper, note = _search(model, plan, goal, deadline, dual.windows)
+                notes.extend([note] if note else [])
         return _result(model, plan, upper, bound, options, time.perf_counter() - t0, notes)
 
     @staticmethod
@@ -102,6 +105,7 @@ class _Dual:
         self.lam = np.zeros(model.n_rows)
         self.bound = -np.inf
         self.windows: Windows | None = None
+        self.climbing = False    # whether the block re-solves were still gaining when their time ran out
 
     def first(self, deadline: float) -> float:
         """Dual ascent (its adjustment a tenth of the time), block re-solves from its multipliers
@@ -112,8 +116,10 @@ class _Dual:
         lam = dual_ascent(self.model, open_mask(self.model), adjust_s=max(1.0, 0.1 * span))
         # the adjacency the blocks and then the plan's windows read, built after the ascent's peak
         self.windows = Windows(self.model)
-        lam = window_ascent(self.model, lam, time_limit_s=max(0.0, 0.85 * (deadline - time.perf_counter())),
+        blocks_end = time.perf_counter() + max(0.0, 0.85 * (deadline - time.perf_counter()))
+        lam = window_ascent(self.model, lam, time_limit_s=max(0.0, blocks_end - time.perf_counter()),
                             target=self.target, windows=self.windows, threads=self.threads)
+        self.climbing = time.perf_counter() >= blocks_end   # not stopped by a stall or the target
         left = max(0.0, deadline - time.perf_counter())
         found = lagrangian_bound(self.model, target=self.upper, time_limit_s=left, start=lam, incumbent=self.plan)
         self.lam, self.bound = found.multipliers, integral_bound(self.model, found.bound)
