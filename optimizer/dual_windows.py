@@ -65,14 +65,15 @@ def window_ascent(milp: Milp, lam: FloatArray, *, time_limit_s: float, solve_lp:
     most = max(1.0, _BLOCK_SHARE * time_limit_s)   # a block this slow is too large: it gains 0, sizes shrink
     with ThreadPoolExecutor(max(1, threads)) as pool:
         while time.perf_counter() < deadline and value < target and idle < sizes.patience():
-            blocks = _disjoint_blocks(windows, local, sizes.next(max(1, threads)), rng)
+            larger, size = sizes.next()
+            blocks = _disjoint_blocks(windows, local, [size] * max(1, threads), rng)
             lps = [_block_lp(milp, windows, rows, lam, rc) for rows in blocks]
             limit = max(0.05, min(most, deadline - time.perf_counter()))
             solving = [pool.submit(_timed, solve_lp, lp[0], limit) for lp in lps]
             for rows, lp, done in zip(blocks, lps, solving, strict=True):
                 duals, seconds = done.result()
                 gain = _apply(milp, rows, lp, duals, lam, rc)
-                sizes.record(len(rows), gain, seconds)
+                sizes.record(larger, gain, seconds)
                 value += gain
                 idle = idle + 1 if gain <= 1e-9 * max(1.0, abs(value)) else 0
     return lam
@@ -94,19 +95,17 @@ class _Sizes:
         self.seconds = {False: 0.0, True: 0.0}
         self.count = {False: 0, True: 0}
 
-    def next(self, n: int) -> list[int]:
-        """The sizes of the next round of `n` blocks: all one size (blocks solved side by side
-        then take about as long), the two sizes round by round."""
+    def next(self) -> tuple[bool, int]:
+        """(whether it is the larger size's turn, its rows) for the next round of blocks: one size
+        a round (blocks solved side by side then take about as long), the two sizes in turn."""
         larger = self.turn % 2 == 1
         self.turn += 1
-        return [self._rows(larger)] * n
+        return larger, min(self.n_local, 2 * self.size) if larger else self.size
 
-    def _rows(self, larger: bool) -> int:
-        return min(self.n_local, 2 * self.size) if larger else self.size
-
-    def record(self, rows: int, gain: float, seconds: float) -> None:
-        """One block's result; compares the two sizes once each has had its trial."""
-        larger = rows > self.size
+    def record(self, larger: bool, gain: float, seconds: float) -> None:
+        """One block's result (a block of the larger size's round or not); compares the two sizes
+        once each has had its trial. Labelled by round, not by its rows: a block grown short, or
+        trimmed off another's variables, still counts for the size it was grown at."""
         self.gain[larger] += gain
         self.seconds[larger] += seconds
         self.count[larger] += 1
