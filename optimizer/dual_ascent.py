@@ -26,8 +26,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
 
+from optimizer.components import components
 from optimizer.dual_adjust import adjust
 from optimizer.dual_windows import window_ascent
 from optimizer.lagrangian import evaluate, integral_bound, terms
@@ -195,14 +195,11 @@ def _parts(milp: Milp, rows: _Rows) -> tuple[IntArray, IntArray]:
     """Independent parts of the priced rows and their variables (labels per row and per var)."""
     # Co-location rows are left out: their multipliers are set once (best saving) and their
     # terms are zero, so they do not tie a guest type's price to its hosts' prices.
-    priced = np.concatenate([rows.link, rows.cover, rows.share, rows.resource])
-    B = sp.csr_array(milp.A[priced])
-    n_r = B.shape[0]
-    graph = sp.bmat([[None, B], [B.T, None]], format="csr")
-    _, label = connected_components(graph, directed=False)
-    part_of_row = np.full(milp.n_rows, label.max() + 1 if len(label) else 0, dtype=np.int64)
-    part_of_row[priced] = label[:n_r]
-    return part_of_row, label[n_r:]
+    priced = np.zeros(milp.n_rows, dtype=bool)
+    priced[np.concatenate([rows.link, rows.cover, rows.share, rows.resource])] = True
+    part_of_row, part_of_var = components(sp.csr_array(milp.A), priced)
+    part_of_row[~priced] = max(part_of_row.max(initial=-1), part_of_var.max(initial=-1)) + 1
+    return part_of_row, part_of_var
 
 
 def _part_values(milp: Milp, lam: FloatArray, part_of_row: IntArray, part_of_var: IntArray) -> FloatArray:

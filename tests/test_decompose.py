@@ -7,8 +7,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse.csgraph import connected_components
 
 from optimizer import decompose
+from optimizer.components import components
 from optimizer.plan import solve
 from optimizer.scenario import parse_scenario
 from tests.conftest import scenario_doc
@@ -63,3 +68,24 @@ def test_an_impossible_town_makes_the_whole_plan_infeasible(monkeypatch: pytest.
     scenario, base = parse_scenario(doc, base_dir=Path.cwd())
     monkeypatch.setattr(decompose, "_MIN_VARS", 0)
     assert solve(scenario, base, backend="highs", mip_gap=0.0).status == "infeasible"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 25), st.integers(0, 25), st.floats(0.0, 0.2), st.integers(0, 10**6))
+def test_components_match_the_bipartite_graph(n_rows: int, n_cols: int, density: float, seed: int) -> None:
+    """Rows and columns get the same label exactly when the bipartite graph of the marked ones
+    connects them (checked against SciPy's connected components of [[0, A], [A^T, 0]]), and
+    unmarked ones get -1: a wrong label would merge or split parts of a model."""
+    rng = np.random.default_rng(seed)
+    A = sp.csr_array(sp.random(n_rows, n_cols, density=density, random_state=seed))
+    rows, cols = rng.random(n_rows) < 0.8, rng.random(n_cols) < 0.8
+    row_label, col_label = components(A, rows, cols)
+    assert (row_label[~rows] == -1).all() and (col_label[~cols] == -1).all()
+    B = sp.csr_array(A[rows][:, cols])
+    n = int(rows.sum()) + int(cols.sum())
+    graph = sp.bmat([[sp.csr_array((B.shape[0], B.shape[0])), B], [B.T, sp.csr_array((B.shape[1], B.shape[1]))]],
+                    format="csr") if n else sp.csr_array((0, 0))
+    _, expected = connected_components(graph, directed=False)
+    mine = np.concatenate([row_label[rows], col_label[cols]])
+    assert len(set(zip(mine.tolist(), expected.tolist()))) == len(set(mine.tolist())) == len(set(expected.tolist()))
+    assert set(mine.tolist()) == set(range(len(set(mine.tolist()))))
