@@ -20,7 +20,7 @@ import numpy as np
 _EPS = 1e-9
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def adjust(ptr, idx, coef, t_ptr, t_idx, room, raised, residual, gain, order, passes):
     """Adjustment passes over `order` (items, most raised first); updates raised and residual
     in place and returns the bound's total increase."""
@@ -67,13 +67,13 @@ def adjust(ptr, idx, coef, t_ptr, t_idx, room, raised, residual, gain, order, pa
     return total
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _forget(logged, log, n):
     for k in range(n):
         logged[log[k]] = False
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _tight_counts(ptr, idx, residual):
     """Per item: how many of its facilities have no reduced cost left."""
     tight = np.zeros(len(ptr) - 1, np.int64)
@@ -84,7 +84,7 @@ def _tight_counts(ptr, idx, residual):
     return tight
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _raise(i, ptr, idx, coef, t_ptr, t_idx, room, raised, residual, gain, tight,
            log_item, old_raised, item_logged, log_fac, old_residual, fac_logged, counts):
     """Raise item i as far as its facilities and room allow; returns the bound's gain."""
@@ -102,7 +102,7 @@ def _raise(i, ptr, idx, coef, t_ptr, t_idx, room, raised, residual, gain, tight,
     return step * gain[i]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _set_raised(i, value, raised, log_item, old_raised, item_logged, counts):
     if not item_logged[i]:
         item_logged[i] = True
@@ -112,7 +112,7 @@ def _set_raised(i, value, raised, log_item, old_raised, item_logged, counts):
     raised[i] = value
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _set_residual(s, value, residual, t_ptr, t_idx, tight, log_fac, old_residual, fac_logged, counts):
     if not fac_logged[s]:
         fac_logged[s] = True
@@ -123,7 +123,7 @@ def _set_residual(s, value, residual, t_ptr, t_idx, tight, log_fac, old_residual
     residual[s] = value
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _retight(s, old, new, t_ptr, t_idx, tight):
     """Keep each item's count of facilities without reduced cost left."""
     was, now = old <= _EPS, new <= _EPS
@@ -134,7 +134,7 @@ def _retight(s, old, new, t_ptr, t_idx, tight):
         tight[t_idx[q]] += step
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _undo(raised, residual, t_ptr, t_idx, tight, log_item, old_raised, log_fac, old_residual, counts):
     for k in range(counts[0]):
         raised[log_item[k]] = old_raised[k]

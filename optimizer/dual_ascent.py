@@ -279,7 +279,7 @@ def _adjust(milp: Milp, items: _Items, room: FloatArray, raised: FloatArray, res
             return
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _sequential_ascent(indptr: IntArray, indices: IntArray, coef: FloatArray, order: IntArray,
                        room: FloatArray, residual: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Raise each item in turn as far as its tightest facility and its room allow

@@ -24,12 +24,12 @@ TOL = 1e-7
 _NEIGHBOUR_ROW_LIMIT = 200   # rows with more facilities (counts, budgets) give no neighbours
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _slack(value: float) -> float:
     return TOL * max(1.0, abs(value))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def change_of(k, sign, x_ptr, x_idx, cover, gy_ptr, gy_row, gy_val, gx_ptr, gx_row, gx_val,
               delta, touched, mark):
     """Row changes if facility k opens (sign 1: x with cover 0 become covered) or closes
@@ -43,7 +43,7 @@ def change_of(k, sign, x_ptr, x_idx, cover, gy_ptr, gy_row, gy_val, gx_ptr, gx_r
     return n
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _add_column(j, sign, ptr, row, val, n, delta, touched, mark):
     """delta += sign * column j; rows seen for the first time join `touched` (count n)."""
     for p in range(ptr[j], ptr[j + 1]):
@@ -56,7 +56,7 @@ def _add_column(j, sign, ptr, row, val, n, delta, touched, mark):
     return n
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def clear(n, touched, delta, mark):
     for i in range(n):
         r = touched[i]
@@ -64,7 +64,7 @@ def clear(n, touched, delta, mark):
         mark[r] = False
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def objective_change(k, sign, c_y, c_x, x_ptr, x_idx, cover, co):
     """Objective change of opening (sign 1) or closing (sign -1) facility k, co-location
     included: k's own best saving among the open hosts at its site, and what k being open
@@ -86,7 +86,7 @@ def objective_change(k, sign, c_y, c_x, x_ptr, x_idx, cover, co):
     return sign * total
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _best_saving(g, host, co_ptr, co_host, co_saving, is_open):
     """Best saving of guest g among open hosts; host >= 0 counts that host as open, host <= -2
     counts host -2 - host as closed, -1 takes the hosts as they are."""
@@ -103,7 +103,7 @@ def _best_saving(g, host, co_ptr, co_host, co_saving, is_open):
     return best
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def apply(k, sign, n, touched, delta, act, is_open, x_ptr, x_idx, cover):
     for i in range(n):
         r = touched[i]
@@ -113,7 +113,7 @@ def apply(k, sign, n, touched, delta, act, is_open, x_ptr, x_idx, cover):
     is_open[k] = sign > 0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _fill_ratio(k, st, price_y, price_x, lo, hi, weight, act, delta, touched, mark, co):
     """(ratio, usable): price per unit of weighted shortfall removed by opening k."""
     (x_ptr, x_idx, cover, gy_ptr, gy_row, gy_val, gx_ptr, gx_row, gx_val) = st
@@ -136,7 +136,7 @@ def _fill_ratio(k, st, price_y, price_x, lo, hi, weight, act, delta, touched, ma
     return (p / gain if p > 0 else p * gain), True
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _short(lo, act):
     for r in range(len(lo)):   # noqa: SIM110 - numba compiles loops, not generators
         if act[r] < lo[r] - _slack(lo[r]):
@@ -144,7 +144,7 @@ def _short(lo, act):
     return False
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _short_in(rows, lo, act):
     for r in rows:   # noqa: SIM110 - numba compiles loops, not generators
         if act[r] < lo[r] - _slack(lo[r]):
@@ -152,7 +152,7 @@ def _short_in(rows, lo, act):
     return False
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _improve_ratio(k, st, c_y, c_x, hi, act, delta, touched, mark, co):
     (x_ptr, x_idx, cover) = st[0], st[1], st[2]
     dobj = objective_change(k, 1.0, c_y, c_x, x_ptr, x_idx, cover, co)
@@ -179,14 +179,14 @@ def _improve_ratio(k, st, c_y, c_x, hi, act, delta, touched, mark, co):
 FILL, IMPROVE = 0, 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _ratio(mode, k, st, price_y, price_x, lo, hi, weight, act, delta, touched, mark, co):
     if mode == FILL:
         return _fill_ratio(k, st, price_y, price_x, lo, hi, weight, act, delta, touched, mark, co)
     return _improve_ratio(k, st, price_y, price_x, hi, act, delta, touched, mark, co)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def lazy_greedy(mode, candidates, st, price_y, price_x, lo, hi, weight, act, is_open, delta, touched, mark, co):
     """Open candidates in increasing ratio. FILL: price per weighted shortfall removed, until no
     row falls short (False if rows stay short with nothing left that helps). IMPROVE: objective
@@ -217,7 +217,7 @@ def lazy_greedy(mode, candidates, st, price_y, price_x, lo, hi, weight, act, is_
     return True
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def try_close(k, st, c_y, c_x, lo, hi, act, is_open, delta, touched, mark, co):
     """Close k if every row still holds and the objective falls; True if closed."""
     (x_ptr, x_idx, cover) = st[0], st[1], st[2]
@@ -237,7 +237,7 @@ def try_close(k, st, c_y, c_x, lo, hi, act, is_open, delta, touched, mark, co):
     return ok
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def drop(order, closable, st, c_y, c_x, lo, hi, act, is_open, delta, touched, mark, co):
     """Close open facilities in `order` whenever every row holds and the objective falls."""
     for k in order:
@@ -245,7 +245,7 @@ def drop(order, closable, st, c_y, c_x, lo, hi, act, is_open, delta, touched, ma
             try_close(k, st, c_y, c_x, lo, hi, act, is_open, delta, touched, mark, co)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _collect(k, members, start, stop, seen, out, n):
     """Append members[start:stop] (not k, not seen yet) to `out`; the new count."""
     for q in range(start, stop):
@@ -257,7 +257,7 @@ def _collect(k, members, start, stop, seen, out, n):
     return n
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def neighbours(k, x_ptr, x_idx, yx_ptr, yx_idx, gy_ptr, gy_row, ry_ptr, ry_idx, seen, out):
     """Facilities sharing a coverage variable or a small row with k (into `out`); count."""
     n = 0
@@ -273,14 +273,14 @@ def neighbours(k, x_ptr, x_idx, yx_ptr, yx_idx, gy_ptr, gy_row, ry_ptr, ry_idx, 
     return n
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _toggle(k, sign, st, act, is_open, delta, touched, mark):
     n = change_of(k, sign, *st, delta, touched, mark)
     apply(k, sign, n, touched, delta, act, is_open, st[0], st[1], st[2])
     clear(n, touched, delta, mark)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _repair(rows_k, cands, st, c_y, c_x, lo, hi, weight, act, is_open, delta, touched, mark, co, opened):
     """Open the best-priced candidates until no row of `rows_k` falls short.
     Returns (rows hold, number opened, cost of what was opened)."""
@@ -303,7 +303,7 @@ def _repair(rows_k, cands, st, c_y, c_x, lo, hi, weight, act, is_open, delta, to
     return True, n_open, spent
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _close_redundant(near, closable, st, c_y, c_x, lo, hi, act, is_open, delta, touched, mark, co, closed):
     """Close every open neighbour the rows no longer need. Returns (number closed, saving < 0)."""
     n_closed = 0
@@ -318,7 +318,7 @@ def _close_redundant(near, closable, st, c_y, c_x, lo, hi, act, is_open, delta, 
     return n_closed, saved
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def swap(order, closable, usable, st, nb, c_y, c_x, lo, hi, weight, act, is_open,
          delta, touched, mark, seen, out, co):
     """Local search: close an open facility, repair with its neighbours (greedy), close the
@@ -357,7 +357,7 @@ def swap(order, closable, usable, st, nb, c_y, c_x, lo, hi, weight, act, is_open
     return moves
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def plan_objective(c_y, c_x, cover, is_open, co):
     """Objective of the current choice, co-location savings included (exact, like `complete`)."""
     co_ptr, co_host, co_saving = co[0], co[1], co[2]

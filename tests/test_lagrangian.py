@@ -86,9 +86,11 @@ def test_set_covering_bound_is_rounded_up_and_proves_optimality() -> None:
 
 
 def test_lagrangian_backend_reports_a_checked_plan_with_a_proven_gap() -> None:
+    """On one thread (plan, then dual ascent) and on two (side by side) alike."""
     failures = 0
     for seed in range(30):
         doc = random_instance(seed, "min_cost", False)
+        doc.setdefault("solver", {})["threads"] = 1 + seed % 2
         scenario, base = parse_scenario(doc, base_dir=Path.cwd())
         exact = solve(scenario, base, backend="highs", mip_gap=0.0)
         result = solve(scenario, base, backend="lagrangian")

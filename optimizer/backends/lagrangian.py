@@ -3,9 +3,10 @@
 No branch and bound. Within the time limit:
 1. a greedy plan (`optimizer.heuristic`) with a tenth of the time for its swaps and
    destroy-and-repair, or the start given, whichever is better: a target for the bound;
-2. with half the time left: multipliers by covering dual ascent and dual adjustment
-   (`optimizer.dual_ascent`), improved by exact LP re-solves of row blocks, as many side by
-   side as `options.threads` (`optimizer.dual_windows`), and subgradient ascent
+   beside it, on a second thread when `options.threads` >= 2, multipliers by covering dual
+   ascent and dual adjustment (`optimizer.dual_ascent`);
+2. with half the time left: those multipliers improved by exact LP re-solves of row blocks,
+   as many side by side as `options.threads` (`optimizer.dual_windows`), and subgradient ascent
    (`optimizer.lagrangian`); the bound is the exact Lagrangian value at the best multipliers,
    rounded up when every objective coefficient sits on an integer variable and is integral
    (then so is every plan's objective);
@@ -24,6 +25,7 @@ overrun by their seconds (a few each at 100,000 x 10,000).
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -39,6 +41,7 @@ from optimizer.milp import Milp
 FloatArray = np.ndarray
 _SWAP_SHARE = 0.1   # of the time limit for the first plan's swaps; of the search time for later ones
 _BOUND_SHARE = 0.5  # of the time left after the first plan, for the bound (the rest: the search)
+_ADJUST_SHARE = 0.04  # of the time limit, for the dual ascent's adjustment
 
 
 class LagrangianBackend(Backend):
@@ -61,11 +64,10 @@ class LagrangianBackend(Backend):
                                "variables: use 'highs' or 'cpsat'", "solver.backend")
         t0 = time.perf_counter()
         deadline = t0 + options.time_limit_s
-        plan, notes = self._first_plan(model, options)
-        greedy_s = time.perf_counter() - t0
+        dual = _Dual(model, options.threads)
+        plan, notes, greedy_s = _plan_beside_ascent(model, options, dual)
         upper = None if plan is None else float(model.c @ plan + model.offset)
-        dual = _Dual(model, upper, plan, options.threads)
-        bound = dual.first(time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()))
+        bound = dual.first(upper, plan, time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()))
         if plan is not None:
             # half the search time first; if it finds nothing while the bound was still climbing
             # when its time ran out, the rest goes back to the bound
@@ -85,40 +87,64 @@ class LagrangianBackend(Backend):
                 notes.extend([note] if note else [])
         return _result(model, plan, upper, bound, options, time.perf_counter() - t0, notes)
 
-    @staticmethod
-    def _first_plan(model: Milp, options: SolveOptions) -> tuple[FloatArray | None, list[str]]:
-        # swaps in the same call: a second call would repeat the first pass (9 s at 100,000 units)
-        found = greedy_plan(model, time_limit_s=_SWAP_SHARE * options.time_limit_s)
-        plans = [p for p in (found, options.start) if p is not None and model.is_feasible(p)]
-        if not plans:
-            return None, ["no heuristic plan: the greedy found no way to meet every row (the "
-                          "model may be infeasible); the highs backend can prove it"]
-        return min(plans, key=lambda p: float(model.c @ p)), []
+def _plan_beside_ascent(model: Milp, options: SolveOptions, dual: _Dual) -> tuple[FloatArray | None, list[str], float]:
+    """The first plan (with its notes and seconds) and the dual ascent, side by side on two
+    threads when `options.threads` allows (their numba kernels release the GIL: at 100,000 units
+    9 s and 11 s alone, 11 s together), else one after the other."""
+    adjust_s = max(1.0, _ADJUST_SHARE * options.time_limit_s)
+    if options.threads < 2:
+        found = _first_plan(model, options)
+        dual.ascend(adjust_s)
+        return found
+    with ThreadPoolExecutor(1) as pool:
+        planning = pool.submit(_first_plan, model, options)
+        dual.ascend(adjust_s)
+        return planning.result()
+
+
+def _first_plan(model: Milp, options: SolveOptions) -> tuple[FloatArray | None, list[str], float]:
+    """The better of the greedy plan and the start given, its notes, and the greedy's seconds."""
+    t0 = time.perf_counter()
+    # swaps in the same call: a second call would repeat the first pass (9 s at 100,000 units)
+    found = greedy_plan(model, time_limit_s=_SWAP_SHARE * options.time_limit_s)
+    seconds = time.perf_counter() - t0
+    plans = [p for p in (found, options.start) if p is not None and model.is_feasible(p)]
+    if not plans:
+        return None, ["no heuristic plan: the greedy found no way to meet every row (the "
+                      "model may be infeasible); the highs backend can prove it"], seconds
+    return min(plans, key=lambda p: float(model.c @ p)), [], seconds
 
 
 class _Dual:
     """The bound's state (multipliers, the model's adjacency), so that time the search does not
     use can go back to it."""
 
-    def __init__(self, model: Milp, upper: float | None, plan: FloatArray | None, threads: int) -> None:
-        self.model, self.upper, self.plan, self.threads = model, upper, plan, threads
-        self.target = np.inf if upper is None else upper - model.offset
+    def __init__(self, model: Milp, threads: int) -> None:
+        self.model, self.threads = model, threads
+        self.upper: float | None = None
+        self.plan: FloatArray | None = None
+        self.target = np.inf
         self.lam = np.zeros(model.n_rows)
         self.bound = -np.inf
         self.windows: Windows | None = None
         self.climbing = False    # whether the block re-solves were still gaining when their time ran out
 
-    def first(self, deadline: float) -> float:
-        """Dual ascent (its adjustment a tenth of the time), block re-solves from its multipliers
-        (most of the rest), then subgradient steps: each starts from the last one's multipliers,
-        and the subgradient evaluates its start first, so the best of all comes back. (At 100,000
-        units the adjustment and the subgradient each add under 0.02%, the blocks 0.45%.)"""
-        span = max(0.0, deadline - time.perf_counter())
-        lam = dual_ascent(self.model, open_mask(self.model), adjust_s=max(1.0, 0.1 * span))
+    def ascend(self, adjust_s: float) -> None:
+        """Dual ascent with `adjust_s` of adjustment: the start of everything else."""
+        self.lam = dual_ascent(self.model, open_mask(self.model), adjust_s=adjust_s)
         # the adjacency the blocks and then the plan's windows read, built after the ascent's peak
         self.windows = Windows(self.model)
+
+    def first(self, upper: float | None, plan: FloatArray | None, deadline: float) -> float:
+        """From the dual ascent's multipliers: block re-solves (most of the time to `deadline`),
+        then subgradient steps towards the plan's objective `upper`: each starts from the last
+        one's multipliers, and the subgradient evaluates its start first, so the best of all
+        comes back. (At 100,000 units the adjustment and the subgradient each add under 0.02%,
+        the blocks 0.45%.)"""
+        self.upper, self.plan = upper, plan
+        self.target = np.inf if upper is None else upper - self.model.offset
         blocks_end = time.perf_counter() + max(0.0, 0.85 * (deadline - time.perf_counter()))
-        lam = window_ascent(self.model, lam, time_limit_s=max(0.0, blocks_end - time.perf_counter()),
+        lam = window_ascent(self.model, self.lam, time_limit_s=max(0.0, blocks_end - time.perf_counter()),
                             target=self.target, windows=self.windows, threads=self.threads)
         self.climbing = time.perf_counter() >= blocks_end   # not stopped by a stall or the target
         left = max(0.0, deadline - time.perf_counter())
