@@ -43,12 +43,14 @@ _BLOCK_SHARE = 1 / 8     # of the ascent's time, the most one block's LP may tak
 
 def window_ascent(milp: Milp, lam: FloatArray, *, time_limit_s: float, solve_lp: LpSolver | None = None,
                   target: float = np.inf, block_rows: int = _BLOCK_ROWS, seed: int = 0,
-                  windows: Windows | None = None, threads: int = 1) -> FloatArray:
+                  windows: Windows | None = None, threads: int = 1,
+                  stop: Callable[[], bool] | None = None) -> FloatArray:
     """Multipliers at least as good as `lam` for L, from block re-solves within `time_limit_s`;
     stops early when the tracked value reaches `target` (a plan's objective) or about two sweeps
     of blocks gain nothing. `threads` blocks with no variable in common are solved at once
     (scipy's HiGHS releases the GIL), so their re-pricings stay exact when applied in turn.
-    Block size adapts from `block_rows` (`_Sizes`)."""
+    Block size adapts from `block_rows` (`_Sizes`). `stop`, when given, ends the ascent as soon
+    as it returns True (checked between rounds of blocks)."""
     deadline = time.perf_counter() + time_limit_s
     solve_lp = solve_lp or block_duals
     windows = windows or Windows(milp)
@@ -64,7 +66,8 @@ def window_ascent(milp: Milp, lam: FloatArray, *, time_limit_s: float, solve_lp:
     idle = 0
     most = max(1.0, _BLOCK_SHARE * time_limit_s)   # a block this slow is too large: it gains 0, sizes shrink
     with ThreadPoolExecutor(max(1, threads)) as pool:
-        while time.perf_counter() < deadline and value < target and idle < sizes.patience():
+        while (time.perf_counter() < deadline and value < target and idle < sizes.patience()
+               and not (stop and stop())):
             larger, size = sizes.next()
             blocks = _disjoint_blocks(windows, local, [size] * max(1, threads), rng)
             lps = [_block_lp(milp, windows, rows, lam, rc) for rows in blocks]

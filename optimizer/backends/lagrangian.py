@@ -25,6 +25,7 @@ overrun by their seconds (a few each at 100,000 x 10,000).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -90,23 +91,26 @@ class LagrangianBackend(Backend):
 def _plan_beside_ascent(model: Milp, options: SolveOptions, dual: _Dual) -> tuple[FloatArray | None, list[str], float]:
     """The first plan (with its notes and seconds) and the dual ascent, side by side on two
     threads when `options.threads` allows (their numba kernels release the GIL: at 100,000 units
-    9 s and 11 s alone, 11 s together), else one after the other."""
+    9 s and 11 s alone, 11 s together), else one after the other. Side by side, the greedy's
+    swaps get twice the time, and the bound's block re-solves use the other core meanwhile."""
     adjust_s = max(1.0, _ADJUST_SHARE * options.time_limit_s)
     if options.threads < 2:
-        found = _first_plan(model, options)
+        found = _first_plan(model, options, _SWAP_SHARE)
         dual.ascend(adjust_s)
         return found
     with ThreadPoolExecutor(1) as pool:
-        planning = pool.submit(_first_plan, model, options)
+        planning = pool.submit(_first_plan, model, options, 2 * _SWAP_SHARE)
         dual.ascend(adjust_s)
+        dual.climb(time.perf_counter() + options.time_limit_s, threads=1, stop=planning.done)
         return planning.result()
 
 
-def _first_plan(model: Milp, options: SolveOptions) -> tuple[FloatArray | None, list[str], float]:
-    """The better of the greedy plan and the start given, its notes, and the greedy's seconds."""
+def _first_plan(model: Milp, options: SolveOptions, swap_share: float) -> tuple[FloatArray | None, list[str], float]:
+    """The better of the greedy plan (`swap_share` of the time limit for its swaps) and the
+    start given, its notes, and the greedy's seconds."""
     t0 = time.perf_counter()
-    # swaps in the same call: a second call would repeat the first pass (9 s at 100,000 units)
-    found = greedy_plan(model, time_limit_s=_SWAP_SHARE * options.time_limit_s)
+    # swaps in the same call: a second call would repeat the first pass (5 s at 100,000 units)
+    found = greedy_plan(model, time_limit_s=swap_share * options.time_limit_s)
     seconds = time.perf_counter() - t0
     plans = [p for p in (found, options.start) if p is not None and model.is_feasible(p)]
     if not plans:
@@ -128,12 +132,22 @@ class _Dual:
         self.bound = -np.inf
         self.windows: Windows | None = None
         self.climbing = False    # whether the block re-solves were still gaining when their time ran out
+        self.climbs = 0          # calls to `climb`: each draws other blocks
 
     def ascend(self, adjust_s: float) -> None:
         """Dual ascent with `adjust_s` of adjustment: the start of everything else."""
         self.lam = dual_ascent(self.model, open_mask(self.model), adjust_s=adjust_s)
         # the adjacency the blocks and then the plan's windows read, built after the ascent's peak
         self.windows = Windows(self.model)
+
+    def climb(self, deadline: float, threads: int, stop: Callable[[], bool] | None = None) -> FloatArray:
+        """Block re-solves from the current multipliers until `deadline` or `stop()`; keeps and
+        returns the multipliers (block re-solves never lower the bound)."""
+        self.lam = window_ascent(self.model, self.lam, time_limit_s=max(0.0, deadline - time.perf_counter()),
+                                 target=self.target, windows=self.windows, threads=threads, stop=stop,
+                                 seed=self.climbs)
+        self.climbs += 1
+        return self.lam
 
     def first(self, upper: float | None, plan: FloatArray | None, deadline: float) -> float:
         """From the dual ascent's multipliers: block re-solves (most of the time to `deadline`),
@@ -144,8 +158,7 @@ class _Dual:
         self.upper, self.plan = upper, plan
         self.target = np.inf if upper is None else upper - self.model.offset
         blocks_end = time.perf_counter() + max(0.0, 0.85 * (deadline - time.perf_counter()))
-        lam = window_ascent(self.model, self.lam, time_limit_s=max(0.0, blocks_end - time.perf_counter()),
-                            target=self.target, windows=self.windows, threads=self.threads)
+        lam = self.climb(blocks_end, self.threads)
         self.climbing = time.perf_counter() >= blocks_end   # not stopped by a stall or the target
         left = max(0.0, deadline - time.perf_counter())
         found = lagrangian_bound(self.model, target=self.upper, time_limit_s=left, start=lam, incumbent=self.plan)
@@ -154,11 +167,13 @@ class _Dual:
 
     def more(self, deadline: float) -> float:
         """More block re-solves from the best multipliers until `deadline`; the better bound."""
-        lam = window_ascent(self.model, self.lam, time_limit_s=max(0.0, deadline - time.perf_counter()),
-                            target=self.target, windows=self.windows, threads=self.threads, seed=1)
+        best = self.lam
+        lam = self.climb(deadline, self.threads)
         value = integral_bound(self.model, evaluate(self.model, lam)[0])
         if value > self.bound:
-            self.lam, self.bound = lam, value
+            self.bound = value
+        else:
+            self.lam = best
         return self.bound
 
 
