@@ -3,13 +3,14 @@
 No branch and bound. Within the time limit:
 1. a greedy plan (`optimizer.heuristic`) with a tenth of the time for its swaps and
    destroy-and-repair, or the start given, whichever is better: a target for the bound;
-   beside it, on a second thread when `options.threads` >= 2, multipliers by covering dual
-   ascent and dual adjustment (`optimizer.dual_ascent`);
+   beside it, on a second thread when `options.threads` >= 2 (then the swaps get a fifth),
+   multipliers by covering dual ascent and dual adjustment (`optimizer.dual_ascent`), then
+   block re-solves on that thread until the plan is ready;
 2. with half the time left: those multipliers improved by exact LP re-solves of row blocks,
    as many side by side as `options.threads` (`optimizer.dual_windows`), and subgradient ascent
-   (`optimizer.lagrangian`); the bound is the exact Lagrangian value at the best multipliers,
-   rounded up when every objective coefficient sits on an integer variable and is integral
-   (then so is every plan's objective);
+   (`optimizer.lagrangian`; on trial only while the blocks still gain); the bound is the
+   exact Lagrangian value at the best multipliers, rounded up when every objective coefficient
+   sits on an integer variable and is integral (then so is every plan's objective);
 3. the rest of the time: window re-solves by HiGHS (`optimizer.lns`) from that plan, until
    the plan meets the bound.
    If half of that time does not improve the plan (at 100,000 units no window finds a gain)
