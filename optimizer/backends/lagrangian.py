@@ -190,7 +190,7 @@ class _Dual:
         then subgradient steps towards the plan's objective `upper`: each starts from the last
         one's multipliers, and the subgradient evaluates its start first, so the best of all
         comes back. (At 100,000 units the adjustment and the subgradient each add under 0.02%,
-        the blocks 0.45%.)"""
+        the blocks 0.45%.) Multipliers that are the LP's duals are kept as they are."""
         self.upper, self.plan = upper, plan
         self.target = np.inf if upper is None else upper - self.model.offset
         if self.at_lp:
