@@ -172,8 +172,10 @@ class _Dual:
         if duals is None:
             return False
         lam = project(duals, np.isfinite(self.model.row_lb), np.isfinite(self.model.row_ub))
-        if evaluate(self.model, lam)[0] >= evaluate(self.model, self.lam)[0]:
+        value = evaluate(self.model, lam)[0]
+        if value >= evaluate(self.model, self.lam)[0]:
             self.lam, self.at_lp = lam, True
+            self.bound = integral_bound(self.model, value)
         return self.at_lp
 
     def climb(self, deadline: float, threads: int, stop: Callable[[], bool] | None = None) -> FloatArray:
@@ -193,8 +195,7 @@ class _Dual:
         the blocks 0.45%.) Multipliers that are the LP's duals are kept as they are."""
         self.upper, self.plan = upper, plan
         self.target = np.inf if upper is None else upper - self.model.offset
-        if self.at_lp:
-            self.bound = integral_bound(self.model, evaluate(self.model, self.lam)[0])
+        if self.at_lp:   # its bound was set by `solve_lp`
             return self.bound
         blocks_end = time.perf_counter() + max(0.0, 0.85 * (deadline - time.perf_counter()))
         lam = self.climb(blocks_end, self.threads)
