@@ -118,7 +118,7 @@ def improve(milp: Milp, x: FloatArray, solve: SubSolver | None = None, *, time_l
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
     windows = windows or Windows(milp)
-    solve = solve or _highs
+    solve = solve or highs_window
     rng = np.random.default_rng(seed)
     ints = np.flatnonzero(windows.free_int)
     best = start = float(milp.c @ x + milp.offset)
@@ -154,7 +154,7 @@ def improve(milp: Milp, x: FloatArray, solve: SubSolver | None = None, *, time_l
     return x, report
 
 
-def _highs(window: Milp, options: SolveOptions) -> SolveResult:
+def highs_window(window: Milp, options: SolveOptions) -> SolveResult:
     """A window solved by HiGHS, in a worker process where OR-Tools is loaded here."""
     return run_backend("highs", window, options)
 
