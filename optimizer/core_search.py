@@ -24,7 +24,7 @@ import scipy.sparse as sp
 
 from optimizer.backends.base import SolveOptions, Status
 from optimizer.dual_ascent import open_mask
-from optimizer.lns import SubSolver, highs_window
+from optimizer.lns import SearchReport, SubSolver, highs_window
 from optimizer.milp import INTEGER, Milp, covered_by_link
 
 FloatArray = npt.NDArray[np.float64]
@@ -52,24 +52,6 @@ class CoreModel:
         full = np.zeros(len(self.new_of))
         full[kept] = values[self.new_of[kept]]
         return full
-
-
-@dataclass(frozen=True)
-class CoreReport:
-    """What a core search did."""
-
-    solves: int
-    improved: int
-    start_objective: float
-    objective: float
-    seconds: float
-    last_sites: int
-
-    def note(self) -> str:
-        """One line for a plan's notes."""
-        return (f"core search: {self.solves} core MIPs in {self.seconds:.1f} s, {self.improved} improved the "
-                f"plan from {self.start_objective:.6g} to {self.objective:.6g} (last core {self.last_sites} "
-                f"sites)")
 
 
 def core_model(milp: Milp, plan: FloatArray, keep_site: npt.NDArray[np.bool_]) -> CoreModel:
@@ -152,7 +134,7 @@ def _groups(A: sp.csr_array, links: IntArray, cover_var: IntArray, core_site: np
 
 
 def core_search(milp: Milp, plan: FloatArray, reduced_costs: FloatArray, *, time_limit_s: float,
-                target: float = -np.inf, solve: SubSolver | None = None) -> tuple[FloatArray, CoreReport]:
+                target: float = -np.inf, solve: SubSolver | None = None) -> tuple[FloatArray, SearchReport]:
     """A plan at least as good as the feasible `plan`, from core MIPs within `time_limit_s`;
     stops once the objective reaches `target` or a core of every site is solved to optimality."""
     t0 = time.perf_counter()
@@ -182,4 +164,4 @@ def core_search(milp: Milp, plan: FloatArray, reduced_costs: FloatArray, *, time
             extra = int(extra * _GROW) + 1
         else:
             extra = max(1, int(extra * _SHRINK))
-    return plan, CoreReport(solves, improved, start, best, time.perf_counter() - t0, int(extra))
+    return plan, SearchReport(solves, improved, start, best, time.perf_counter() - t0, int(extra), "core")

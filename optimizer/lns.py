@@ -42,20 +42,23 @@ _WINDOW_S = 2.0          # time limit of one window's solve, or a twentieth of t
 
 @dataclass(frozen=True)
 class SearchReport:
-    """What a window search did."""
+    """What a search by sub-MIPs did (window search here, core search in `optimizer.core_search`)."""
 
-    windows: int
+    tries: int            # sub-MIPs solved
     improved: int
     start_objective: float
     objective: float
     seconds: float
-    last_size: int
+    last_size: int        # facilities in the last window, sites in the last core
+    kind: str = "window"
 
     def note(self) -> str:
         """One line for a plan's notes."""
-        return (f"window search: {self.windows} windows in {self.seconds:.1f} s, {self.improved} improved the "
-                f"plan from {self.start_objective:.6g} to {self.objective:.6g} (last window {self.last_size} "
-                f"facilities)")
+        unit = "facilities" if self.kind == "window" else "sites"
+        tries = "windows" if self.kind == "window" else "core MIPs"
+        return (f"{self.kind} search: {self.tries} {tries} in {self.seconds:.1f} s, {self.improved} improved the "
+                f"plan from {self.start_objective:.6g} to {self.objective:.6g} (last {self.kind} {self.last_size} "
+                f"{unit})")
 
 
 class Windows:

@@ -86,7 +86,7 @@ def test_core_search_stops_at_a_target_it_already_meets(city: Milp) -> None:
     assert plan is not None
     value = float(city.c @ plan)
     same, report = core_search(city, plan, np.zeros(city.n_vars), time_limit_s=5.0, target=value)
-    assert report.solves == 0
+    assert report.tries == 0
     assert np.array_equal(same, plan)
 
 

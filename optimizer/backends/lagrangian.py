@@ -257,10 +257,10 @@ def _search(model: Milp, plan: FloatArray, goal: float, deadline: float, windows
             plan = better
     plan, core = core_search(model, plan, reduced_costs, target=goal,
                              time_limit_s=_CORE_SHARE * max(0.0, deadline - time.perf_counter()))
-    notes = [core.note()] if core.solves else []
+    notes = [core.note()] if core.tries else []
     plan, report = improve(model, plan, time_limit_s=max(0.0, deadline - time.perf_counter()), target=goal,
                            windows=windows)
-    notes.extend([report.note()] if report.windows else [])
+    notes.extend([report.note()] if report.tries else [])
     return plan, report.objective, notes
 
 
