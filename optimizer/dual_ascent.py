@@ -63,14 +63,16 @@ def open_mask(milp: Milp) -> BoolArray:
     return mask
 
 
-def covering_bound(milp: Milp, adjust_s: float = 5.0, blocks_s: float = 0.0) -> tuple[float, FloatArray]:
-    """(bound, multipliers) from covering dual ascent (seconds even at 10^5 units), up to
-    `adjust_s` of dual adjustment, then up to `blocks_s` of block re-solves
-    (`optimizer.dual_windows`), which climb on towards the LP bound."""
+def covering_bound(milp: Milp, adjust_s: float = 5.0, blocks_s: float = 0.0) -> tuple[float, FloatArray, FloatArray]:
+    """(bound, multipliers, the dual ascent's reduced costs) from covering dual ascent (seconds
+    even at 10^5 units), up to `adjust_s` of dual adjustment, then up to `blocks_s` of block
+    re-solves (`optimizer.dual_windows`), which climb on towards the LP bound. The ascent's
+    reduced costs rank sites for `optimizer.core_search` (better than the blocks' do)."""
     lam = dual_ascent(milp, open_mask(milp), adjust_s=adjust_s)
+    reduced_costs = evaluate(milp, lam)[1]
     if blocks_s > 0:
         lam = window_ascent(milp, lam, time_limit_s=blocks_s)
-    return integral_bound(milp, evaluate(milp, lam)[0]), lam
+    return integral_bound(milp, evaluate(milp, lam)[0]), lam, reduced_costs
 
 
 def dual_ascent(milp: Milp, is_y: BoolArray, adjust_s: float = 5.0) -> FloatArray:

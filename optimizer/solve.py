@@ -25,9 +25,10 @@ import numpy.typing as npt
 
 from optimizer.backends.base import SolveOptions, SolveResult, Status, relative_gap
 from optimizer.backends.registry import run_backend
+from optimizer.core_search import core_search
 from optimizer.decompose import solve_in_parts
 from optimizer.dual_ascent import covering_bound
-from optimizer.heuristic import greedy_plan
+from optimizer.heuristic import greedy_plan, handles
 from optimizer.lns import improve
 from optimizer.milp import Milp
 from optimizer.model import PlanModel
@@ -112,8 +113,8 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
                                 start=start, presolve=options.presolve or bool(phases))
         result = _solve(backend, phase_milp, phase_options)
         if large:   # a useless bound first (it sets the polish's goal), then the polish in the time left
-            result = _with_covering_bound(phase_milp, result, options.time_limit_s)
-            result = _polished(phase_milp, result, deadline, options.mip_gap)
+            result, reduced_costs = _with_covering_bound(phase_milp, result, options.time_limit_s)
+            result = _polished(phase_milp, result, deadline, options.mip_gap, reduced_costs)
         phases.append(Phase(name, result))
         if not result.status.has_solution or result.x is None:
             # A later phase out of time keeps the earlier phase's plan (its start, feasible here).
@@ -130,18 +131,26 @@ def _solve(backend: str, milp: Milp, options: SolveOptions) -> SolveResult:
     return parts if parts is not None else run_backend(backend, milp, options)
 
 
-def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float) -> SolveResult:
-    """A plan the solver left unproven at its limit, improved by window re-solves
-    (`optimizer.lns`) in the time held back for it; the solver's bound stands."""
+def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float,
+              reduced_costs: npt.NDArray[np.float64] | None = None) -> SolveResult:
+    """A plan the solver left unproven at its limit, improved in the time held back for it; the
+    solver's bound stands. With `reduced_costs` (covering models), core MIPs
+    (`optimizer.core_search`) take half that time first, then window re-solves
+    (`optimizer.lns`) the rest."""
     left = deadline - time.perf_counter()
     unproven = result.gap is None or result.gap > mip_gap
     if result.status != Status.TIME_LIMIT_FEASIBLE or result.x is None or not unproven or left < 1.0:
         return result
     bound = result.bound if result.bound is not None and np.isfinite(result.bound) else -np.inf
     goal = bound + mip_gap * abs(bound) if np.isfinite(bound) else -np.inf
-    x, report = improve(milp, result.x, time_limit_s=left, target=goal)
-    notes = (*result.notes, report.note())
-    if not report.improved:
+    x, searches = result.x, []
+    if reduced_costs is not None and handles(milp):
+        x, core = core_search(milp, x, reduced_costs, time_limit_s=0.5 * left, target=goal)
+        searches.append(core)
+    x, report = improve(milp, x, time_limit_s=max(0.0, deadline - time.perf_counter()), target=goal)
+    searches.append(report)
+    notes = (*result.notes, *(s.note() for s in searches if s.tries))
+    if not any(s.improved for s in searches):
         return replace(result, notes=notes)
     gap = relative_gap(report.objective, result.bound)
     proven = gap is not None and gap <= mip_gap   # the plan now meets the solver's proven bound
@@ -149,19 +158,21 @@ def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float) 
                    gap=gap, time_limited=not proven, notes=notes)
 
 
-def _with_covering_bound(milp: Milp, result: SolveResult, time_limit_s: float) -> SolveResult:
+def _with_covering_bound(milp: Milp, result: SolveResult,
+                         time_limit_s: float) -> tuple[SolveResult, npt.NDArray[np.float64] | None]:
     """A solver stopped by its limit on a large covering model often has no useful bound (the
     root LP unfinished): the proven bound of covering dual ascent and block re-solves replaces it
-    when better (in a seventh of the limit, out of the time held back for the polish)."""
+    when better (in a seventh of the limit, out of the time held back for the polish). Also the
+    dual ascent's reduced costs, for the polish's core search (None when it did not run)."""
     if result.status != Status.TIME_LIMIT_FEASIBLE or (result.gap is not None and result.gap <= _USEFUL_GAP):
-        return result   # the solver's own bound is fine (a budget sweep's levels: a few seconds saved each)
+        return result, None   # the solver's own bound is fine (a budget sweep's levels: a few seconds saved each)
     budget = 0.15 * time_limit_s   # out of the time held back from the solver for the polish
-    bound, _ = covering_bound(milp, adjust_s=min(5.0, 0.2 * budget), blocks_s=0.8 * budget)
+    bound, _, reduced_costs = covering_bound(milp, adjust_s=min(5.0, 0.2 * budget), blocks_s=0.8 * budget)
     if result.bound is not None and bound <= result.bound:
-        return result
+        return result, reduced_costs
     note = f"bound {bound:.6g} from covering dual ascent and block re-solves (the solver's own: {result.bound})"
     return replace(result, bound=bound, gap=relative_gap(result.objective, bound),
-                   notes=(*result.notes, note))
+                   notes=(*result.notes, note)), reduced_costs
 
 
 def _fix_phase(milp: Milp, pm: PlanModel, name: str, x: npt.NDArray[np.float64]) -> Milp:

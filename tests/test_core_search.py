@@ -3,11 +3,13 @@ loses or worsens a plan while moving it towards the optimum."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
 from bench.synthetic import write_city
-from optimizer.backends.base import SolveOptions, Status
+from optimizer.backends.base import SolveOptions, SolveResult, Status
 from optimizer.backends.registry import run_backend
 from optimizer.core_search import core_model, core_search
 from optimizer.dual_ascent import dual_ascent, open_mask
@@ -16,6 +18,7 @@ from optimizer.lagrangian import evaluate
 from optimizer.milp import Milp
 from optimizer.plan import prepare
 from optimizer.scenario import load_scenario
+from optimizer.solve import _polished
 from tests.test_lns import _city_model
 
 
@@ -100,3 +103,20 @@ def test_a_model_without_coverage_links_is_cored_by_its_sites_alone() -> None:
     assert core.milp.n_vars == milp.n_vars
     result = run_backend("highs", core.milp, SolveOptions(time_limit_s=60, mip_gap=0.0))
     assert result.objective == pytest.approx(_optimum(milp))
+
+
+def test_a_time_limited_highs_plan_is_polished_by_core_search_first(city: Milp, optimum: float) -> None:
+    """The engine's polish of a plan HiGHS left unproven: with the dual ascent's reduced costs
+    (which come with the covering bound) core MIPs run before windows."""
+    plan = greedy_plan(city)
+    assert plan is not None
+    value = float(city.c @ plan)
+    stopped = SolveResult(Status.TIME_LIMIT_FEASIBLE, plan, value, optimum * 0.9, 0.1, 1.0, None, True,
+                          "highs", "kTimeLimit")
+    reduced_costs = evaluate(city, dual_ascent(city, open_mask(city), adjust_s=1.0))[1]
+    polished = _polished(city, stopped, time.perf_counter() + 10.0, 1e-4, reduced_costs)
+    assert polished.x is not None and city.is_feasible(polished.x)
+    assert float(city.c @ polished.x) == pytest.approx(polished.objective)
+    assert optimum - 1e-6 <= polished.objective < value
+    assert polished.bound == stopped.bound
+    assert any(note.startswith("core search") for note in polished.notes)

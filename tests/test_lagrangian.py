@@ -172,7 +172,8 @@ def test_a_time_limited_solve_gets_the_covering_bound_when_its_own_is_useless() 
         if exact.status != Status.OPTIMAL:
             continue
         stopped = replace(exact, status=Status.TIME_LIMIT_FEASIBLE, bound=-1e12, gap=1.0, time_limited=True)
-        tightened = _with_covering_bound(milp, stopped, 10.0)
+        tightened, reduced_costs = _with_covering_bound(milp, stopped, 10.0)
+        assert reduced_costs is not None and len(reduced_costs) == milp.n_vars
         assert tightened.bound is not None and -1e12 < tightened.bound <= exact.objective + 1e-6
         assert tightened.gap is not None and tightened.gap < 1.0
         assert any("dual ascent" in note for note in tightened.notes)
