@@ -156,7 +156,7 @@ class _Dual:
         self.lam = dual_ascent(self.model, open_mask(self.model), adjust_s=adjust_s)
         # its reduced costs rank sites for the core search: at 20,000 units the core they pick
         # gave 106.50M in 7 s, the one the block re-solves' multipliers pick 108.45M in 14 s
-        self.ascent_reduced_costs = evaluate(self.model, self.lam)[1]
+        self.bound, self.ascent_reduced_costs, _ = evaluate(self.model, self.lam)
         # the adjacency the blocks and then the plan's windows read, built after the ascent's peak
         self.windows = Windows(self.model)
 
@@ -181,7 +181,7 @@ class _Dual:
             return False
         lam = project(duals, np.isfinite(self.model.row_lb), np.isfinite(self.model.row_ub))
         value = evaluate(self.model, lam)[0]
-        if value >= evaluate(self.model, self.lam)[0]:
+        if value >= self.bound:   # the ascent's value (solve_lp follows it)
             self.lam, self.at_lp = lam, True
             self.bound = integral_bound(self.model, value)
         return self.at_lp
