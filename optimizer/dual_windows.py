@@ -25,21 +25,22 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
 from optimizer.lagrangian import project, row_terms, var_terms
 from optimizer.lns import Windows
+from optimizer.lp_relaxation import LpSolution, lp_solution
 from optimizer.milp import CONTINUOUS, Milp, concat_ranges
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-LpSolver = Callable[[Milp, float], FloatArray | None]   # (block LP, seconds) -> its row duals, or None
+
+
+LpSolver = Callable[[Milp, float], LpSolution | None]   # (block LP, seconds) -> its solution, or None
 
 _BLOCK_ROWS = 1000       # rows in the first blocks: ~30 ms a re-solve at 20,000 units
 _MIN_ROWS = 50
 _TRIAL = 4               # blocks of each size before the sizes are compared
 _BLOCK_SHARE = 1 / 8     # of the ascent's time, the most one block's LP may take
-_PROBES = 4              # seeds tried for `whole_lp_seconds`'s block
 
 
 def window_ascent(milp: Milp, lam: FloatArray, *, time_limit_s: float, solve_lp: LpSolver | None = None,
@@ -53,7 +54,7 @@ def window_ascent(milp: Milp, lam: FloatArray, *, time_limit_s: float, solve_lp:
     Block size adapts from `block_rows` (`_Sizes`). `stop`, when given, ends the ascent as soon
     as it returns True (checked between rounds of blocks)."""
     deadline = time.perf_counter() + time_limit_s
-    solve_lp = solve_lp or block_duals
+    solve_lp = solve_lp or lp_solution
     windows = windows or Windows(milp)
     local = np.flatnonzero(windows.local_row)
     if not len(local):
@@ -75,8 +76,8 @@ def window_ascent(milp: Milp, lam: FloatArray, *, time_limit_s: float, solve_lp:
             limit = max(0.05, min(most, deadline - time.perf_counter()))
             solving = [pool.submit(_timed, solve_lp, lp[0], limit) for lp in lps]
             for rows, lp, done in zip(blocks, lps, solving, strict=True):
-                duals, seconds = done.result()
-                gain = _apply(milp, rows, lp, duals, lam, rc)
+                solution, seconds = done.result()
+                gain = _apply(milp, rows, lp, None if solution is None else solution.duals, lam, rc)
                 sizes.record(larger, gain, seconds)
                 value += gain
                 idle = idle + 1 if gain <= 1e-9 * max(1.0, abs(value)) else 0
@@ -129,31 +130,6 @@ class _Sizes:
         return max(10, 2 * self.n_local // max(self.size, 1))
 
 
-def whole_lp_seconds(milp: Milp, lam: FloatArray, windows: Windows, seed: int = 0) -> float:
-    """A guess at HiGHS's seconds for the whole LP: one block of up to `_BLOCK_ROWS` local rows
-    solved and timed, scaled by the square of how many times its rows the model's local rows
-    are (simplex iterations grow about with the rows, and so does each one's cost), or linearly
-    when blocks cannot grow to half that size (the model is small parts, whose LPs add up).
-    Measured against LPs that finished: 0.2-0.3 s estimated for 0.36 s (5,000 x 1,000 MCLP),
-    1.3-2.3 s for 8.1 s (20,000 x 3,000 LSCP), 9-10 s for 112 s (20,000 x 3,000 MCLP): an
-    underestimate, by up to 11 times."""
-    local = np.flatnonzero(windows.local_row)
-    if not len(local):
-        return 0.0
-    rng = np.random.default_rng(seed)
-    wanted = min(_BLOCK_ROWS, len(local))
-    rows = np.zeros(0, dtype=np.int64)
-    for _ in range(_PROBES):   # a seed in a small part grows a small block: take the largest
-        grown = windows.block_of_rows(int(rng.choice(local)), wanted, rng)
-        rows = grown if len(grown) > len(rows) else rows
-        if 2 * len(rows) >= wanted:
-            break
-    rc = milp.c - windows.by_col.T @ lam
-    _, seconds = _timed(block_duals, _block_lp(milp, windows, rows, lam, rc)[0], np.inf)
-    times = len(local) / len(rows)
-    return seconds * (times ** 2 if 2 * len(rows) >= wanted else times)
-
-
 def _disjoint_blocks(windows: Windows, local: IntArray, sizes: list[int], rng: np.random.Generator) -> list[IntArray]:
     """Blocks of about `sizes` rows each, no two sharing a variable: rows of a later block that
     touch an earlier block's variables are left out of it (and a block left empty is skipped)."""
@@ -171,7 +147,7 @@ def _disjoint_blocks(windows: Windows, local: IntArray, sizes: list[int], rng: n
     return blocks
 
 
-def _timed(solve_lp: LpSolver, lp: Milp, limit_s: float) -> tuple[FloatArray | None, float]:
+def _timed(solve_lp: LpSolver, lp: Milp, limit_s: float) -> tuple[LpSolution | None, float]:
     t0 = time.perf_counter()
     return solve_lp(lp, limit_s), time.perf_counter() - t0
 
@@ -204,30 +180,3 @@ def _apply(milp: Milp, rows: IntArray, block: tuple[Milp, IntArray, sp.csr_array
     lam[rows] = new_lam
     rc[cols] = new_rc
     return new - old
-
-
-def block_duals(lp: Milp, time_limit_s: float = np.inf) -> FloatArray | None:
-    """Row duals of an LP (scipy's HiGHS, which loads beside OR-Tools) in `optimizer.lagrangian`'s
-    convention (>= 0 on a lower bound, <= 0 on an upper); None unless solved to optimality
-    within `time_limit_s`."""
-    lo, hi = np.isfinite(lp.row_lb), np.isfinite(lp.row_ub)
-    eq = lo & hi & (lp.row_lb == lp.row_ub)
-    below, above = np.flatnonzero(lo & ~eq), np.flatnonzero(hi & ~eq)
-    A = sp.csr_array(lp.A)
-    A_ub = sp.vstack([-A[below], A[above]], format="csr")
-    b_ub = np.concatenate([-lp.row_lb[below], lp.row_ub[above]])
-    eq_rows = np.flatnonzero(eq)
-    res = linprog(lp.c, A_ub=A_ub if len(b_ub) else None, b_ub=b_ub if len(b_ub) else None,
-                  A_eq=A[eq_rows] if len(eq_rows) else None, b_eq=lp.row_lb[eq_rows] if len(eq_rows) else None,
-                  bounds=np.column_stack([lp.lb, lp.ub]), method="highs-ds",
-                  options={"time_limit": time_limit_s} if np.isfinite(time_limit_s) else None)
-    if res.status != 0:
-        return None
-    duals = np.zeros(lp.n_rows)
-    if len(b_ub):   # marginals of "<=" rows are <= 0; a ">= lb" row was written as "-a v <= -lb"
-        marg = res.ineqlin.marginals
-        np.add.at(duals, below, -marg[:len(below)])
-        np.add.at(duals, above, marg[len(below):])
-    if len(eq_rows):
-        duals[eq_rows] = res.eqlin.marginals
-    return duals

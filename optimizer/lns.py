@@ -51,6 +51,7 @@ class SearchReport:
     seconds: float
     last_size: int        # facilities in the last window, sites in the last core
     kind: str = "window"
+    bound: float = -np.inf   # a bound on the whole model the search proved (core search of every site)
 
     def note(self) -> str:
         """One line for a plan's notes."""

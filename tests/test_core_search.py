@@ -10,11 +10,13 @@ import pytest
 
 from bench.synthetic import write_city
 from optimizer.backends.base import SolveOptions, SolveResult, Status
+from optimizer.backends.lagrangian import LagrangianBackend
 from optimizer.backends.registry import run_backend
-from optimizer.core_search import core_model, core_search
+from optimizer.core_search import core_model, core_search, site_rank
 from optimizer.dual_ascent import dual_ascent, open_mask
 from optimizer.heuristic import greedy_plan
-from optimizer.lagrangian import evaluate
+from optimizer.lagrangian import evaluate, integral_bound
+from optimizer.lp_relaxation import lp_solution
 from optimizer.milp import Milp
 from optimizer.plan import prepare
 from optimizer.scenario import load_scenario
@@ -120,3 +122,47 @@ def test_a_time_limited_highs_plan_is_polished_by_core_search_first(city: Milp, 
     assert optimum - 1e-6 <= polished.objective < value
     assert polished.bound == stopped.bound
     assert any(note.startswith("core search") for note in polished.notes)
+
+
+def test_a_core_ranked_by_the_lps_values_reaches_the_optimum(city: Milp, optimum: float) -> None:
+    """Where the LP relaxation is solved, its values rank the sites (most sites of a covering LP
+    have reduced cost 0: the values say which of them the LP opens). On the small city that core
+    reaches the proven optimum; ranked by the dual ascent's reduced costs alone the search is
+    only asked to improve (above)."""
+    plan = greedy_plan(city)
+    assert plan is not None
+    lp = lp_solution(city, interior=True)
+    assert lp is not None
+    reduced_costs = evaluate(city, dual_ascent(city, open_mask(city), adjust_s=1.0))[1]
+    better, _ = core_search(city, plan, site_rank(reduced_costs, lp.x), time_limit_s=30.0, target=optimum)
+    assert city.is_feasible(better)
+    assert float(city.c @ better) == pytest.approx(optimum, rel=1e-9)
+
+
+def test_site_rank_puts_the_lps_open_sites_first_and_breaks_ties_by_reduced_cost() -> None:
+    reduced_costs = np.array([0.0, 5.0, 0.0, 1.0, 0.0])
+    values = np.array([0.2, 0.0, 1.0, 0.0, 0.0])
+    assert list(np.argsort(site_rank(reduced_costs, values))) == [2, 0, 4, 3, 1]
+    assert np.array_equal(site_rank(reduced_costs), reduced_costs)
+
+
+@pytest.fixture(scope="module")
+def set_covering() -> Milp:
+    """The benchmark city's set covering at 5,000 x 1,000: LP bound 363.55, optimum 367."""
+    return _city_model("lscp", 5000, 1000)
+
+
+def test_a_core_of_every_free_site_proves_the_optimum_the_lp_bound_cannot(set_covering: Milp) -> None:
+    optimum = _optimum(set_covering)
+    lp = lp_solution(set_covering)
+    assert lp is not None
+    assert integral_bound(set_covering, float(set_covering.c @ lp.x)) < optimum   # the LP leaves a gap
+    plan = greedy_plan(set_covering)
+    assert plan is not None
+    better, report = core_search(set_covering, plan, np.zeros(set_covering.n_vars), time_limit_s=60.0)
+    assert float(set_covering.c @ better) == pytest.approx(optimum)
+    assert report.bound == pytest.approx(optimum)
+    # the backend reports it proven: the core's bound, not the LP's
+    result = LagrangianBackend().solve(set_covering, SolveOptions(time_limit_s=30.0, mip_gap=1e-4, threads=2))
+    assert result.status == Status.OPTIMAL
+    assert result.objective == pytest.approx(optimum) and result.bound == pytest.approx(optimum)

@@ -18,9 +18,9 @@ from optimizer.backends.base import SolveOptions, Status
 from optimizer.backends.lagrangian import LagrangianBackend
 from optimizer.backends.registry import run_backend
 from optimizer.dual_ascent import dual_ascent, open_mask
-from optimizer.dual_windows import block_duals
 from optimizer.heuristic import greedy_plan
 from optimizer.lagrangian import evaluate, lagrangian_bound
+from optimizer.lp_relaxation import lp_solution
 from optimizer.milp import Milp
 from optimizer.plan import prepare, prepare_tables, solve
 from optimizer.scenario import parse_scenario
@@ -58,19 +58,21 @@ def test_bounds_never_exceed_the_optimum_and_greedy_plans_are_feasible(seed: int
 
 
 def test_the_bound_at_the_lp_duals_is_the_lp_optimum() -> None:
-    """The Lagrangian of all rows at the LP's own duals (`dual_windows.block_duals`, scipy's
-    HiGHS) gives back the LP optimum that the highs backend finds: the evaluation (signs of
-    multipliers, both row sides, variable boxes) is the LP dual, and so are those duals."""
+    """The Lagrangian of all rows at the LP's own duals (`lp_relaxation.lp_solution`, scipy's
+    HiGHS, by dual simplex and by interior point) gives back the LP optimum that the highs
+    backend finds: the evaluation (signs of multipliers, both row sides, variable boxes) is the
+    LP dual, and so are those duals."""
     for seed in range(20):
         milp = _model(seed, "min_cost")
         relaxed = replace(milp, integrality=np.zeros_like(milp.integrality))
         lp = run_backend("highs", relaxed, SolveOptions(time_limit_s=30, mip_gap=0.0))
-        lam = block_duals(relaxed)
-        if lp.status != Status.OPTIMAL:
-            assert lam is None
-            continue
-        assert lam is not None and lp.objective is not None
-        assert evaluate(milp, lam)[0] == pytest.approx(lp.objective, rel=1e-6, abs=1e-4)
+        for interior in (False, True):
+            solution = lp_solution(relaxed, interior=interior)
+            if lp.status != Status.OPTIMAL:
+                assert solution is None
+                continue
+            assert solution is not None and lp.objective is not None
+            assert evaluate(milp, solution.duals)[0] == pytest.approx(lp.objective, rel=1e-6, abs=1e-4)
 
 
 def test_the_backend_bound_is_the_lp_bound_where_the_lp_solves_in_time() -> None:

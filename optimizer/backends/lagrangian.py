@@ -5,17 +5,20 @@ No branch and bound. Within the time limit:
    destroy-and-repair, or the start given, whichever is better: a target for the bound;
    beside it, on a second thread when `options.threads` >= 2 (then the swaps get a fifth),
    multipliers by covering dual ascent and dual adjustment (`optimizer.dual_ascent`), then
-   the whole LP relaxation by HiGHS in what is left of the swaps' time (a tenth of the limit
-   on one thread): if it is solved, its duals give the LP bound, which no multipliers beat,
-   and step 2 is skipped; else block re-solves on that thread until the plan is ready;
+   the whole LP relaxation by HiGHS's interior point (`optimizer.lp_relaxation`) where its
+   estimated time ends within `_LP_SHARE` of the limit (the greedy's swaps then run until
+   then): if it is solved, its duals give the LP bound, which no multipliers beat, its values
+   rank the core search's sites, and step 2 is skipped; else block re-solves on that thread
+   until the plan is ready;
 2. with half the time left: those multipliers improved by exact LP re-solves of row blocks,
    as many side by side as `options.threads` (`optimizer.dual_windows`), and subgradient ascent
    (`optimizer.lagrangian`; on trial only while the blocks still gain); the bound is the
    exact Lagrangian value at the best multipliers, rounded up when every objective coefficient
    sits on an integer variable and is integral (then so is every plan's objective);
-3. the rest of the time: core MIPs by HiGHS over the sites the dual ascent's reduced costs rank
-   first (`optimizer.core_search`), then window re-solves (`optimizer.lns`), until the plan
-   meets the bound.
+3. the rest of the time: core MIPs by HiGHS over the sites the LP's values (else the dual
+   ascent's reduced costs) rank first (`optimizer.core_search`), then window re-solves
+   (`optimizer.lns`), until the plan meets the bound. A core of every site proves its bound
+   on the whole model (small models are proven optimal so).
    If half of that time does not improve the plan (at 100,000 units no window finds a gain)
    and the bound's block re-solves were still gaining when their time ran out, the other half
    goes back to them.
@@ -35,22 +38,22 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, relative_gap
-from optimizer.core_search import core_search
+from optimizer.core_search import core_search, site_rank
 from optimizer.dual_ascent import dual_ascent, open_mask
-from optimizer.dual_windows import block_duals, whole_lp_seconds, window_ascent
+from optimizer.dual_windows import window_ascent
 from optimizer.errors import BackendError
 from optimizer.heuristic import greedy_plan, handles
 from optimizer.lagrangian import evaluate, integral_bound, lagrangian_bound, project
 from optimizer.lns import Windows, improve
+from optimizer.lp_relaxation import interior_seconds, lp_solution
 from optimizer.milp import Milp
 
 FloatArray = np.ndarray
 _SWAP_SHARE = 0.1   # of the time limit for the first plan's swaps; of the search time for later ones
 _BOUND_SHARE = 0.5  # of the time left after the first plan, for the bound (the rest: the search)
 _ADJUST_SHARE = 0.04  # of the time limit, for the dual ascent's adjustment
-_LP_SHARE = 0.1       # of the time limit, for the whole LP relaxation on one thread (after the dual ascent)
+_LP_SHARE = 0.6       # of the time limit, the latest the whole LP relaxation may end
 _CORE_SHARE = 0.5     # of the search time after its swaps, for core MIPs (the rest: windows)
-_LP_MARGIN = 4.0      # the whole LP is tried when this times its estimated seconds fits in its time
 
 
 class LagrangianBackend(Backend):
@@ -77,45 +80,66 @@ class LagrangianBackend(Backend):
         plan, notes, greedy_s = _plan_beside_ascent(model, options, dual)
         upper = None if plan is None else float(model.c @ plan + model.offset)
         bound = dual.first(upper, plan, time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()))
-        if plan is not None:
-            # half the search time first; if it finds nothing while the bound was still climbing
-            # when its time ran out, the rest goes back to the bound
-            halfway = time.perf_counter() + 0.5 * (deadline - time.perf_counter())
-            goal = bound + options.mip_gap * abs(bound)
-            reduced_costs = dual.ascent_reduced_costs
-            better, upper_now, found = _search(model, plan, goal, halfway, dual.windows, greedy_s, reduced_costs)
-            notes.extend(found)
-            improved = upper_now < upper
-            if improved:
-                plan, upper = better, upper_now
-            if upper > goal and not improved and dual.climbing:
-                bound = dual.more(deadline)
-                notes.append("the plan did not improve in half the search time: the other half went "
-                             "to the bound")
-            elif upper > goal:
-                plan, upper, found = _search(model, plan, goal, deadline, dual.windows, greedy_s, reduced_costs)
-                notes.extend(found)
+        if plan is not None and upper is not None:
+            plan, upper, bound = _improve(model, plan, upper, bound, dual, deadline, greedy_s, options.mip_gap, notes)
         return _result(model, plan, upper, bound, options, time.perf_counter() - t0, notes)
+
+
+def _improve(model: Milp, plan: FloatArray, upper: float, bound: float, dual: _Dual, deadline: float,
+             greedy_s: float, mip_gap: float, notes: list[str]) -> tuple[FloatArray, float, float]:
+    """(plan, objective, bound) after the search, which gets the time to `deadline` (notes added
+    to `notes`). With the LP solved, its bound is final and one search takes all the time: a
+    core MIP ranked by the LP's values needs a long run (at 5,000 units no gain in 4.6 s,
+    137.15M -> 130.59M in 8.9 s), and windows then still gain (20,000 x 3,000 MCLP: 5.761M ->
+    5.801M in 26 s; a search of core MIPs alone ended at 5.761M). Otherwise half the search time
+    first; if it finds nothing while the bound's block re-solves were still climbing when their
+    time ran out, the rest goes back to the bound."""
+    goal = bound + mip_gap * abs(bound)
+    rank = dual.site_rank()
+    if dual.at_lp:
+        plan, upper, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s, rank)
+        notes.extend(found)
+        return plan, upper, max(bound, proven)
+    halfway = time.perf_counter() + 0.5 * (deadline - time.perf_counter())
+    better, upper_now, found, proven = _search(model, plan, goal, halfway, dual.windows, greedy_s, rank)
+    bound = max(bound, proven)
+    goal = bound + mip_gap * abs(bound)
+    notes.extend(found)
+    improved = upper_now < upper
+    if improved:
+        plan, upper = better, upper_now
+    if upper > goal and not improved and dual.climbing:
+        bound = dual.more(deadline)
+        notes.append("the plan did not improve in half the search time: the other half went to the bound")
+    elif upper > goal:
+        plan, upper, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s, rank)
+        bound = max(bound, proven)
+        notes.extend(found)
+    return plan, upper, bound
+
 
 def _plan_beside_ascent(model: Milp, options: SolveOptions, dual: _Dual) -> tuple[FloatArray | None, list[str], float]:
     """The first plan (with its notes and seconds) and the dual ascent, side by side on two
     threads when `options.threads` allows (their numba kernels release the GIL: at 100,000 units
     9 s and 11 s alone, 11 s together), else one after the other. Side by side, the greedy's
-    swaps get twice the time, and the other core tries the whole LP in what is left of it,
-    or else climbs by block re-solves until the plan is ready."""
+    swaps get twice the time, or as long as the whole LP is expected to take when it is
+    tried, and the other core tries the whole LP, or else climbs by block re-solves until the
+    plan is ready."""
     adjust_s = max(1.0, _ADJUST_SHARE * options.time_limit_s)
+    lp_end = time.perf_counter() + _LP_SHARE * options.time_limit_s
     if options.threads < 2:
         found = _first_plan(model, options, _SWAP_SHARE)
         dual.ascend(adjust_s)
-        dual.solve_lp(_LP_SHARE * options.time_limit_s)
+        dual.solve_lp(lp_end - time.perf_counter())
         return found
-    swaps_end = time.perf_counter() + 2 * _SWAP_SHARE * options.time_limit_s
+    lp_s = interior_seconds(model)
+    swap_share = 2 * _SWAP_SHARE
+    if lp_s <= _LP_SHARE * options.time_limit_s:
+        swap_share = min(_LP_SHARE, max(swap_share, lp_s / options.time_limit_s))
     with ThreadPoolExecutor(1) as pool:
-        planning = pool.submit(_first_plan, model, options, 2 * _SWAP_SHARE)
+        planning = pool.submit(_first_plan, model, options, swap_share)
         dual.ascend(adjust_s)
-        # the whole LP may take what is left of the swaps' time; if it does not finish, the
-        # blocks climb until the plan is ready
-        if not dual.solve_lp(swaps_end - time.perf_counter()):
+        if not dual.solve_lp(lp_end - time.perf_counter()):
             dual.climb(time.perf_counter() + options.time_limit_s, threads=1, stop=planning.done)
         return planning.result()
 
@@ -150,41 +174,43 @@ class _Dual:
         self.climbing = False    # whether the block re-solves were still gaining when their time ran out
         self.climbs = 0          # calls to `climb`: each draws other blocks
         self.at_lp = False       # whether the multipliers are the LP relaxation's duals
+        self.lp_values: FloatArray | None = None   # the LP relaxation's solution, where solved
 
     def ascend(self, adjust_s: float) -> None:
         """Dual ascent with `adjust_s` of adjustment: the start of everything else."""
         self.lam = dual_ascent(self.model, open_mask(self.model), adjust_s=adjust_s)
-        # its reduced costs rank sites for the core search: at 20,000 units the core they pick
-        # gave 106.50M in 7 s, the one the block re-solves' multipliers pick 108.45M in 14 s
         self.bound, self.ascent_reduced_costs, _ = evaluate(self.model, self.lam)
         # the adjacency the blocks and then the plan's windows read, built after the ascent's peak
         self.windows = Windows(self.model)
 
     def solve_lp(self, seconds: float) -> bool:
-        """The LP relaxation solved whole by HiGHS within `seconds`; its row duals replace the
-        multipliers when L is higher at them. L at the LP's duals is the LP bound, the most any
-        multipliers give (every row is relaxed, so the subproblem is a box): blocks and the
-        subgradient then have nothing left to gain. Where the LP is cheap this is the fastest
-        bound there is (5,000 x 1,000 MCLP: 0.4 s, where the dual ascent is 47% below it and
-        block re-solves stall with the count row's price); at 20,000 units and more it rarely
-        finishes (set covering 8 s, MCLP 112 s, the four-type city over 120 s). Tried only when
-        `_LP_MARGIN` times its estimate (`whole_lp_seconds`, one block LP scaled) fits in
-        `seconds`: an LP that cannot finish takes that core's time from the block re-solves
-        (100,000 x 10,000 set covering: bound 316 without the attempt, 293 with it) and adds its
-        copy of the matrix (+1.3 GB at 100,000 units)."""
-        if seconds <= 0 or self.windows is None:
+        """The LP relaxation solved whole by HiGHS's interior point within `seconds`, tried when
+        its estimate (`lp_relaxation.interior_seconds`) fits. Its row duals replace the
+        multipliers when L is higher at them: L at the LP's duals is the LP bound, the most any
+        multipliers give (every row is relaxed, so the subproblem is a box), so blocks and the
+        subgradient have nothing left to gain. Its values rank the core search's sites. At
+        20,000 units the interior point takes 1-25 s (set covering, MCLP, the four-type city);
+        at 100,000 units it would take minutes, and an LP that cannot finish takes that core's
+        time from the block re-solves and adds its copy of the matrix, hence the estimate."""
+        if seconds <= 0 or interior_seconds(self.model) > seconds:
             return False
-        if _LP_MARGIN * whole_lp_seconds(self.model, self.lam, self.windows) > seconds:
+        solution = lp_solution(self.model, seconds, interior=True)
+        if solution is None:
             return False
-        duals = block_duals(self.model, seconds)
-        if duals is None:
-            return False
-        lam = project(duals, np.isfinite(self.model.row_lb), np.isfinite(self.model.row_ub))
+        lam = project(solution.duals, np.isfinite(self.model.row_lb), np.isfinite(self.model.row_ub))
         value = evaluate(self.model, lam)[0]
+        self.lp_values = solution.x
         if value >= self.bound:   # the ascent's value (solve_lp follows it)
             self.lam, self.at_lp = lam, True
             self.bound = integral_bound(self.model, value)
         return self.at_lp
+
+    def site_rank(self) -> FloatArray:
+        """The order core search takes closed sites in: by the LP's values where it was solved
+        (at 20,000 units 102.89M in 30 s, against 106.27M by the ascent's reduced costs), else by
+        the dual ascent's reduced costs (at 20,000 units 106.50M in 7 s, against 108.45M by the
+        block re-solves')."""
+        return site_rank(self.ascent_reduced_costs, self.lp_values)
 
     def climb(self, deadline: float, threads: int, stop: Callable[[], bool] | None = None) -> FloatArray:
         """Block re-solves from the current multipliers until `deadline` or `stop()`; keeps and
@@ -239,29 +265,31 @@ class _Dual:
 
 
 def _search(model: Milp, plan: FloatArray, goal: float, deadline: float, windows: Windows | None,
-            greedy_s: float, reduced_costs: FloatArray) -> tuple[FloatArray, float, list[str]]:
+            greedy_s: float, rank: FloatArray) -> tuple[FloatArray, float, list[str], float]:
     """Local search until `deadline` or a plan worth `goal` (then proven optimal), and its notes:
     greedy swaps from the plan for a tenth of the time, core MIPs over the sites of lowest
-    `reduced_costs` (`optimizer.core_search`) for half the rest, window re-solves by HiGHS
+    `rank` (`optimizer.core_search`) for half the rest, window re-solves by HiGHS
     (`optimizer.lns`) for the remainder. Windows find what one swap at a time cannot; the core
     finds what no neighbourhood can: coverage moved across the map (at 20,000 units 108.55M ->
     106.50M in 30 s, where windows reached 108.02M in 40 s; at 100,000 units windows find
     nothing and the core -0.3%). The swaps re-run the greedy's first pass (which, with the first
     plan's swaps, took `greedy_s`): skipped when that would overrun their tenth (at 100,000 units
-    the first pass alone takes 9 s)."""
+    the first pass alone takes 9 s). Also the bound the core search proved (-inf if none)."""
     left = max(0.0, deadline - time.perf_counter())
     upper = float(model.c @ plan + model.offset)
     if greedy_s < _SWAP_SHARE * left:
         better = greedy_plan(model, seed=plan > 0.5, time_limit_s=_SWAP_SHARE * left, target=goal)
         if better is not None and float(model.c @ better + model.offset) < upper:
             plan = better
-    plan, core = core_search(model, plan, reduced_costs, target=goal,
+    plan, core = core_search(model, plan, rank, target=goal,
                              time_limit_s=_CORE_SHARE * max(0.0, deadline - time.perf_counter()))
     notes = [core.note()] if core.tries else []
+    if core.bound >= core.objective - 1e-6 * max(1.0, abs(core.objective)):
+        return plan, core.objective, notes, core.bound   # a core of every site proved the plan optimal
     plan, report = improve(model, plan, time_limit_s=max(0.0, deadline - time.perf_counter()), target=goal,
                            windows=windows)
     notes.extend([report.note()] if report.tries else [])
-    return plan, report.objective, notes
+    return plan, report.objective, notes, core.bound
 
 
 def _result(model: Milp, plan: FloatArray | None, upper: float | None, bound: float,
