@@ -166,3 +166,17 @@ def test_a_core_of_every_free_site_proves_the_optimum_the_lp_bound_cannot(set_co
     result = LagrangianBackend().solve(set_covering, SolveOptions(time_limit_s=30.0, mip_gap=1e-4, threads=2))
     assert result.status == Status.OPTIMAL
     assert result.objective == pytest.approx(optimum) and result.bound == pytest.approx(optimum)
+
+
+def test_a_polish_ranks_the_core_by_the_lp_where_it_fits(city: Milp, optimum: float) -> None:
+    """A solver stopped with a good bound of its own brings no reduced costs; where the LP
+    relaxation fits in the polish's time its values rank the core, which reaches the optimum."""
+    plan = greedy_plan(city)
+    assert plan is not None
+    value = float(city.c @ plan)
+    stopped = SolveResult(Status.TIME_LIMIT_FEASIBLE, plan, value, optimum * 0.999, 0.01, 1.0, None, True,
+                          "highs", "kTimeLimit")
+    polished = _polished(city, stopped, time.perf_counter() + 15.0, 1e-4, None)
+    assert polished.x is not None and city.is_feasible(polished.x)
+    assert any(note.startswith("core search") for note in polished.notes)
+    assert polished.objective == pytest.approx(optimum, rel=1e-9)
