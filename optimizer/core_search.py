@@ -39,6 +39,7 @@ IntArray = npt.NDArray[np.int64]
 _LINK = "C2 coverage link"
 _COLOCATION = ("C1a host open", "C1b one factor")
 _GROW, _SHRINK = 1.5, 0.7
+_SMALL_FIRST = 0.5   # `small_first`: the first core's share of the plan's open sites, each MIP's of the time left
 
 
 @dataclass(frozen=True)
@@ -168,11 +169,17 @@ def site_rank(reduced_costs: FloatArray, lp_values: FloatArray | None = None) ->
 
 
 def core_search(milp: Milp, plan: FloatArray, rank: FloatArray, *, time_limit_s: float,
-                target: float = -np.inf, solve: SubSolver | None = None) -> tuple[FloatArray, SearchReport]:
+                target: float = -np.inf, solve: SubSolver | None = None,
+                small_first: bool = False) -> tuple[FloatArray, SearchReport]:
     """A plan at least as good as the feasible `plan`, from core MIPs over the closed sites of
     lowest `rank` (`site_rank`) within `time_limit_s`; stops once the objective reaches `target`
     or a core of every site is solved to optimality. The report's `bound` is HiGHS's bound on a
-    core of every free site (a bound on the whole model), -inf when no such core was solved."""
+    core of every free site (a bound on the whole model), -inf when no such core was solved.
+    The first core holds as many closed sites as the plan has open ones, or half as many when
+    `small_first`, and then each MIP gets at most half the time left: with sites ranked by the
+    LP's values small cores gain at once, where HiGHS spends the first 5 s of a large one on
+    root cuts (5,000-unit city's main part, 20 s: 130.63M against 136.94M; at 20,000 units 55 s
+    103.08M against 102.89M)."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
     solve = solve or highs_window
@@ -180,7 +187,8 @@ def core_search(milp: Milp, plan: FloatArray, rank: FloatArray, *, time_limit_s:
     is_site = shape.is_site
     free_site = is_site & (milp.lb < milp.ub)
     best = start = float(milp.c @ plan + milp.offset)
-    extra, solves, improved = max(1, int((free_site & (plan > 0.5)).sum())), 0, 0
+    first_share, mip_share = (_SMALL_FIRST, _SMALL_FIRST) if small_first else (1.0, 1.0)
+    extra, solves, improved = max(1, int(first_share * (free_site & (plan > 0.5)).sum())), 0, 0
     bound = -np.inf
     reached = target + 1e-9 * max(1.0, abs(target)) if np.isfinite(target) else -np.inf
     while best > reached and deadline - time.perf_counter() > 0.5:
@@ -189,6 +197,7 @@ def core_search(milp: Milp, plan: FloatArray, rank: FloatArray, *, time_limit_s:
         keep[closed[np.argsort(rank[closed], kind="stable")[:extra]]] = True
         core = core_model(milp, plan, keep, shape)
         left = deadline - time.perf_counter()
+        left = left if left < 2.0 else max(1.0, mip_share * left)   # small cores: room for several
         result = solve(core.milp, SolveOptions(time_limit_s=left, mip_gap=1e-6, threads=1, start=core.start))
         solves += 1
         whole = extra >= len(closed)

@@ -77,7 +77,7 @@ class LagrangianBackend(Backend):
         t0 = time.perf_counter()
         deadline = t0 + options.time_limit_s
         dual = _Dual(model, options.threads)
-        plan, notes, greedy_s = _plan_beside_ascent(model, options, dual)
+        plan, notes, greedy_s = _plan_beside_bound(model, options, dual)
         upper = None if plan is None else float(model.c @ plan + model.offset)
         bound = dual.first(upper, plan, time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()))
         if plan is not None and upper is not None:
@@ -88,16 +88,15 @@ class LagrangianBackend(Backend):
 def _improve(model: Milp, plan: FloatArray, upper: float, bound: float, dual: _Dual, deadline: float,
              greedy_s: float, mip_gap: float, notes: list[str]) -> tuple[FloatArray, float, float]:
     """(plan, objective, bound) after the search, which gets the time to `deadline` (notes added
-    to `notes`). With the LP solved, its bound is final and one search takes all the time: a
-    core MIP ranked by the LP's values needs a long run (at 5,000 units no gain in 4.6 s,
-    137.15M -> 130.59M in 8.9 s), and windows then still gain (20,000 x 3,000 MCLP: 5.761M ->
-    5.801M in 26 s; a search of core MIPs alone ended at 5.761M). Otherwise half the search time
+    to `notes`). With the LP solved, its bound is final and one search takes all the time, its
+    core ranked by the LP's values; windows after the core still gain (20,000 x 3,000 MCLP:
+    5.761M -> 5.801M in 26 s, where core MIPs alone ended at 5.761M). Otherwise half the search time
     first; if it finds nothing while the bound's block re-solves were still climbing when their
     time ran out, the rest goes back to the bound."""
     goal = bound + mip_gap * abs(bound)
     rank = dual.site_rank()
     if dual.at_lp:
-        plan, upper, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s, rank)
+        plan, upper, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s, rank, True)
         notes.extend(found)
         return plan, upper, max(bound, proven)
     halfway = time.perf_counter() + 0.5 * (deadline - time.perf_counter())
@@ -118,28 +117,28 @@ def _improve(model: Milp, plan: FloatArray, upper: float, bound: float, dual: _D
     return plan, upper, bound
 
 
-def _plan_beside_ascent(model: Milp, options: SolveOptions, dual: _Dual) -> tuple[FloatArray | None, list[str], float]:
-    """The first plan (with its notes and seconds) and the dual ascent, side by side on two
+def _plan_beside_bound(model: Milp, options: SolveOptions, dual: _Dual) -> tuple[FloatArray | None, list[str], float]:
+    """The first plan (with its notes and seconds) and the bound's start, side by side on two
     threads when `options.threads` allows (their numba kernels release the GIL: at 100,000 units
-    9 s and 11 s alone, 11 s together), else one after the other. Side by side, the greedy's
-    swaps get twice the time, or as long as the whole LP is expected to take when it is
-    tried, and the other core tries the whole LP, or else climbs by block re-solves until the
-    plan is ready."""
+    greedy 9 s and dual ascent 11 s alone, 11 s together), else one after the other. The bound
+    starts with the whole LP where it is expected to end within `_LP_SHARE` of the limit (the
+    greedy's swaps then run as long), else, or if it does not finish, with the dual ascent and
+    block re-solves until the plan is ready."""
     adjust_s = max(1.0, _ADJUST_SHARE * options.time_limit_s)
     lp_end = time.perf_counter() + _LP_SHARE * options.time_limit_s
+    lp_s = interior_seconds(model)
     if options.threads < 2:
         found = _first_plan(model, options, _SWAP_SHARE)
-        dual.ascend(adjust_s)
-        dual.solve_lp(lp_end - time.perf_counter())
+        if not dual.solve_lp(lp_end - time.perf_counter()):
+            dual.ascend(adjust_s)
         return found
-    lp_s = interior_seconds(model)
     swap_share = 2 * _SWAP_SHARE
     if lp_s <= _LP_SHARE * options.time_limit_s:
         swap_share = min(_LP_SHARE, max(swap_share, lp_s / options.time_limit_s))
     with ThreadPoolExecutor(1) as pool:
         planning = pool.submit(_first_plan, model, options, swap_share)
-        dual.ascend(adjust_s)
         if not dual.solve_lp(lp_end - time.perf_counter()):
+            dual.ascend(adjust_s)
             dual.climb(time.perf_counter() + options.time_limit_s, threads=1, stop=planning.done)
         return planning.result()
 
@@ -168,7 +167,9 @@ class _Dual:
         self.plan: FloatArray | None = None
         self.target = np.inf
         self.lam = np.zeros(model.n_rows)
-        self.ascent_reduced_costs = model.c.copy()
+        # reduced costs that rank sites for the core search (ties among equal LP values): the
+        # LP's where it was solved, else the dual ascent's
+        self.reduced_costs = model.c.copy()
         self.bound = -np.inf
         self.windows: Windows | None = None
         self.climbing = False    # whether the block re-solves were still gaining when their time ran out
@@ -177,40 +178,40 @@ class _Dual:
         self.lp_values: FloatArray | None = None   # the LP relaxation's solution, where solved
 
     def ascend(self, adjust_s: float) -> None:
-        """Dual ascent with `adjust_s` of adjustment: the start of everything else."""
+        """Dual ascent with `adjust_s` of adjustment: the bound's start where the LP is not solved."""
         self.lam = dual_ascent(self.model, open_mask(self.model), adjust_s=adjust_s)
-        self.bound, self.ascent_reduced_costs, _ = evaluate(self.model, self.lam)
+        self.bound, self.reduced_costs, _ = evaluate(self.model, self.lam)
         # the adjacency the blocks and then the plan's windows read, built after the ascent's peak
         self.windows = Windows(self.model)
 
     def solve_lp(self, seconds: float) -> bool:
         """The LP relaxation solved whole by HiGHS's interior point within `seconds`, tried when
-        its estimate (`lp_relaxation.interior_seconds`) fits. Its row duals replace the
-        multipliers when L is higher at them: L at the LP's duals is the LP bound, the most any
-        multipliers give (every row is relaxed, so the subproblem is a box), so blocks and the
-        subgradient have nothing left to gain. Its values rank the core search's sites. At
-        20,000 units the interior point takes 1-25 s (set covering, MCLP, the four-type city);
-        at 100,000 units it would take minutes, and an LP that cannot finish takes that core's
-        time from the block re-solves and adds its copy of the matrix, hence the estimate."""
+        its estimate (`lp_relaxation.interior_seconds`) fits; whether it was. Its row duals are
+        the multipliers: L at them is the LP bound, the most any multipliers give (every row is
+        relaxed, so the subproblem is a box), so the dual ascent, blocks and the subgradient
+        have nothing left to gain. Its values and reduced costs rank the core search's sites.
+        At 20,000 units the interior point takes 1-33 s (set covering, MCLP, the four-type
+        city); at 100,000 units it would take minutes, and an LP that cannot finish takes that
+        core's time from the block re-solves and adds its copy of the matrix, hence the
+        estimate. Run first, before any dual ascent (3 s at 20,000 units), as it decides more."""
         if seconds <= 0 or interior_seconds(self.model) > seconds:
             return False
         solution = lp_solution(self.model, seconds, interior=True)
         if solution is None:
             return False
-        lam = project(solution.duals, np.isfinite(self.model.row_lb), np.isfinite(self.model.row_ub))
-        value = evaluate(self.model, lam)[0]
-        self.lp_values = solution.x
-        if value >= self.bound:   # the ascent's value (solve_lp follows it)
-            self.lam, self.at_lp = lam, True
-            self.bound = integral_bound(self.model, value)
-        return self.at_lp
+        self.lam = project(solution.duals, np.isfinite(self.model.row_lb), np.isfinite(self.model.row_ub))
+        value, self.reduced_costs, _ = evaluate(self.model, self.lam)
+        self.bound = integral_bound(self.model, value)
+        self.lp_values, self.at_lp = solution.x, True
+        self.windows = Windows(self.model)   # for the plan's windows
+        return True
 
     def site_rank(self) -> FloatArray:
         """The order core search takes closed sites in: by the LP's values where it was solved
         (at 20,000 units 102.89M in 30 s, against 106.27M by the ascent's reduced costs), else by
         the dual ascent's reduced costs (at 20,000 units 106.50M in 7 s, against 108.45M by the
         block re-solves')."""
-        return site_rank(self.ascent_reduced_costs, self.lp_values)
+        return site_rank(self.reduced_costs, self.lp_values)
 
     def climb(self, deadline: float, threads: int, stop: Callable[[], bool] | None = None) -> FloatArray:
         """Block re-solves from the current multipliers until `deadline` or `stop()`; keeps and
@@ -265,14 +266,15 @@ class _Dual:
 
 
 def _search(model: Milp, plan: FloatArray, goal: float, deadline: float, windows: Windows | None,
-            greedy_s: float, rank: FloatArray) -> tuple[FloatArray, float, list[str], float]:
+            greedy_s: float, rank: FloatArray,
+            lp_ranked: bool = False) -> tuple[FloatArray, float, list[str], float]:
     """Local search until `deadline` or a plan worth `goal` (then proven optimal), and its notes:
     greedy swaps from the plan for a tenth of the time, core MIPs over the sites of lowest
-    `rank` (`optimizer.core_search`) for half the rest, window re-solves by HiGHS
-    (`optimizer.lns`) for the remainder. Windows find what one swap at a time cannot; the core
-    finds what no neighbourhood can: coverage moved across the map (at 20,000 units 108.55M ->
-    106.50M in 30 s, where windows reached 108.02M in 40 s; at 100,000 units windows find
-    nothing and the core -0.3%). The swaps re-run the greedy's first pass (which, with the first
+    `rank` (`optimizer.core_search`; small cores first when `lp_ranked`) for half the rest,
+    window re-solves by HiGHS (`optimizer.lns`) for the remainder. Windows find what one swap at
+    a time cannot; the core finds what no neighbourhood can: coverage moved across the map (at
+    20,000 units 108.55M -> 106.50M in 30 s, where windows reached 108.02M in 40 s; at 100,000
+    units windows find nothing and the core -0.3%). The swaps re-run the greedy's first pass (which, with the first
     plan's swaps, took `greedy_s`): skipped when that would overrun their tenth (at 100,000 units
     the first pass alone takes 9 s). Also the bound the core search proved (-inf if none)."""
     left = max(0.0, deadline - time.perf_counter())
@@ -282,7 +284,8 @@ def _search(model: Milp, plan: FloatArray, goal: float, deadline: float, windows
         if better is not None and float(model.c @ better + model.offset) < upper:
             plan = better
     plan, core = core_search(model, plan, rank, target=goal,
-                             time_limit_s=_CORE_SHARE * max(0.0, deadline - time.perf_counter()))
+                             time_limit_s=_CORE_SHARE * max(0.0, deadline - time.perf_counter()),
+                             small_first=lp_ranked)
     notes = [core.note()] if core.tries else []
     if core.bound >= core.objective - 1e-6 * max(1.0, abs(core.objective)):
         return plan, core.objective, notes, core.bound   # a core of every site proved the plan optimal
