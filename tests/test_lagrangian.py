@@ -94,6 +94,7 @@ def test_the_backend_bound_is_the_lp_bound_where_the_lp_solves_in_time() -> None
         found = LagrangianBackend().solve(milp, SolveOptions(time_limit_s=10, threads=threads, mip_gap=1e-4))
         assert found.bound == pytest.approx(lp.objective, rel=1e-6)
         assert found.status == Status.OPTIMAL and found.objective == pytest.approx(lp.objective)
+        assert any(note.startswith("bound: the whole LP relaxation") for note in found.notes)
 
 
 def test_set_covering_bound_is_rounded_up_and_proves_optimality() -> None:

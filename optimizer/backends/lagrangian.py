@@ -78,6 +78,7 @@ class LagrangianBackend(Backend):
         deadline = t0 + options.time_limit_s
         dual = _Dual(model, options.threads)
         plan, notes, greedy_s = _plan_beside_bound(model, options, dual)
+        notes.extend(dual.notes)
         upper = None if plan is None else float(model.c @ plan + model.offset)
         bound = dual.first(upper, plan, time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()))
         if plan is not None and upper is not None:
@@ -176,6 +177,7 @@ class _Dual:
         self.climbs = 0          # calls to `climb`: each draws other blocks
         self.at_lp = False       # whether the multipliers are the LP relaxation's duals
         self.lp_values: FloatArray | None = None   # the LP relaxation's solution, where solved
+        self.notes: list[str] = []   # where the bound came from, for the plan's solver notes
 
     def ascend(self, adjust_s: float) -> None:
         """Dual ascent with `adjust_s` of adjustment: the bound's start where the LP is not solved."""
@@ -196,9 +198,14 @@ class _Dual:
         estimate. Run first, before any dual ascent (3 s at 20,000 units), as it decides more."""
         if seconds <= 0 or interior_seconds(self.model) > seconds:
             return False
+        t0 = time.perf_counter()
         solution = lp_solution(self.model, seconds, interior=True)
+        spent = time.perf_counter() - t0
         if solution is None:
+            self.notes.append(f"the whole LP relaxation was not solved in {spent:.1f} s: the bound is "
+                              "from dual ascent and block re-solves")
             return False
+        self.notes.append(f"bound: the whole LP relaxation (HiGHS interior point, {spent:.1f} s)")
         self.lam = project(solution.duals, np.isfinite(self.model.row_lb), np.isfinite(self.model.row_ub))
         value, self.reduced_costs, _ = evaluate(self.model, self.lam)
         self.bound = integral_bound(self.model, value)
