@@ -196,7 +196,11 @@ class _Dual:
         city); at 100,000 units it would take minutes, and an LP that cannot finish takes that
         core's time from the block re-solves and adds its copy of the matrix, hence the
         estimate. Run first, before any dual ascent (3 s at 20,000 units), as it decides more."""
-        if seconds <= 0 or interior_seconds(self.model) > seconds:
+        estimate = interior_seconds(self.model)
+        if seconds <= 0 or estimate > seconds:
+            self.notes.append(f"the whole LP relaxation was not tried (about {estimate:.0f} s estimated, "
+                              f"{max(seconds, 0.0):.0f} s available): the bound is from dual ascent and "
+                              "block re-solves")
             return False
         t0 = time.perf_counter()
         solution = lp_solution(self.model, seconds, interior=True)
