@@ -187,8 +187,8 @@ def core_search(milp: Milp, plan: FloatArray, rank: FloatArray, *, time_limit_s:
     is_site = shape.is_site
     free_site = is_site & (milp.lb < milp.ub)
     best = start = float(milp.c @ plan + milp.offset)
-    first_share, mip_share = (_SMALL_FIRST, _SMALL_FIRST) if small_first else (1.0, 1.0)
-    extra, solves, improved = max(1, int(first_share * (free_site & (plan > 0.5)).sum())), 0, 0
+    share = _SMALL_FIRST if small_first else 1.0   # of the plan's open sites at first; of the time left per MIP
+    extra, solves, improved = max(1, int(share * (free_site & (plan > 0.5)).sum())), 0, 0
     bound = -np.inf
     reached = target + 1e-9 * max(1.0, abs(target)) if np.isfinite(target) else -np.inf
     while best > reached and deadline - time.perf_counter() > 0.5:
@@ -197,7 +197,7 @@ def core_search(milp: Milp, plan: FloatArray, rank: FloatArray, *, time_limit_s:
         keep[closed[np.argsort(rank[closed], kind="stable")[:extra]]] = True
         core = core_model(milp, plan, keep, shape)
         left = deadline - time.perf_counter()
-        left = left if left < 2.0 else max(1.0, mip_share * left)   # small cores: room for several
+        left = left if left < 2.0 else max(1.0, share * left)   # small cores: room for several
         result = solve(core.milp, SolveOptions(time_limit_s=left, mip_gap=1e-6, threads=1, start=core.start))
         solves += 1
         whole = extra >= len(closed)
@@ -205,13 +205,12 @@ def core_search(milp: Milp, plan: FloatArray, rank: FloatArray, *, time_limit_s:
             bound = max(bound, float(result.bound))
         candidate = core.plan_of(result.x) if result.status.has_solution and result.x is not None else None
         value = float(milp.c @ candidate + milp.offset) if candidate is not None else np.inf
-        if value < best - 1e-9 * max(1.0, abs(best)) and milp.is_feasible(candidate):
+        gained = value < best - 1e-9 * max(1.0, abs(best)) and milp.is_feasible(candidate)
+        if gained:
             plan, best, improved = candidate, value, improved + 1
-        elif result.status == Status.OPTIMAL:
-            if whole:
-                break   # every site in the core, solved to optimality: the plan is optimal
-            extra = int(extra * _GROW) + 1
-        else:
-            extra = max(1, int(extra * _SHRINK))
+        if whole and result.status == Status.OPTIMAL:
+            break   # every site in the core, solved to optimality: the plan is optimal
+        if not gained:
+            extra = int(extra * _GROW) + 1 if result.status == Status.OPTIMAL else max(1, int(extra * _SHRINK))
     return plan, SearchReport(solves, improved, start, best, time.perf_counter() - t0, int(extra), "core",
                               min(bound, best))

@@ -171,12 +171,11 @@ def _apply(milp: Milp, rows: IntArray, block: tuple[Milp, IntArray, sp.csr_array
     lp, cols, sub = block
     if duals is None or not np.isfinite(duals).all():
         return 0.0
-    new_lam = project(duals, np.isfinite(milp.row_lb[rows]), np.isfinite(milp.row_ub[rows]))  # LP tolerance
-    new_rc = lp.c - sub.T @ new_lam
+    new_rc = lp.c - sub.T @ duals
     old = float(np.sum(row_terms(milp, rows, lam[rows])) + np.sum(var_terms(milp, cols, rc[cols])))
-    new = float(np.sum(row_terms(milp, rows, new_lam)) + np.sum(var_terms(milp, cols, new_rc)))
+    new = float(np.sum(row_terms(milp, rows, duals)) + np.sum(var_terms(milp, cols, new_rc)))
     if not np.isfinite(new) or new <= old + 1e-12 * max(1.0, abs(old)):
         return 0.0
-    lam[rows] = new_lam
+    lam[rows] = duals
     rc[cols] = new_rc
     return new - old

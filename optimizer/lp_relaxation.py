@@ -10,9 +10,10 @@ none), and so is crossover, unless HiGHS cannot call the interior solution optim
 solve is repeated with crossover where HiGHS deems it needed (at 20,000 units crossover costs
 7 s more; it is needed on some small models).
 
-No solution here is trusted for a bound as it is: the duals are projected onto their signs and
-L is evaluated at them exactly (`optimizer.lagrangian.evaluate`), so an interior point stopped a
-little short of the optimum gives a slightly lower, still valid, bound.
+No solution here is trusted for a bound as it is: the duals come projected onto their signs
+(`optimizer.lagrangian.project`, which mends the LP's tolerance) and L is evaluated at them
+exactly (`optimizer.lagrangian.evaluate`), so an interior point stopped a little short of the
+optimum gives a slightly lower, still valid, bound.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.optimize import OptimizeWarning, linprog
 
+from optimizer.lagrangian import project
 from optimizer.milp import Milp
 
 FloatArray = npt.NDArray[np.float64]
@@ -46,7 +48,7 @@ _NO_STATUS = 4   # scipy's status for a HiGHS model status it does not map (here
 @dataclass(frozen=True)
 class LpSolution:
     """An LP's row duals (>= 0 on a lower bound, <= 0 on an upper: `optimizer.lagrangian`'s
-    convention) and its values."""
+    convention, signs enforced) and its values."""
 
     duals: FloatArray
     x: FloatArray
@@ -91,7 +93,7 @@ def lp_solution(lp: Milp, time_limit_s: float = np.inf, interior: bool = False) 
         np.add.at(duals, above, marg[len(below):])
     if len(eq_rows):
         duals[eq_rows] = res.eqlin.marginals
-    return LpSolution(duals, np.asarray(res.x, dtype=np.float64))
+    return LpSolution(project(duals, lo, hi), np.asarray(res.x, dtype=np.float64))
 
 
 def interior_seconds(milp: Milp) -> float:

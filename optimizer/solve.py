@@ -29,7 +29,7 @@ from optimizer.core_search import core_search, site_rank
 from optimizer.decompose import solve_in_parts
 from optimizer.dual_ascent import covering_bound
 from optimizer.heuristic import greedy_plan, handles
-from optimizer.lagrangian import evaluate, project
+from optimizer.lagrangian import evaluate
 from optimizer.lns import improve
 from optimizer.lp_relaxation import interior_seconds, lp_solution
 from optimizer.milp import Milp
@@ -176,8 +176,7 @@ def _lp_rank(milp: Milp, reduced_costs: npt.NDArray[np.float64] | None,
     lp = lp_solution(milp, seconds, interior=True)
     if lp is None:
         return reduced_costs, False
-    lp_costs = evaluate(milp, project(lp.duals, np.isfinite(milp.row_lb), np.isfinite(milp.row_ub)))[1]
-    return site_rank(lp_costs, lp.x), True
+    return site_rank(evaluate(milp, lp.duals)[1], lp.x), True
 
 
 def _with_covering_bound(milp: Milp, result: SolveResult,

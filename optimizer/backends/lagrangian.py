@@ -43,7 +43,7 @@ from optimizer.dual_ascent import dual_ascent, open_mask
 from optimizer.dual_windows import window_ascent
 from optimizer.errors import BackendError
 from optimizer.heuristic import greedy_plan, handles
-from optimizer.lagrangian import evaluate, integral_bound, lagrangian_bound, project
+from optimizer.lagrangian import evaluate, integral_bound, lagrangian_bound
 from optimizer.lns import Windows, improve
 from optimizer.lp_relaxation import interior_seconds, lp_solution
 from optimizer.milp import Milp
@@ -210,7 +210,7 @@ class _Dual:
                               "from dual ascent and block re-solves")
             return False
         self.notes.append(f"bound: the whole LP relaxation (HiGHS interior point, {spent:.1f} s)")
-        self.lam = project(solution.duals, np.isfinite(self.model.row_lb), np.isfinite(self.model.row_ub))
+        self.lam = solution.duals
         value, self.reduced_costs, _ = evaluate(self.model, self.lam)
         self.bound = integral_bound(self.model, value)
         self.lp_values, self.at_lp = solution.x, True
@@ -285,9 +285,10 @@ def _search(model: Milp, plan: FloatArray, goal: float, deadline: float, windows
     window re-solves by HiGHS (`optimizer.lns`) for the remainder. Windows find what one swap at
     a time cannot; the core finds what no neighbourhood can: coverage moved across the map (at
     20,000 units 108.55M -> 106.50M in 30 s, where windows reached 108.02M in 40 s; at 100,000
-    units windows find nothing and the core -0.3%). The swaps re-run the greedy's first pass (which, with the first
-    plan's swaps, took `greedy_s`): skipped when that would overrun their tenth (at 100,000 units
-    the first pass alone takes 9 s). Also the bound the core search proved (-inf if none)."""
+    units windows find nothing and the core -0.3%). The swaps re-run the greedy's first pass
+    (which, with the first plan's swaps, took `greedy_s`): skipped when that would overrun their
+    tenth (at 100,000 units the first pass alone takes 9 s). Also the bound the core search
+    proved (-inf if none)."""
     left = max(0.0, deadline - time.perf_counter())
     upper = float(model.c @ plan + model.offset)
     if greedy_s < _SWAP_SHARE * left:
