@@ -113,7 +113,7 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         left = deadline - time.perf_counter()
         phase_options = replace(options, time_limit_s=max(1.0, left * (1.0 - _POLISH_SHARE if large else 1.0)),
                                 start=start, presolve=options.presolve or bool(phases))
-        result = _solve(backend, phase_milp, phase_options)
+        result = _start_kept(phase_milp, start, backend) or _solve(backend, phase_milp, phase_options)
         if large:   # a useless bound first (it sets the polish's goal), then the polish in the time left
             result, reduced_costs = _with_covering_bound(phase_milp, result, options.time_limit_s)
             result = _polished(phase_milp, result, deadline, options.mip_gap, reduced_costs)
@@ -125,6 +125,16 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         start = result.x
         milp = _fix_phase(milp, pm, name, result.x)
     return Solution(start, tuple(phases))
+
+
+def _start_kept(milp: Milp, start: npt.NDArray[np.float64] | None, backend: str) -> SolveResult | None:
+    """A phase with nothing to optimise (every objective coefficient zero, as the cost phase of a
+    maximal-covering plan whose sites cost nothing) keeps its start when that is feasible: no
+    solver call. The backend's LP for a bound of 0 took 0.3 s of a 2 s solve at 5,000 x 1,000."""
+    if start is None or np.any(milp.c) or not milp.is_feasible(start):
+        return None
+    return SolveResult(Status.OPTIMAL, start, milp.offset, milp.offset, 0.0, 0.0, None, False, backend,
+                       "every objective coefficient is zero: the start is optimal")
 
 
 def _solve(backend: str, milp: Milp, options: SolveOptions) -> SolveResult:

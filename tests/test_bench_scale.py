@@ -7,9 +7,11 @@ import pytest
 import scipy.sparse as sp
 
 from bench.scale import _skip_reason
-from bench.scale_ours import run_ours
+from bench.scale_ours import run_ours, scenario
 from bench.scale_table import ratio_table, runs_table
 from bench.scale_worker import greedy_cover_size, make
+from optimizer.backends.base import Status
+from optimizer.plan import prepare_tables, solve_prepared
 
 
 def test_greedy_cover_skips_unreachable_units() -> None:
@@ -24,6 +26,17 @@ def test_small_city_solves_with_highs(model: str) -> None:
     assert city.p_mclp == 6 and city.p_mclp <= city.p_median <= 60
     out = run_ours(city, model, "highs", 30.0)
     assert out.status == "optimal" and out.objective is not None and out.objective > 0
+
+
+def test_cost_phase_with_nothing_to_pay_keeps_the_coverage_plan() -> None:
+    """Maximal covering with free sites: the cost phase has nothing to optimise, so the most
+    covering plan stands as it is, proven, without another solver call."""
+    city = make(300, 60)
+    result = solve_prepared(prepare_tables(scenario(city, "mclp", "highs", 30.0), city.demand, city.sites))
+    coverage, cost = result.solution.phase("coverage").result, result.solution.phase("cost").result
+    assert cost.status == Status.OPTIMAL and cost.objective == 0.0 and cost.seconds == 0.0
+    assert cost.x is not None and np.array_equal(cost.x, coverage.x)
+    assert result.status == "optimal"
 
 
 def test_spopt_is_skipped_beyond_its_dense_size() -> None:
