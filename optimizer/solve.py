@@ -29,7 +29,7 @@ from optimizer.core_search import core_search, site_rank
 from optimizer.decompose import solve_in_parts
 from optimizer.dual_ascent import covering_bound
 from optimizer.heuristic import greedy_plan, handles
-from optimizer.lagrangian import evaluate
+from optimizer.lagrangian import evaluate, integral_bound
 from optimizer.lns import improve
 from optimizer.lp_relaxation import interior_seconds, lp_solution
 from optimizer.milp import Milp
@@ -145,48 +145,55 @@ def _solve(backend: str, milp: Milp, options: SolveOptions) -> SolveResult:
 
 def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float,
               reduced_costs: npt.NDArray[np.float64] | None = None) -> SolveResult:
-    """A plan the solver left unproven at its limit, improved in the time held back for it; the
-    solver's bound stands. Core MIPs (`optimizer.core_search`) take half that time first, then
-    window re-solves (`optimizer.lns`) the rest. The core's sites are ranked by the LP
-    relaxation's values where HiGHS's interior point is expected to take at most a quarter of
-    the time left (`_lp_rank`), else by `reduced_costs` (covering models); with neither, windows
-    only."""
+    """A plan the solver left unproven at its limit, improved in the time held back for it. Core
+    MIPs (`optimizer.core_search`) take half that time first, then window re-solves
+    (`optimizer.lns`) the rest. The core's sites are ranked by the LP relaxation's values where
+    HiGHS's interior point is expected to take at most a quarter of the time left (`_lp_rank`),
+    else by `reduced_costs` (covering models); with neither, windows only. The bound is the best
+    of the solver's, the LP's (where it ran) and a core of every site's (the whole model)."""
     left = deadline - time.perf_counter()
     unproven = result.gap is None or result.gap > mip_gap
     if result.status != Status.TIME_LIMIT_FEASIBLE or result.x is None or not unproven or left < 1.0:
         return result
-    bound = result.bound if result.bound is not None and np.isfinite(result.bound) else -np.inf
+    solver_bound = result.bound if result.bound is not None and np.isfinite(result.bound) else -np.inf
+    rank, lp_ranked, lp_bound = _lp_rank(milp, reduced_costs, 0.25 * left) if handles(milp) else (None, False, -np.inf)
+    bound = max(solver_bound, lp_bound)
     goal = bound + mip_gap * abs(bound) if np.isfinite(bound) else -np.inf
     x, searches = result.x, []
-    rank, lp_ranked = _lp_rank(milp, reduced_costs, 0.25 * left) if handles(milp) else (None, False)
     if rank is not None:
         x, core = core_search(milp, x, rank, time_limit_s=0.5 * max(0.0, deadline - time.perf_counter()),
                               target=goal, small_first=lp_ranked)
         searches.append(core)
+        bound = max(bound, core.bound)
     x, report = improve(milp, x, time_limit_s=max(0.0, deadline - time.perf_counter()), target=goal)
     searches.append(report)
     notes = (*result.notes, *(s.note() for s in searches if s.tries))
-    if not any(s.improved for s in searches):
+    if bound > solver_bound:
+        source = "a core MIP of every site" if bound > lp_bound else "the LP relaxation"
+        notes = (*notes, f"bound {bound:.6g} from {source} (the solver's own: {result.bound})")
+    elif not any(s.improved for s in searches):
         return replace(result, notes=notes)
-    gap = relative_gap(report.objective, result.bound)
-    proven = gap is not None and gap <= mip_gap   # the plan now meets the solver's proven bound
-    return replace(result, status=Status.OPTIMAL if proven else result.status, x=x, objective=report.objective,
-                   gap=gap, time_limited=not proven, notes=notes)
+    objective = report.objective if any(s.improved for s in searches) else result.objective
+    gap = relative_gap(objective, bound)
+    proven = gap is not None and gap <= mip_gap   # the plan now meets the proven bound
+    return replace(result, status=Status.OPTIMAL if proven else result.status, x=x, objective=objective,
+                   bound=bound, gap=gap, time_limited=not proven, notes=notes)
 
 
 def _lp_rank(milp: Milp, reduced_costs: npt.NDArray[np.float64] | None,
-             seconds: float) -> tuple[npt.NDArray[np.float64] | None, bool]:
-    """Sites ranked for the polish's core search, and whether by the LP: by the LP relaxation's
-    values (ties by its reduced costs) when its interior point is expected to fit in `seconds`
-    and does, else by `reduced_costs` (None if not given). On the 5,000-unit city the LP takes
-    1.3 s and its values lead the core to plans the solver's own search does not reach in its
-    time."""
+             seconds: float) -> tuple[npt.NDArray[np.float64] | None, bool, float]:
+    """Sites ranked for the polish's core search, whether by the LP, and the LP bound (-inf when
+    not solved): by the LP relaxation's values (ties by its reduced costs) when its interior
+    point is expected to fit in `seconds` and does, else by `reduced_costs` (None if not given).
+    On the 5,000-unit city the LP takes 1.3 s and its values lead the core to plans the solver's
+    own search does not reach in its time."""
     if interior_seconds(milp) > seconds:
-        return reduced_costs, False
+        return reduced_costs, False, -np.inf
     lp = lp_solution(milp, seconds, interior=True)
     if lp is None:
-        return reduced_costs, False
-    return site_rank(evaluate(milp, lp.duals)[1], lp.x), True
+        return reduced_costs, False, -np.inf
+    value, lp_reduced_costs, _ = evaluate(milp, lp.duals)
+    return site_rank(lp_reduced_costs, lp.x), True, integral_bound(milp, value)
 
 
 def _with_covering_bound(milp: Milp, result: SolveResult,

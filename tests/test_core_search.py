@@ -108,8 +108,8 @@ def test_a_model_without_coverage_links_is_cored_by_its_sites_alone() -> None:
 
 
 def test_a_time_limited_highs_plan_is_polished_by_core_search_first(city: Milp, optimum: float) -> None:
-    """The engine's polish of a plan HiGHS left unproven: with the dual ascent's reduced costs
-    (which come with the covering bound) core MIPs run before windows."""
+    """The engine's polish of a plan HiGHS left unproven: core MIPs run before windows, and the LP
+    relaxation the polish solves to rank them replaces the solver's weaker bound."""
     plan = greedy_plan(city)
     assert plan is not None
     value = float(city.c @ plan)
@@ -120,7 +120,9 @@ def test_a_time_limited_highs_plan_is_polished_by_core_search_first(city: Milp, 
     assert polished.x is not None and city.is_feasible(polished.x)
     assert float(city.c @ polished.x) == pytest.approx(polished.objective)
     assert optimum - 1e-6 <= polished.objective < value
-    assert polished.bound == stopped.bound
+    assert stopped.bound < polished.bound <= optimum + 1e-6
+    assert polished.gap == pytest.approx((polished.objective - polished.bound) / polished.objective)
+    assert any("from the LP relaxation" in note for note in polished.notes)
     assert any(note.startswith("core search") for note in polished.notes)
 
 
@@ -166,6 +168,21 @@ def test_a_core_of_every_free_site_proves_the_optimum_the_lp_bound_cannot(set_co
     result = LagrangianBackend().solve(set_covering, SolveOptions(time_limit_s=30.0, mip_gap=1e-4, threads=2))
     assert result.status == Status.OPTIMAL
     assert result.objective == pytest.approx(optimum) and result.bound == pytest.approx(optimum)
+
+
+def test_a_polish_proves_the_optimum_by_a_core_of_every_site(set_covering: Milp) -> None:
+    """A solver stopped with a weak bound: the polish's core grows to every site, and HiGHS's
+    bound on that core, the whole model's, proves the plan optimal where the LP (363.55) cannot."""
+    optimum = _optimum(set_covering)
+    plan = greedy_plan(set_covering)
+    assert plan is not None
+    value = float(set_covering.c @ plan)
+    stopped = SolveResult(Status.TIME_LIMIT_FEASIBLE, plan, value, 300.0, (value - 300.0) / value, 1.0, None,
+                          True, "highs", "kTimeLimit")
+    polished = _polished(set_covering, stopped, time.perf_counter() + 60.0, 1e-4, None)
+    assert polished.status == Status.OPTIMAL and not polished.time_limited
+    assert polished.objective == pytest.approx(optimum) and polished.bound == pytest.approx(optimum)
+    assert any("from a core MIP of every site" in note for note in polished.notes)
 
 
 def test_a_polish_ranks_the_core_by_the_lp_where_it_fits(city: Milp, optimum: float) -> None:
