@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.backends.base import SolveOptions, SolveResult, Status, relative_gap
+from optimizer.backends.base import SolveOptions, SolveResult, Status, gap_goal, relative_gap
 from optimizer.backends.registry import run_backend
 from optimizer.core_search import core_search, site_rank
 from optimizer.decompose import solve_in_parts
@@ -158,7 +158,7 @@ def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float,
     solver_bound = result.bound if result.bound is not None and np.isfinite(result.bound) else -np.inf
     rank, lp_ranked, lp_bound = _lp_rank(milp, reduced_costs, 0.25 * left) if handles(milp) else (None, False, -np.inf)
     bound = max(solver_bound, lp_bound)
-    goal = bound + mip_gap * abs(bound) if np.isfinite(bound) else -np.inf
+    goal = gap_goal(bound, mip_gap)
     x, searches = result.x, []
     if rank is not None:
         x, core = core_search(milp, x, rank, time_limit_s=0.5 * max(0.0, deadline - time.perf_counter()),

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.backends.base import SolveOptions, Status
+from optimizer.backends.base import SolveOptions, Status, gap_goal, relative_gap
 from optimizer.backends.lagrangian import LagrangianBackend
 from optimizer.backends.registry import run_backend
 from optimizer.dual_ascent import dual_ascent, open_mask
@@ -180,3 +180,13 @@ def test_a_time_limited_solve_gets_the_covering_bound_when_its_own_is_useless() 
         assert tightened.bound is not None and -1e12 < tightened.bound <= exact.objective + 1e-6
         assert tightened.gap is not None and tightened.gap < 1.0
         assert any("dual ascent" in note for note in tightened.notes)
+
+
+@given(st.floats(1.0, 1e9) | st.floats(-1e9, -1.0), st.floats(1e-4, 0.5))
+def test_a_search_stops_at_a_plan_within_the_gap_it_will_report(bound: float, mip_gap: float) -> None:
+    """The goal a search stops at is measured the way the gap is reported (relative to the
+    plan): maximal covering (negative objectives) once stopped 1.0095% away at a 1% gap."""
+    goal = gap_goal(bound, mip_gap)
+    assert goal >= bound
+    assert relative_gap(goal, bound) == pytest.approx(mip_gap, rel=1e-9)
+    assert relative_gap(goal + 1e-6 * abs(goal), bound) > mip_gap   # a worse plan is not within the gap

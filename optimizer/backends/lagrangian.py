@@ -37,7 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, relative_gap
+from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, gap_goal, relative_gap
 from optimizer.core_search import core_search, site_rank
 from optimizer.dual_ascent import dual_ascent, open_mask
 from optimizer.dual_windows import window_ascent
@@ -94,7 +94,7 @@ def _improve(model: Milp, plan: FloatArray, upper: float, bound: float, dual: _D
     5.761M -> 5.801M in 26 s, where core MIPs alone ended at 5.761M). Otherwise half the search time
     first; if it finds nothing while the bound's block re-solves were still climbing when their
     time ran out, the rest goes back to the bound."""
-    goal = bound + mip_gap * abs(bound)
+    goal = gap_goal(bound, mip_gap)
     rank = dual.site_rank()
     if dual.at_lp:
         plan, upper, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s, rank, True)
@@ -103,7 +103,7 @@ def _improve(model: Milp, plan: FloatArray, upper: float, bound: float, dual: _D
     halfway = time.perf_counter() + 0.5 * (deadline - time.perf_counter())
     better, upper_now, found, proven = _search(model, plan, goal, halfway, dual.windows, greedy_s, rank)
     bound = max(bound, proven)
-    goal = bound + mip_gap * abs(bound)
+    goal = gap_goal(bound, mip_gap)
     notes.extend(found)
     improved = upper_now < upper
     if improved:
