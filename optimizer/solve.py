@@ -170,7 +170,8 @@ def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float,
     notes = (*result.notes, *(s.note() for s in searches if s.tries))
     if bound > solver_bound:
         source = "a core MIP of every site" if bound > lp_bound else "the LP relaxation"
-        notes = (*notes, f"bound {bound:.6g} from {source} (the solver's own: {result.bound})")
+        own = f"{solver_bound:.6g}" if np.isfinite(solver_bound) else "none"
+        notes = (*notes, f"bound {bound:.6g} from {source} (the solver's own: {own})")
     elif not any(s.improved for s in searches):
         return replace(result, notes=notes)
     objective = report.objective if any(s.improved for s in searches) else result.objective
