@@ -22,6 +22,8 @@ No branch and bound. Within the time limit:
    If half of that time does not improve the plan (at 100,000 units no window finds a gain)
    and the bound's block re-solves were still gaining when their time ran out, the other half
    goes back to them.
+   With two threads and no LP (too large for it), steps 2 and 3 run side by side instead, each
+   on one thread until the limit (`_search_beside_bound`).
 Status `heuristic` with the proven gap, or `optimal` when the gap is within `mip_gap`. Models
 outside the heuristic (assignment or elastic variables) are refused with a `BackendError`
 naming `solver.backend`: use `highs`.
@@ -31,6 +33,7 @@ overrun by their seconds (a few each at 100,000 x 10,000).
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -80,10 +83,41 @@ class LagrangianBackend(Backend):
         plan, notes, greedy_s = _plan_beside_bound(model, options, dual)
         notes.extend(dual.notes)
         upper = None if plan is None else float(model.c @ plan + model.offset)
+        if plan is not None and upper is not None and not dual.at_lp and options.threads >= 2:
+            plan, upper, bound = _search_beside_bound(model, plan, upper, dual, deadline, greedy_s,
+                                                      options.mip_gap, notes)
+            return _result(model, plan, upper, bound, options, time.perf_counter() - t0, notes)
         bound = dual.first(upper, plan, time.perf_counter() + _BOUND_SHARE * (deadline - time.perf_counter()))
         if plan is not None and upper is not None:
             plan, upper, bound = _improve(model, plan, upper, bound, dual, deadline, greedy_s, options.mip_gap, notes)
         return _result(model, plan, upper, bound, options, time.perf_counter() - t0, notes)
+
+
+def _search_beside_bound(model: Milp, plan: FloatArray, upper: float, dual: _Dual, deadline: float,
+                         greedy_s: float, mip_gap: float, notes: list[str]) -> tuple[FloatArray, float, float]:
+    """(plan, objective, bound) with two threads and no LP: the bound's block re-solves on one
+    thread and the search (`_search`, one HiGHS thread) on the other, both until `deadline`. One
+    after the other, the search had half the time and the second core idled while it ran; side
+    by side the blocks gain more on one thread in the whole time than on two in half of it
+    (100,000-unit city: bound 46.84M against 46.55M, gap 3.45% against 3.58-3.68%; 20,000-unit
+    city at 30 s: 4.12% against 4.49%). The search stops at the bound it starts from; the bound
+    stops when the search ends sooner (the plan proven)."""
+    goal = gap_goal(dual.bound, mip_gap)
+    notes.append(f"search and block re-solves side by side on two threads for the last "
+                 f"{max(0.0, deadline - time.perf_counter()):.1f} s")
+    searched = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        bounding = pool.submit(dual.first, upper, plan, deadline, 1, searched.is_set)
+        try:
+            better, upper_now, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s,
+                                                       dual.site_rank())
+        finally:
+            searched.set()
+        bound = bounding.result()
+    notes.extend(found)
+    if upper_now < upper:
+        plan, upper = better, upper_now
+    return plan, upper, max(bound, proven)
 
 
 def _improve(model: Milp, plan: FloatArray, upper: float, bound: float, dual: _Dual, deadline: float,
@@ -233,18 +267,25 @@ class _Dual:
         self.climbs += 1
         return self.lam
 
-    def first(self, upper: float | None, plan: FloatArray | None, deadline: float) -> float:
+    def first(self, upper: float | None, plan: FloatArray | None, deadline: float, threads: int | None = None,
+              stop: Callable[[], bool] | None = None) -> float:
         """From the dual ascent's multipliers: block re-solves (most of the time to `deadline`),
         then subgradient steps towards the plan's objective `upper`: each starts from the last
         one's multipliers, and the subgradient evaluates its start first, so the best of all
         comes back. (At 100,000 units the adjustment and the subgradient each add under 0.02%,
-        the blocks 0.45%.) Multipliers that are the LP's duals are kept as they are."""
+        the blocks 0.45%.) Multipliers that are the LP's duals are kept as they are. The blocks
+        run on `threads` (default: the backend's); `stop()` true ends them and skips the
+        subgradient."""
         self.upper, self.plan = upper, plan
         self.target = np.inf if upper is None else upper - self.model.offset
         if self.at_lp:   # its bound was set by `solve_lp`
             return self.bound
+        threads = threads or self.threads
         blocks_end = time.perf_counter() + max(0.0, 0.85 * (deadline - time.perf_counter()))
-        lam = self.climb(blocks_end, self.threads)
+        lam = self.climb(blocks_end, threads, stop)
+        if stop is not None and stop():
+            self.lam, self.bound = lam, max(self.bound, integral_bound(self.model, evaluate(self.model, lam)[0]))
+            return self.bound
         self.climbing = time.perf_counter() >= blocks_end   # not stopped by a stall or the target
         left = max(0.0, deadline - time.perf_counter())
         # While the blocks still gain, the subgradient gets a third of its time as a trial and
@@ -261,7 +302,7 @@ class _Dual:
                                      incumbent=self.plan)
             self.lam, self.bound = found.multipliers, integral_bound(self.model, found.bound)
         else:
-            self.bound = integral_bound(self.model, evaluate(self.model, self.climb(deadline, self.threads))[0])
+            self.bound = integral_bound(self.model, evaluate(self.model, self.climb(deadline, threads, stop))[0])
         return self.bound
 
     def more(self, deadline: float) -> float:
