@@ -42,7 +42,7 @@ import numpy as np
 
 from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status, gap_goal, relative_gap
 from optimizer.core_search import core_search, site_rank
-from optimizer.dual_ascent import dual_ascent, open_mask
+from optimizer.dual_ascent import ascent, open_mask
 from optimizer.dual_windows import window_ascent
 from optimizer.errors import BackendError
 from optimizer.heuristic import greedy_plan, handles
@@ -215,8 +215,9 @@ class _Dual:
 
     def ascend(self, adjust_s: float) -> None:
         """Dual ascent with `adjust_s` of adjustment: the bound's start where the LP is not solved."""
-        self.lam = dual_ascent(self.model, open_mask(self.model), adjust_s=adjust_s)
-        self.bound, self.reduced_costs, _ = evaluate(self.model, self.lam)
+        found = ascent(self.model, open_mask(self.model), adjust_s=adjust_s)
+        self.lam, self.reduced_costs = found.multipliers, found.site_rank
+        self.bound = evaluate(self.model, self.lam)[0]
         # the adjacency the blocks and then the plan's windows read, built after the ascent's peak
         self.windows = Windows(self.model)
 
