@@ -157,7 +157,7 @@ def _shifted_to_hosts(milp: Milp, items: _Items, rows: _Rows, lam: FloatArray, a
     units then rise (100,000-unit city: 46.21M -> 47.26M in 2 s, where 20 s of block re-solves
     gain 0.5M; the LP is 49.66M; 20,000 units: 95.43M -> 96.27M)."""
     pairs = _pairs(milp, rows.colocation)
-    if not len(pairs.a_rows):
+    if not (pairs.host >= 0).any():
         return lam
     moved = _ascend(milp, items, _shift_to_hosts(milp, lam, pairs), adjust_s)
     return moved if evaluate(milp, moved)[0] > evaluate(milp, lam)[0] else lam
@@ -165,48 +165,58 @@ def _shifted_to_hosts(milp: Milp, items: _Items, rows: _Rows, lam: FloatArray, a
 
 @dataclass(frozen=True)
 class _Pairs:
-    """Co-location pairs, one per host row (C1a: d - y_host <= 0): that row, its host's variable,
-    its guest's row (C1b: sum d - y_guest <= 0) and its d variable."""
+    """Every co-location factor d of a guest's row (C1b: sum d - y_guest <= 0): that row, and its
+    host row (C1a: d - y_host <= 0) with the host's variable, or -1 for both where it has none
+    (an existing host, fixed, leaves d's host row without one: that d keeps its guest's price)."""
 
+    d: IntArray
+    b_rows: IntArray
     a_rows: IntArray
     host: IntArray
-    b_rows: IntArray
-    d: IntArray
 
 
 def _pairs(milp: Milp, colocation: IntArray) -> _Pairs:
+    A = sp.csr_array(milp.A)
+    guest_rows = A[colocation].tocoo()
+    in_b = guest_rows.data > 0
+    d, b_rows = guest_rows.col[in_b].astype(np.int64), colocation[guest_rows.row[in_b]]
+    a_row_of, host_of = np.full(milp.n_vars, -1), np.full(milp.n_vars, -1)
     a_rows = np.concatenate([np.arange(b.start, b.stop) for b in milp.row_blocks if b.name.startswith("C1a")]
                             + [np.zeros(0, np.int64)])
-    A = sp.csr_array(milp.A)
     host_rows = A[a_rows].tocoo()
-    d, host = np.full(len(a_rows), -1), np.full(len(a_rows), -1)
-    is_d = host_rows.data > 0
-    d[host_rows.row[is_d]], host[host_rows.row[~is_d]] = host_rows.col[is_d], host_rows.col[~is_d]
-    guest_rows = A[colocation].tocoo()
-    b_row_of = np.full(milp.n_vars, -1)
-    in_b = guest_rows.data > 0
-    b_row_of[guest_rows.col[in_b]] = colocation[guest_rows.row[in_b]]
-    ok = (d >= 0) & (host >= 0)
-    ok[ok] &= b_row_of[d[ok]] >= 0
-    return _Pairs(a_rows[ok], host[ok], b_row_of[d[ok]], d[ok])
+    host_of_row = np.full(len(a_rows), -1)
+    is_host = host_rows.data < 0
+    host_of_row[host_rows.row[is_host]] = host_rows.col[is_host]
+    with_host = ~is_host & (host_of_row[host_rows.row] >= 0)
+    a_row_of[host_rows.col[with_host]] = a_rows[host_rows.row[with_host]]
+    host_of[host_rows.col[with_host]] = host_of_row[host_rows.row[with_host]]
+    return _Pairs(d, b_rows, a_row_of[d], host_of[d])
 
 
 def _shift_to_hosts(milp: Milp, lam: FloatArray, pairs: _Pairs) -> FloatArray:
     """Multipliers with each guest's price beta (= -lam on C1b) lowered and its hosts' alpha
     (= -lam on C1a) raised so that every d stays as protected as before (alpha + beta no lower,
     up to what d needs to keep a reduced cost >= 0) and no host's reduced cost goes below 0
-    (a host in several pairs lends each an equal part of what it has spare)."""
+    (a host in several pairs lends each an equal part of what it has spare; a host held open
+    has none). L never falls."""
     rc = milp.c - milp.A.T @ lam
-    alpha, beta = -lam[pairs.a_rows], -lam[pairs.b_rows]
+    has_host = pairs.host >= 0
+    alpha = np.where(has_host, -lam[np.maximum(pairs.a_rows, 0)], 0.0)
+    beta = -lam[pairs.b_rows]
     # what d needs from alpha + beta: its reduced cost without the co-location rows, negated
     need = np.minimum(np.maximum(-(rc[pairs.d] - alpha - beta), 0.0), alpha + beta)
-    spare = np.maximum(rc[pairs.host], 0.0) / np.bincount(pairs.host, minlength=milp.n_vars)[pairs.host]
+    hosts = pairs.host[has_host]
+    spare = np.zeros(len(pairs.d))
+    # a host held open (an existing facility) pays its reduced cost in L whatever its sign: none spare
+    free = milp.lb[hosts] <= 0.0
+    spare[has_host] = np.where(free, np.maximum(rc[hosts], 0.0), 0.0) / np.bincount(hosts, minlength=milp.n_vars)[hosts]
     floor = np.zeros(milp.n_rows)
-    np.maximum.at(floor, pairs.b_rows, need - alpha - spare)   # beta may fall to this, pair by pair
+    np.maximum.at(floor, pairs.b_rows, need - alpha - spare)   # beta may fall to this, factor by factor
     out = lam.copy()
     b_rows = np.unique(pairs.b_rows)
     out[b_rows] = -np.minimum(-lam[b_rows], floor[b_rows])
-    out[pairs.a_rows] = -np.maximum(alpha, need + out[pairs.b_rows])
+    raised = np.maximum(alpha, need + out[pairs.b_rows])
+    out[pairs.a_rows[has_host]] = -raised[has_host]
     return out
 
 
