@@ -5,7 +5,9 @@ minutes at 10^5 units. The structure gives most of the dual directly (Erlenkotte
 for facility location, in its covering form):
 
 - a co-location row (C1b) is priced at its best saving, so a facility's price in the bound is
-  its cheapest co-located cost;
+  its cheapest co-located cost; once the ascent is done, what of that price the hosts' unused
+  reduced cost can carry moves onto their rows (C1a), and the ascent runs again: the guest's
+  units can then rise (`_shifted_to_hosts`);
 - every covering item — a full-coverage or count row over open variables, or a unit's
   coverage link (C2) — raises its multiplier until one facility in its reach has no reduced
   cost left (links are also capped by what covering the unit is worth);
@@ -155,7 +157,7 @@ def _shifted_to_hosts(milp: Milp, items: _Items, rows: _Rows, lam: FloatArray, a
     (C1b), which uses up the guest's reduced cost: the units in its reach get less. A host that
     no unit's multiplier could use any more can carry that price instead, and the guest's
     units then rise (100,000-unit city: 46.21M -> 47.26M in 2 s, where 20 s of block re-solves
-    gain 0.5M; the LP is 49.66M; 20,000 units: 95.43M -> 96.27M)."""
+    gain 0.5M; the LP is 49.66M; 20,000 units: 95.43M -> 96.25M)."""
     pairs = _pairs(milp, rows.colocation)
     if not (pairs.host >= 0).any():
         return lam
@@ -166,8 +168,8 @@ def _shifted_to_hosts(milp: Milp, items: _Items, rows: _Rows, lam: FloatArray, a
 @dataclass(frozen=True)
 class _Pairs:
     """Every co-location factor d of a guest's row (C1b: sum d - y_guest <= 0): that row, and its
-    host row (C1a: d - y_host <= 0) with the host's variable, or -1 for both where it has none
-    (an existing host, fixed, leaves d's host row without one: that d keeps its guest's price)."""
+    host row (C1a: d - y_host <= 0) with the host's variable, or -1 for both where no such row
+    holds d (that d keeps its guest's price)."""
 
     d: IntArray
     b_rows: IntArray
