@@ -7,7 +7,7 @@ for facility location, in its covering form):
 - a co-location row (C1b) is priced at its best saving, so a facility's price in the bound is
   its cheapest co-located cost; once the ascent is done, what of that price the hosts' unused
   reduced cost can carry moves onto their rows (C1a), and the ascent runs again: the guest's
-  units can then rise (`_shifted_to_hosts`);
+  units can then rise (`_moved_to_hosts`);
 - every covering item — a full-coverage or count row over open variables, or a unit's
   coverage link (C2) — raises its multiplier until one facility in its reach has no reduced
   cost left (links are also capped by what covering the unit is worth);
@@ -72,20 +72,21 @@ def covering_bound(milp: Milp, adjust_s: float = 5.0, blocks_s: float = 0.0) -> 
     re-solves (`optimizer.dual_windows`), which climb on towards the LP bound. The ascent's
     reduced costs rank sites for `optimizer.core_search` (better than the blocks' do)."""
     found = ascent(milp, open_mask(milp), adjust_s=adjust_s)
-    lam = found.multipliers
-    if blocks_s > 0:
-        lam = window_ascent(milp, lam, time_limit_s=blocks_s)
+    if blocks_s <= 0:
+        return integral_bound(milp, found.value), found.multipliers, found.site_rank
+    lam = window_ascent(milp, found.multipliers, time_limit_s=blocks_s)
     return integral_bound(milp, evaluate(milp, lam)[0]), lam, found.site_rank
 
 
 @dataclass(frozen=True)
 class Ascent:
-    """The dual ascent's multipliers, and the reduced costs that rank sites for core search:
-    theirs, ties (most sites sit at 0) broken by those before the co-location prices moved to
-    the hosts (`_shifted_to_hosts`). By the moved ones alone a 20,000-unit core found nothing in
-    15 s; with the ties broken 105.87M, by the unmoved ones alone 106.46M."""
+    """The dual ascent's multipliers, L at them, and the reduced costs that rank sites for core
+    search: theirs, ties (most sites sit at 0) broken by those before the co-location prices
+    moved to the hosts (`_moved_to_hosts`). By the moved ones alone a 20,000-unit core found
+    nothing in 15 s; with the ties broken 105.87M, by the unmoved ones alone 106.46M."""
 
     multipliers: FloatArray
+    value: float
     site_rank: FloatArray
 
 
@@ -96,15 +97,18 @@ def dual_ascent(milp: Milp, is_y: BoolArray, adjust_s: float = 5.0) -> FloatArra
 
 
 def ascent(milp: Milp, is_y: BoolArray, adjust_s: float = 5.0) -> Ascent:
-    """`dual_ascent`'s multipliers with the reduced costs that rank sites (`Ascent`)."""
+    """`dual_ascent`'s multipliers, L at them and the reduced costs that rank sites (`Ascent`):
+    the co-location prices moved to the hosts where that raises L."""
     rows = _roles(milp, is_y)
     items = _items(milp, rows, is_y)
     guest_priced = _guest_priced(milp, rows, items, is_y, adjust_s)
-    lam = _shifted_to_hosts(milp, items, rows, guest_priced, adjust_s)
-    reduced_costs = evaluate(milp, lam)[1]
-    if lam is guest_priced:
-        return Ascent(lam, reduced_costs)
-    return Ascent(lam, reduced_costs + _TIE * evaluate(milp, guest_priced)[1])
+    value, reduced_costs, _ = evaluate(milp, guest_priced)
+    moved = _moved_to_hosts(milp, items, rows, guest_priced, adjust_s)
+    if moved is not None:
+        moved_value, moved_reduced_costs, _ = evaluate(milp, moved)
+        if moved_value > value:
+            return Ascent(moved, moved_value, moved_reduced_costs + _TIE * reduced_costs)
+    return Ascent(guest_priced, value, reduced_costs)
 
 
 def _guest_priced(milp: Milp, rows: _Rows, items: _Items, is_y: BoolArray, adjust_s: float) -> FloatArray:
@@ -150,19 +154,19 @@ def _guest_priced(milp: Milp, rows: _Rows, items: _Items, is_y: BoolArray, adjus
     return best_lam
 
 
-def _shifted_to_hosts(milp: Milp, items: _Items, rows: _Rows, lam: FloatArray, adjust_s: float) -> FloatArray:
+def _moved_to_hosts(milp: Milp, items: _Items, rows: _Rows, lam: FloatArray,
+                    adjust_s: float) -> FloatArray | None:
     """`lam` with each guest's co-location price moved, as far as its hosts' unused reduced cost
     allows, onto the hosts' rows (C1a), then the ascent and adjustment run again from there;
-    kept only if L is higher. The ascent prices every co-location at the guest's whole saving
-    (C1b), which uses up the guest's reduced cost: the units in its reach get less. A host that
-    no unit's multiplier could use any more can carry that price instead, and the guest's
-    units then rise (100,000-unit city: 46.21M -> 47.26M in 2 s, where 20 s of block re-solves
-    gain 0.5M; the LP is 49.66M; 20,000 units: 95.43M -> 96.25M)."""
+    None where no co-location has a host row. The ascent prices every co-location at the
+    guest's whole saving (C1b), which uses up the guest's reduced cost: the units in its reach
+    get less. A host that no unit's multiplier could use any more can carry that price instead,
+    and the guest's units then rise (100,000-unit city: 46.21M -> 47.26M in 2 s, where 20 s of
+    block re-solves gain 0.5M; the LP is 49.66M; 20,000 units: 95.43M -> 96.25M)."""
     pairs = _pairs(milp, rows.colocation)
     if not (pairs.host >= 0).any():
-        return lam
-    moved = _ascend(milp, items, _shift_to_hosts(milp, lam, pairs), adjust_s)
-    return moved if evaluate(milp, moved)[0] > evaluate(milp, lam)[0] else lam
+        return None
+    return _ascend(milp, items, _shift_to_hosts(milp, lam, pairs), adjust_s)
 
 
 @dataclass(frozen=True)

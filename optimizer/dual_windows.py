@@ -33,8 +33,6 @@ from optimizer.milp import CONTINUOUS, Milp, concat_ranges
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-
 LpSolver = Callable[[Milp, float], LpSolution | None]   # (block LP, seconds) -> its solution, or None
 
 _BLOCK_ROWS = 1000       # rows in the first blocks: ~30 ms a re-solve at 20,000 units

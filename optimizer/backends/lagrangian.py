@@ -216,8 +216,7 @@ class _Dual:
     def ascend(self, adjust_s: float) -> None:
         """Dual ascent with `adjust_s` of adjustment: the bound's start where the LP is not solved."""
         found = ascent(self.model, open_mask(self.model), adjust_s=adjust_s)
-        self.lam, self.reduced_costs = found.multipliers, found.site_rank
-        self.bound = evaluate(self.model, self.lam)[0]
+        self.lam, self.bound, self.reduced_costs = found.multipliers, found.value, found.site_rank
         # the adjacency the blocks and then the plan's windows read, built after the ascent's peak
         self.windows = Windows(self.model)
 
