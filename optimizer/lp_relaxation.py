@@ -33,10 +33,13 @@ from optimizer.milp import Milp
 
 FloatArray = npt.NDArray[np.float64]
 
-# Interior-point seconds ~ _IPM_SECONDS * (nonzeros / 1e5) ** _IPM_POWER, fitted on this machine
-# (2 cores): 5,000-unit city (104,261 nonzeros) 1.4 s, 20,000-unit city (977,434) 25 s, 20,000 x
-# 3,000 MCLP (347,336) 8 s, set covering (312,026) 1.3 s; the 100,000-unit city (14.7 million)
-# had done 22 of its ~50 iterations at 200 s (the formula says 900 s).
+# Interior-point seconds ~ _IPM_SECONDS * (nonzeros / 1e5) ** _IPM_POWER, counting the nonzeros of
+# the rows that bind (the LP gets no others; reductions free many), fitted on this machine (2
+# cores): 5,000-unit city (80,685 nonzeros) 1.4 s, 20,000-unit city (853,873) 25 s, 20,000 x 3,000
+# MCLP (267,183) 8 s, set covering 20,000 x 3,000 (95,166) 1.1 s, 50,000 x 5,000 (432,856) 6.6 s
+# and 100,000 x 10,000 (2.6 million) 150 s; the 100,000-unit city (13.8 million) 1,000-1,230 s.
+# Counted over every row, the 50,000 x 5,000 set covering (1.26 million) was estimated at 38 s
+# and not tried at a 60 s limit.
 _IPM_SECONDS, _IPM_POWER = 1.4, 1.3
 # Interior point without crossover, to a looser optimality tolerance than HiGHS's 1e-8: 20,000-unit
 # city 25.8 s against 32.7 s, L at its duals 81 (of 101.1M) below the LP's, which costs no bound
@@ -97,7 +100,9 @@ def lp_solution(lp: Milp, time_limit_s: float = np.inf, interior: bool = False) 
 
 
 def interior_seconds(milp: Milp) -> float:
-    """A guess at the interior point's seconds for the whole relaxation of `milp`, from its
-    nonzeros (fitted on this machine; within 0.25-1.3 times the measured time on the models in
-    `_IPM_SECONDS`'s note, an overestimate where columns are few)."""
-    return _IPM_SECONDS * (max(milp.A.nnz, 1) / 1e5) ** _IPM_POWER
+    """A guess at the interior point's seconds for the whole relaxation of `milp`, from the
+    nonzeros of its binding rows (fitted on this machine; within 0.6-1.4 times the measured time
+    on the models in `_IPM_SECONDS`'s note)."""
+    binding = np.isfinite(milp.row_lb) | np.isfinite(milp.row_ub)
+    nonzeros = int(np.diff(sp.csr_array(milp.A).indptr)[binding].sum())
+    return _IPM_SECONDS * (max(nonzeros, 1) / 1e5) ** _IPM_POWER
