@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -97,6 +97,36 @@ def lp_solution(lp: Milp, time_limit_s: float = np.inf, interior: bool = False) 
     if len(eq_rows):
         duals[eq_rows] = res.eqlin.marginals
     return LpSolution(project(duals, lo, hi), np.asarray(res.x, dtype=np.float64))
+
+
+def first_order_solution(lp: Milp, time_limit_s: float) -> LpSolution | None:
+    """The LP relaxation of `lp` by HiGHS's first-order method (PDLP) over its binding rows,
+    stopped at `time_limit_s` if not converged: approximate duals and values, None if HiGHS
+    returns no dual vector. Where the interior point is too slow it still gets near the LP:
+    100,000 x 10,000 set covering 338.2 in 26 s (LP 341.1, interior point 150 s), 50,000 x
+    5,000 345.6 in 10 s (LP 345.7). HiGHS's run releases the GIL, so the plan's search runs
+    beside it (OR-Tools' PDLP holds it, and got 340.5 and 345.7)."""
+    import highspy
+
+    from optimizer.backends.highs import highs_lp, use_threads
+
+    binding = np.flatnonzero(np.isfinite(lp.row_lb) | np.isfinite(lp.row_ub))
+    rows = replace(lp, A=sp.csr_array(lp.A[binding]), row_lb=lp.row_lb[binding], row_ub=lp.row_ub[binding],
+                   integrality=np.zeros(lp.n_vars, dtype=np.int8), row_blocks=())
+    h = highspy.Highs()
+    for key, value in (("output_flag", False), ("solver", "pdlp"), ("presolve", "off"), ("threads", 1),
+                       ("time_limit", float(max(time_limit_s, 0.0)))):
+        h.setOptionValue(key, value)
+    use_threads(highspy, 1)
+    h.passModel(highs_lp(highspy, rows))
+    h.run()
+    solution = h.getSolution()
+    if not solution.dual_valid:
+        return None
+    duals = np.zeros(lp.n_rows)
+    duals[binding] = np.asarray(solution.row_dual, dtype=np.float64)
+    values = np.clip(np.asarray(solution.col_value, dtype=np.float64), lp.lb, lp.ub)
+    return LpSolution(project(duals, np.isfinite(lp.row_lb), np.isfinite(lp.row_ub)), values)
 
 
 def interior_seconds(milp: Milp) -> float:
