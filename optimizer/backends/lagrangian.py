@@ -115,7 +115,7 @@ def _search_beside_bound(model: Milp, plan: FloatArray, upper: float, dual: _Dua
         bounding = pool.submit(dual.first, upper, plan, deadline, 1, searched.is_set)
         try:
             better, upper_now, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s,
-                                                       dual.site_rank())
+                                                       dual.site_rank(), cover=dual.cover)
         finally:
             searched.set()
         bound = bounding.result()
@@ -136,11 +136,13 @@ def _improve(model: Milp, plan: FloatArray, upper: float, bound: float, dual: _D
     goal = gap_goal(bound, mip_gap)
     rank = dual.site_rank()
     if dual.at_lp:
-        plan, upper, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s, rank, True)
+        plan, upper, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s, rank, True,
+                                             cover=dual.cover)
         notes.extend(found)
         return plan, upper, max(bound, proven)
     halfway = time.perf_counter() + 0.5 * (deadline - time.perf_counter())
-    better, upper_now, found, proven = _search(model, plan, goal, halfway, dual.windows, greedy_s, rank)
+    better, upper_now, found, proven = _search(model, plan, goal, halfway, dual.windows, greedy_s, rank,
+                                               cover=dual.cover)
     bound = max(bound, proven)
     goal = gap_goal(bound, mip_gap)
     notes.extend(found)
@@ -151,7 +153,8 @@ def _improve(model: Milp, plan: FloatArray, upper: float, bound: float, dual: _D
         bound = dual.more(deadline)
         notes.append("the plan did not improve in half the search time: the other half went to the bound")
     elif upper > goal:
-        plan, upper, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s, rank)
+        plan, upper, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s, rank,
+                                             cover=dual.cover)
         bound = max(bound, proven)
         notes.extend(found)
     return plan, upper, bound
@@ -218,8 +221,10 @@ class _Dual:
         self.climbing = False    # whether the block re-solves were still gaining when their time ran out
         self.climbs = 0          # calls to `climb`: each draws other blocks
         self.at_lp = False       # whether the multipliers are the LP relaxation's duals
-        # pure set covering too large for the interior point: the first-order LP starts the bound
-        self.first_order = set_cover(model) is not None
+        # pure set covering (`optimizer.set_cover`), built once for every search
+        self.cover = set_cover(model)
+        # such a model too large for the interior point: the first-order LP starts the bound
+        self.first_order = self.cover is not None
         self.lp_values: FloatArray | None = None   # the LP relaxation's solution, where solved
         self.notes: list[str] = []   # where the bound came from, for the plan's solver notes
 
@@ -351,8 +356,8 @@ class _Dual:
 
 
 def _search(model: Milp, plan: FloatArray, goal: float, deadline: float, windows: Windows | None,
-            greedy_s: float, rank: FloatArray,
-            lp_ranked: bool = False) -> tuple[FloatArray, float, list[str], float]:
+            greedy_s: float, rank: FloatArray, lp_ranked: bool = False,
+            cover: SetCover | None = None) -> tuple[FloatArray, float, list[str], float]:
     """Local search until `deadline` or a plan worth `goal` (then proven optimal), and its notes:
     greedy swaps from the plan for a tenth of the time, core MIPs over the sites of lowest
     `rank` (`optimizer.core_search`; small cores first when `lp_ranked`) for half the rest,
@@ -362,8 +367,7 @@ def _search(model: Milp, plan: FloatArray, goal: float, deadline: float, windows
     units windows find nothing and the core -0.3%). The swaps re-run the greedy's first pass
     (which, with the first plan's swaps, took `greedy_s`): skipped when that would overrun their
     tenth (at 100,000 units the first pass alone takes 9 s). Also the bound the core search
-    proved (-inf if none). Pure set covering is searched by `_cover_search` instead."""
-    cover = set_cover(model)
+    proved (-inf if none). Pure set covering (`cover` given) is searched by `_cover_search`."""
     if cover is not None:
         return _cover_search(model, cover, plan, goal, deadline, rank, lp_ranked)
     left = max(0.0, deadline - time.perf_counter())
