@@ -105,7 +105,14 @@ def first_order_solution(lp: Milp, time_limit_s: float) -> LpSolution | None:
     returns no dual vector. Where the interior point is too slow it still gets near the LP:
     100,000 x 10,000 set covering 338.2 in 26 s (LP 341.1, interior point 150 s), 50,000 x
     5,000 345.6 in 10 s (LP 345.7). HiGHS's run releases the GIL, so the plan's search runs
-    beside it (OR-Tools' PDLP holds it, and got 340.5 and 345.7)."""
+    beside it (OR-Tools' PDLP holds it, and got 340.5 and 345.7). Where OR-Tools is loaded
+    (its HiGHS clashes with highspy's) it runs in highspy's worker process."""
+    from optimizer.backends.registry import in_family_process
+
+    return in_family_process("highspy", _first_order, lp, time_limit_s)
+
+
+def _first_order(lp: Milp, time_limit_s: float) -> LpSolution | None:
     import highspy
 
     from optimizer.backends.highs import highs_lp, use_threads
