@@ -55,6 +55,9 @@ class SearchReport:
 
     def note(self) -> str:
         """One line for a plan's notes."""
+        if self.kind == "row-weighting":   # `optimizer.set_cover`: steps, not sub-MIPs
+            return (f"row-weighting search: {self.tries:,} steps in {self.seconds:.1f} s, {self.improved} improved "
+                    f"the plan from {self.start_objective:.6g} to {self.objective:.6g} ({self.last_size} sites open)")
         unit = "facilities" if self.kind == "window" else "sites"
         tries = "windows" if self.kind == "window" else "core MIPs"
         return (f"{self.kind} search: {self.tries} {tries} in {self.seconds:.1f} s, {self.improved} improved the "

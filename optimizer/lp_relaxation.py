@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -33,10 +33,13 @@ from optimizer.milp import Milp
 
 FloatArray = npt.NDArray[np.float64]
 
-# Interior-point seconds ~ _IPM_SECONDS * (nonzeros / 1e5) ** _IPM_POWER, fitted on this machine
-# (2 cores): 5,000-unit city (104,261 nonzeros) 1.4 s, 20,000-unit city (977,434) 25 s, 20,000 x
-# 3,000 MCLP (347,336) 8 s, set covering (312,026) 1.3 s; the 100,000-unit city (14.7 million)
-# had done 22 of its ~50 iterations at 200 s (the formula says 900 s).
+# Interior-point seconds ~ _IPM_SECONDS * (nonzeros / 1e5) ** _IPM_POWER, counting the nonzeros of
+# the rows that bind (the LP gets no others; reductions free many), fitted on this machine (2
+# cores): 5,000-unit city (80,685 nonzeros) 1.4 s, 20,000-unit city (853,873) 25 s, 20,000 x 3,000
+# MCLP (267,183) 8 s, set covering 20,000 x 3,000 (95,166) 1.1 s, 50,000 x 5,000 (432,856) 6.6 s
+# and 100,000 x 10,000 (2.6 million) 150 s; the 100,000-unit city (13.8 million) 1,000-1,230 s.
+# Counted over every row, the 50,000 x 5,000 set covering (1.26 million) was estimated at 38 s
+# and not tried at a 60 s limit.
 _IPM_SECONDS, _IPM_POWER = 1.4, 1.3
 # Interior point without crossover, to a looser optimality tolerance than HiGHS's 1e-8: 20,000-unit
 # city 25.8 s against 32.7 s, L at its duals 81 (of 101.1M) below the LP's, which costs no bound
@@ -96,8 +99,47 @@ def lp_solution(lp: Milp, time_limit_s: float = np.inf, interior: bool = False) 
     return LpSolution(project(duals, lo, hi), np.asarray(res.x, dtype=np.float64))
 
 
+def first_order_solution(lp: Milp, time_limit_s: float) -> LpSolution | None:
+    """The LP relaxation of `lp` by HiGHS's first-order method (PDLP) over its binding rows,
+    stopped at `time_limit_s` if not converged: approximate duals and values, None if HiGHS
+    returns no dual vector. Where the interior point is too slow it still gets near the LP:
+    100,000 x 10,000 set covering 338.2 in 26 s (LP 341.1, interior point 150 s), 50,000 x
+    5,000 345.6 in 10 s (LP 345.7). HiGHS's run releases the GIL, so the plan's search runs
+    beside it (OR-Tools' PDLP holds it, and got 340.5 and 345.7). Where OR-Tools is loaded
+    (its HiGHS clashes with highspy's) it runs in highspy's worker process."""
+    from optimizer.backends.registry import in_family_process
+
+    return in_family_process("highspy", _first_order, lp, time_limit_s)
+
+
+def _first_order(lp: Milp, time_limit_s: float) -> LpSolution | None:
+    import highspy
+
+    from optimizer.backends.highs import highs_lp, use_threads
+
+    binding = np.flatnonzero(np.isfinite(lp.row_lb) | np.isfinite(lp.row_ub))
+    rows = replace(lp, A=sp.csr_array(lp.A[binding]), row_lb=lp.row_lb[binding], row_ub=lp.row_ub[binding],
+                   integrality=np.zeros(lp.n_vars, dtype=np.int8), row_blocks=())
+    h = highspy.Highs()
+    for key, value in (("output_flag", False), ("solver", "pdlp"), ("presolve", "off"), ("threads", 1),
+                       ("time_limit", float(max(time_limit_s, 0.0)))):
+        h.setOptionValue(key, value)
+    use_threads(highspy, 1)
+    h.passModel(highs_lp(highspy, rows))
+    h.run()
+    solution = h.getSolution()
+    if not solution.dual_valid:
+        return None
+    duals = np.zeros(lp.n_rows)
+    duals[binding] = np.asarray(solution.row_dual, dtype=np.float64)
+    values = np.clip(np.asarray(solution.col_value, dtype=np.float64), lp.lb, lp.ub)
+    return LpSolution(project(duals, np.isfinite(lp.row_lb), np.isfinite(lp.row_ub)), values)
+
+
 def interior_seconds(milp: Milp) -> float:
-    """A guess at the interior point's seconds for the whole relaxation of `milp`, from its
-    nonzeros (fitted on this machine; within 0.25-1.3 times the measured time on the models in
-    `_IPM_SECONDS`'s note, an overestimate where columns are few)."""
-    return _IPM_SECONDS * (max(milp.A.nnz, 1) / 1e5) ** _IPM_POWER
+    """A guess at the interior point's seconds for the whole relaxation of `milp`, from the
+    nonzeros of its binding rows (fitted on this machine; within 0.6-1.4 times the measured time
+    on the models in `_IPM_SECONDS`'s note)."""
+    binding = np.isfinite(milp.row_lb) | np.isfinite(milp.row_ub)
+    nonzeros = int(np.diff(sp.csr_array(milp.A).indptr)[binding].sum())
+    return _IPM_SECONDS * (max(nonzeros, 1) / 1e5) ** _IPM_POWER

@@ -86,8 +86,9 @@ def test_a_plan_unproven_at_the_limit_is_polished_against_the_solvers_bound() ->
 
 def test_lagrangian_backend_searches_windows_after_its_core_search() -> None:
     """Windows follow the core MIPs where those leave a gap (at 3,000 x 600 a core of every site
-    proves the optimum before any window: 20,000 x 3,000 here)."""
-    milp = _city_model("lscp", 20000, 3000)
+    proves the optimum before any window: 20,000 x 3,000 maximal covering here; set covering
+    is searched by row weighting instead, `tests/test_set_cover.py`)."""
+    milp = _city_model("mclp", 20000, 3000)
     result = LagrangianBackend().solve(milp, SolveOptions(time_limit_s=10.0))
     assert result.x is not None and milp.is_feasible(result.x)
     assert result.objective is not None and result.bound is not None and result.bound <= result.objective

@@ -57,8 +57,8 @@ class HighsBackend(Backend):
             h.setOptionValue(key, value)
         if not options.presolve:
             h.setOptionValue("presolve", "off")
-        _use_threads(highspy, int(options.threads))
-        status = h.passModel(_highs_lp(highspy, model))
+        use_threads(highspy, int(options.threads))
+        status = h.passModel(highs_lp(highspy, model))
         if status == highspy.HighsStatus.kError:
             raise BackendError("HiGHS rejected the model (passModel failed)", "solver.backend")
         if options.start is not None:
@@ -91,7 +91,7 @@ class HighsBackend(Backend):
         return result
 
 
-def _use_threads(highspy: Any, threads: int) -> None:
+def use_threads(highspy: Any, threads: int) -> None:
     """HiGHS keeps one global thread scheduler per process, sized by the first run: a later run
     asking for another thread count fails with status kNotset (a worker solving a 2-thread
     scenario, then a 1-thread one). A different count resets the scheduler first."""
@@ -101,7 +101,8 @@ def _use_threads(highspy: Any, threads: int) -> None:
     _scheduler_threads = threads
 
 
-def _highs_lp(highspy: Any, model: Milp) -> Any:
+def highs_lp(highspy: Any, model: Milp) -> Any:
+    """The model as a `highspy.HighsLp` (integrality kept where any variable is integer)."""
     lp = highspy.HighsLp()
     lp.num_col_ = model.n_vars
     lp.num_row_ = model.n_rows

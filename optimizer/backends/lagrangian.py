@@ -9,7 +9,9 @@ No branch and bound. Within the time limit:
    estimated time ends within `_LP_SHARE` of the limit (the greedy's swaps then run until
    then): if it is solved, its duals give the LP bound, which no multipliers beat, its values
    rank the core search's sites, and step 2 is skipped; else block re-solves on that thread
-   until the plan is ready;
+   until the plan is ready. Pure set covering too large for the interior point starts from
+   HiGHS's first-order LP (PDLP) instead of the dual ascent (100,000 x 10,000: 342 against
+   293; the LP is 343), and the greedy's search is row weighting (`optimizer.set_cover`);
 2. with half the time left: those multipliers improved by exact LP re-solves of row blocks,
    as many side by side as `options.threads` (`optimizer.dual_windows`), and subgradient ascent
    (`optimizer.lagrangian`; on trial only while the blocks still gain); the bound is the
@@ -19,6 +21,8 @@ No branch and bound. Within the time limit:
    ascent's reduced costs) rank first (`optimizer.core_search`), then window re-solves
    (`optimizer.lns`), until the plan meets the bound. A core of every site proves its bound
    on the whole model (small models are proven optimal so).
+   Pure set covering: row weighting until it stalls, core MIPs, row weighting again
+   (`_cover_search`).
    If half of that time does not improve the plan (at 100,000 units no window finds a gain)
    and the bound's block re-solves were still gaining when their time ran out, the other half
    goes back to them.
@@ -47,9 +51,10 @@ from optimizer.dual_windows import window_ascent
 from optimizer.errors import BackendError
 from optimizer.heuristic import greedy_plan, handles
 from optimizer.lagrangian import evaluate, integral_bound, lagrangian_bound
-from optimizer.lns import Windows, improve
-from optimizer.lp_relaxation import interior_seconds, lp_solution
+from optimizer.lns import SearchReport, Windows, improve
+from optimizer.lp_relaxation import first_order_solution, interior_seconds, lp_solution
 from optimizer.milp import Milp
+from optimizer.set_cover import SetCover, row_weighting_search, set_cover
 
 FloatArray = np.ndarray
 _SWAP_SHARE = 0.1   # of the time limit for the first plan's swaps; of the search time for later ones
@@ -110,7 +115,7 @@ def _search_beside_bound(model: Milp, plan: FloatArray, upper: float, dual: _Dua
         bounding = pool.submit(dual.first, upper, plan, deadline, 1, searched.is_set)
         try:
             better, upper_now, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s,
-                                                       dual.site_rank())
+                                                       dual.site_rank(), cover=dual.cover)
         finally:
             searched.set()
         bound = bounding.result()
@@ -131,11 +136,13 @@ def _improve(model: Milp, plan: FloatArray, upper: float, bound: float, dual: _D
     goal = gap_goal(bound, mip_gap)
     rank = dual.site_rank()
     if dual.at_lp:
-        plan, upper, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s, rank, True)
+        plan, upper, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s, rank, True,
+                                             cover=dual.cover)
         notes.extend(found)
         return plan, upper, max(bound, proven)
     halfway = time.perf_counter() + 0.5 * (deadline - time.perf_counter())
-    better, upper_now, found, proven = _search(model, plan, goal, halfway, dual.windows, greedy_s, rank)
+    better, upper_now, found, proven = _search(model, plan, goal, halfway, dual.windows, greedy_s, rank,
+                                               cover=dual.cover)
     bound = max(bound, proven)
     goal = gap_goal(bound, mip_gap)
     notes.extend(found)
@@ -146,7 +153,8 @@ def _improve(model: Milp, plan: FloatArray, upper: float, bound: float, dual: _D
         bound = dual.more(deadline)
         notes.append("the plan did not improve in half the search time: the other half went to the bound")
     elif upper > goal:
-        plan, upper, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s, rank)
+        plan, upper, found, proven = _search(model, plan, goal, deadline, dual.windows, greedy_s, rank,
+                                             cover=dual.cover)
         bound = max(bound, proven)
         notes.extend(found)
     return plan, upper, bound
@@ -170,10 +178,13 @@ def _plan_beside_bound(model: Milp, options: SolveOptions, dual: _Dual) -> tuple
     swap_share = 2 * _SWAP_SHARE
     if lp_s <= _LP_SHARE * options.time_limit_s:
         swap_share = min(_LP_SHARE, max(swap_share, lp_s / options.time_limit_s))
+    elif dual.first_order:   # the first-order LP takes until `lp_end`
+        swap_share = _LP_SHARE
     with ThreadPoolExecutor(1) as pool:
         planning = pool.submit(_first_plan, model, options, swap_share)
         if not dual.solve_lp(lp_end - time.perf_counter()):
             dual.ascend(adjust_s)
+        if not dual.at_lp:
             dual.climb(time.perf_counter() + options.time_limit_s, threads=1, stop=planning.done)
         return planning.result()
 
@@ -210,6 +221,10 @@ class _Dual:
         self.climbing = False    # whether the block re-solves were still gaining when their time ran out
         self.climbs = 0          # calls to `climb`: each draws other blocks
         self.at_lp = False       # whether the multipliers are the LP relaxation's duals
+        # pure set covering (`optimizer.set_cover`), built once for every search
+        self.cover = set_cover(model)
+        # such a model too large for the interior point: the first-order LP starts the bound
+        self.first_order = self.cover is not None
         self.lp_values: FloatArray | None = None   # the LP relaxation's solution, where solved
         self.notes: list[str] = []   # where the bound came from, for the plan's solver notes
 
@@ -222,7 +237,8 @@ class _Dual:
 
     def solve_lp(self, seconds: float) -> bool:
         """The LP relaxation solved whole by HiGHS's interior point within `seconds`, tried when
-        its estimate (`lp_relaxation.interior_seconds`) fits; whether it was. Its row duals are
+        its estimate (`lp_relaxation.interior_seconds`) fits; whether it was (for pure set
+        covering where it does not fit: whether the first-order LP gave multipliers). Its row duals are
         the multipliers: L at them is the LP bound, the most any multipliers give (every row is
         relaxed, so the subproblem is a box), so the dual ascent, blocks and the subgradient
         have nothing left to gain. Its values and reduced costs rank the core search's sites.
@@ -231,6 +247,8 @@ class _Dual:
         core's time from the block re-solves and adds its copy of the matrix, hence the
         estimate. Run first, before any dual ascent (3 s at 20,000 units), as it decides more."""
         estimate = interior_seconds(self.model)
+        if seconds > 0 and estimate > seconds and self.first_order:
+            return self._first_order_lp(seconds, estimate)
         if seconds <= 0 or estimate > seconds:
             self.notes.append(f"the whole LP relaxation was not tried (about {estimate:.0f} s estimated, "
                               f"{max(seconds, 0.0):.0f} s available): the bound is from dual ascent and "
@@ -249,6 +267,26 @@ class _Dual:
         self.bound = integral_bound(self.model, value)
         self.lp_values, self.at_lp = solution.x, True
         self.windows = Windows(self.model)   # for the plan's windows
+        return True
+
+    def _first_order_lp(self, seconds: float, estimate: float) -> bool:
+        """Pure set covering too large for the interior point: the bound starts from the duals of
+        HiGHS's first-order LP (`lp_relaxation.first_order_solution`) within `seconds`, and block
+        re-solves go on from them (at 100,000 x 10,000 the dual ascent and blocks reached 293, the
+        first-order LP 342 in 26 s, the LP is 343); its values rank the core's sites. Whether
+        it returned duals."""
+        t0 = time.perf_counter()
+        solution = first_order_solution(self.model, seconds)
+        spent = time.perf_counter() - t0
+        if solution is None:
+            self.notes.append(f"the first-order LP returned no duals in {spent:.1f} s: the bound is from "
+                              "dual ascent and block re-solves")
+            return False
+        value, self.reduced_costs, _ = evaluate(self.model, solution.duals)
+        self.lam, self.bound, self.lp_values = solution.duals, integral_bound(self.model, value), solution.x
+        self.windows = Windows(self.model)
+        self.notes.append(f"bound: from HiGHS's first-order LP (PDLP, {spent:.1f} s; the interior point's "
+                          f"about {estimate:.0f} s did not fit), then block re-solves")
         return True
 
     def site_rank(self) -> FloatArray:
@@ -318,8 +356,8 @@ class _Dual:
 
 
 def _search(model: Milp, plan: FloatArray, goal: float, deadline: float, windows: Windows | None,
-            greedy_s: float, rank: FloatArray,
-            lp_ranked: bool = False) -> tuple[FloatArray, float, list[str], float]:
+            greedy_s: float, rank: FloatArray, lp_ranked: bool = False,
+            cover: SetCover | None = None) -> tuple[FloatArray, float, list[str], float]:
     """Local search until `deadline` or a plan worth `goal` (then proven optimal), and its notes:
     greedy swaps from the plan for a tenth of the time, core MIPs over the sites of lowest
     `rank` (`optimizer.core_search`; small cores first when `lp_ranked`) for half the rest,
@@ -329,7 +367,9 @@ def _search(model: Milp, plan: FloatArray, goal: float, deadline: float, windows
     units windows find nothing and the core -0.3%). The swaps re-run the greedy's first pass
     (which, with the first plan's swaps, took `greedy_s`): skipped when that would overrun their
     tenth (at 100,000 units the first pass alone takes 9 s). Also the bound the core search
-    proved (-inf if none)."""
+    proved (-inf if none). Pure set covering (`cover` given) is searched by `_cover_search`."""
+    if cover is not None:
+        return _cover_search(model, cover, plan, goal, deadline, rank, lp_ranked)
     left = max(0.0, deadline - time.perf_counter())
     upper = float(model.c @ plan + model.offset)
     if greedy_s < _SWAP_SHARE * left:
@@ -340,12 +380,39 @@ def _search(model: Milp, plan: FloatArray, goal: float, deadline: float, windows
                              time_limit_s=_CORE_SHARE * max(0.0, deadline - time.perf_counter()),
                              small_first=lp_ranked)
     notes = [core.note()] if core.tries else []
-    if core.bound >= core.objective - 1e-6 * max(1.0, abs(core.objective)):
-        return plan, core.objective, notes, core.bound   # a core of every site proved the plan optimal
+    if _proven(core):
+        return plan, core.objective, notes, core.bound
     plan, report = improve(model, plan, time_limit_s=max(0.0, deadline - time.perf_counter()), target=goal,
                            windows=windows)
     notes.extend([report.note()] if report.tries else [])
     return plan, report.objective, notes, core.bound
+
+
+def _cover_search(model: Milp, cover: SetCover, plan: FloatArray, goal: float, deadline: float,
+                  rank: FloatArray, lp_ranked: bool) -> tuple[FloatArray, float, list[str], float]:
+    """`_search` for pure set covering: row weighting (`optimizer.set_cover`) until it stalls,
+    core MIPs for half the time left, row weighting again from the best plan for the rest.
+    After row weighting, core MIPs found nothing in 26-29 s at 20,000 and 50,000 units (nor
+    windows in 12 s), but a core of every site proves small models optimal: 5,000 x 1,000 in
+    0.5 s, which a fifth of a 2 s limit did not leave."""
+    plan, weighting = row_weighting_search(cover, plan, time_limit_s=max(0.0, deadline - time.perf_counter()),
+                                           target=goal, stall=True)
+    notes = [weighting.note()]
+    plan, core = core_search(model, plan, rank, target=goal,
+                             time_limit_s=_CORE_SHARE * max(0.0, deadline - time.perf_counter()),
+                             small_first=lp_ranked)
+    notes.extend([core.note()] if core.tries else [])
+    if _proven(core) or core.objective <= goal or deadline - time.perf_counter() <= 0:
+        return plan, core.objective, notes, core.bound
+    plan, again = row_weighting_search(cover, plan, time_limit_s=max(0.0, deadline - time.perf_counter()),
+                                       target=goal, seed=1)
+    notes.append(again.note())
+    return plan, again.objective, notes, core.bound
+
+
+def _proven(core: SearchReport) -> bool:
+    """Whether a core of every site proved the plan optimal."""
+    return core.bound >= core.objective - 1e-6 * max(1.0, abs(core.objective))
 
 
 def _result(model: Milp, plan: FloatArray | None, upper: float | None, bound: float,

@@ -11,9 +11,11 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import sys
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
+from typing import Any, TypeVar
 
 from optimizer.backends.base import Backend, SolveOptions, SolveResult
 from optimizer.errors import BackendError
@@ -22,6 +24,7 @@ from optimizer.milp import Milp
 # Family -> modules whose presence in sys.modules means that family cannot load here.
 _CLASHES = {"highspy": ("ortools",), "ortools": ("highspy",)}
 _POOLS: dict[str, ProcessPoolExecutor] = {}
+T = TypeVar("T")
 
 
 def backend_names() -> list[str]:
@@ -66,6 +69,19 @@ def run_backend(name: str, model: Milp, options: SolveOptions) -> SolveResult:
                            "solver.backend") from None
     note = f"ran in a separate process ({backend.native_family} clashes with a library loaded here)"
     return replace(result, notes=(*result.notes, note))
+
+
+def in_family_process(family: str, function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` here, or in the worker process kept for `family` when its library
+    clashes with one loaded here (the function and arguments must pickle)."""
+    if not _clashes(family):
+        return function(*args)
+    try:
+        return _pool(family).submit(function, *args).result()
+    except BrokenProcessPool:
+        _POOLS.pop(family, None)
+        raise BackendError(f"the {family} worker process died (out of memory or a solver crash)",
+                           "solver.backend") from None
 
 
 def _clashes(family: str) -> bool:
