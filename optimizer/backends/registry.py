@@ -61,12 +61,7 @@ def run_backend(name: str, model: Milp, options: SolveOptions) -> SolveResult:
         if not backend.is_available():
             raise BackendError(f"backend '{name}' is not installed here", "solver.backend")
         return backend.solve(model, options)
-    try:
-        result = _pool(backend.native_family).submit(_solve_in_worker, name, model, options).result()
-    except BrokenProcessPool:
-        _POOLS.pop(backend.native_family, None)   # a fresh worker next time
-        raise BackendError(f"the '{name}' worker process died (out of memory or a solver crash)",
-                           "solver.backend") from None
+    result = in_family_process(backend.native_family, _solve_in_worker, name, model, options)
     note = f"ran in a separate process ({backend.native_family} clashes with a library loaded here)"
     return replace(result, notes=(*result.notes, note))
 
@@ -79,7 +74,7 @@ def in_family_process(family: str, function: Callable[..., T], *args: Any) -> T:
     try:
         return _pool(family).submit(function, *args).result()
     except BrokenProcessPool:
-        _POOLS.pop(family, None)
+        _POOLS.pop(family, None)   # a fresh worker next time
         raise BackendError(f"the {family} worker process died (out of memory or a solver crash)",
                            "solver.backend") from None
 
