@@ -34,7 +34,7 @@ import scipy.sparse as sp
 
 from optimizer import heuristic_kernels as hk
 from optimizer.milp import Block, Milp, covered_by_link
-from optimizer.set_cover import row_weighting_search, set_cover
+from optimizer.set_cover import SetCover, row_weighting_search, set_cover
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -63,11 +63,13 @@ class _Arrays:
 
 def greedy_plan(milp: Milp, reduced_costs: FloatArray | None = None,
                 seed: npt.NDArray[np.bool_] | None = None, *, time_limit_s: float = 0.0,
-                target: float = -np.inf) -> FloatArray | None:
+                target: float = -np.inf, cover: SetCover | None = None) -> FloatArray | None:
     """A feasible solution vector of `milp`, or None when the model is outside this heuristic
     (other variable blocks) or no plan was found. `seed` (over all variables) names facilities
     to open first where no upper-bounded row forbids it; `time_limit_s` > 0 allows local search,
-    which stops early once the objective reaches `target` (a proven bound) or stalls."""
+    which stops early once the objective reaches `target` (a proven bound) or stalls. `cover`:
+    the model's set-covering view where the caller has built it (`set_cover`, 0.85 s at
+    100,000 x 10,000); otherwise it is built here when there is time to search."""
     if not handles(milp):
         return None
     y_block = _block(milp, "y")
@@ -93,7 +95,10 @@ def greedy_plan(milp: Milp, reduced_costs: FloatArray | None = None,
     hk.lazy_greedy(hk.IMPROVE, candidates, arrays.st, c_y, c_x, arrays.lo, arrays.hi, arrays.weight,
                    arrays.act, arrays.is_open, *scratch, co)
     _drop(arrays, c_y, scratch)
-    cover = set_cover(milp) if time_limit_s > 0 else None
+    if time_limit_s <= 0:
+        cover = None
+    elif cover is None:
+        cover = set_cover(milp)
     if time_limit_s > 0 and cover is None:
         _local_search(arrays, c_y, c_x, scratch, deadline)
         _destroy_and_repair(arrays, c_y, c_x, scratch, deadline, target - milp.offset)

@@ -171,7 +171,7 @@ def _plan_beside_bound(model: Milp, options: SolveOptions, dual: _Dual) -> tuple
     lp_end = time.perf_counter() + _LP_SHARE * options.time_limit_s
     lp_s = interior_seconds(model)
     if options.threads < 2:
-        found = _first_plan(model, options, _SWAP_SHARE)
+        found = _first_plan(model, options, _SWAP_SHARE, dual)
         if not dual.solve_lp(lp_end - time.perf_counter()):
             dual.ascend(adjust_s)
         return found
@@ -181,7 +181,7 @@ def _plan_beside_bound(model: Milp, options: SolveOptions, dual: _Dual) -> tuple
     elif dual.first_order:   # the first-order LP takes until `lp_end`
         swap_share = _LP_SHARE
     with ThreadPoolExecutor(1) as pool:
-        planning = pool.submit(_first_plan, model, options, swap_share)
+        planning = pool.submit(_first_plan, model, options, swap_share, dual)
         if not dual.solve_lp(lp_end - time.perf_counter()):
             dual.ascend(adjust_s)
         if not dual.at_lp:
@@ -189,12 +189,13 @@ def _plan_beside_bound(model: Milp, options: SolveOptions, dual: _Dual) -> tuple
         return planning.result()
 
 
-def _first_plan(model: Milp, options: SolveOptions, swap_share: float) -> tuple[FloatArray | None, list[str], float]:
+def _first_plan(model: Milp, options: SolveOptions, swap_share: float,
+                dual: _Dual) -> tuple[FloatArray | None, list[str], float]:
     """The better of the greedy plan (`swap_share` of the time limit for its swaps) and the
     start given, its notes, and the greedy's seconds."""
     t0 = time.perf_counter()
     # swaps in the same call: a second call would repeat the first pass (5 s at 100,000 units)
-    found = greedy_plan(model, time_limit_s=swap_share * options.time_limit_s)
+    found = greedy_plan(model, time_limit_s=swap_share * options.time_limit_s, cover=dual.cover)
     seconds = time.perf_counter() - t0
     plans = [p for p in (found, options.start) if p is not None and model.is_feasible(p)]
     if not plans:
