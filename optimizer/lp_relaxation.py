@@ -41,6 +41,13 @@ FloatArray = npt.NDArray[np.float64]
 # Counted over every row, the 50,000 x 5,000 set covering (1.26 million) was estimated at 38 s
 # and not tried at a 60 s limit.
 _IPM_SECONDS, _IPM_POWER = 1.4, 1.3
+# First-order LP (PDLP, one thread) seconds to within about 0.1% of the LP bound ~ _PDLP_SECONDS *
+# (nonzeros of the binding rows / 1e5), near linear on this machine: 5,000-unit city main part
+# (80,685) 1.0-1.6 s (interior point 1.3-1.6 s), 20,000 x 3,000 MCLP (267,183) 3 s, 0.01% short
+# (interior point 7 s), 20,000-unit city (853,873) 10 s, 0.11% short (interior point 25 s), set
+# covering 100,000 x 10,000 (2.6 million) 26 s, 0.3% short. Stopped well short of that it can be
+# far off: the 100,000-unit city (13.8 million) gave 40.6M after 20 s, where the dual ascent gives 46.2M.
+_PDLP_SECONDS = 1.2
 # Interior point without crossover, to a looser optimality tolerance than HiGHS's 1e-8: 20,000-unit
 # city 25.8 s against 32.7 s, L at its duals 81 (of 101.1M) below the LP's, which costs no bound
 # worth having (every bound is L evaluated exactly).
@@ -140,6 +147,16 @@ def interior_seconds(milp: Milp) -> float:
     """A guess at the interior point's seconds for the whole relaxation of `milp`, from the
     nonzeros of its binding rows (fitted on this machine; within 0.6-1.4 times the measured time
     on the models in `_IPM_SECONDS`'s note)."""
+    return _IPM_SECONDS * (_binding_nonzeros(milp) / 1e5) ** _IPM_POWER
+
+
+def first_order_seconds(milp: Milp) -> float:
+    """A guess at the seconds HiGHS's first-order LP takes to come within about 0.1% of the LP
+    bound of `milp`, from the nonzeros of its binding rows (`_PDLP_SECONDS`)."""
+    return _PDLP_SECONDS * _binding_nonzeros(milp) / 1e5
+
+
+def _binding_nonzeros(milp: Milp) -> int:
+    """The nonzeros of the rows with a finite bound (at least 1)."""
     binding = np.isfinite(milp.row_lb) | np.isfinite(milp.row_ub)
-    nonzeros = int(np.diff(sp.csr_array(milp.A).indptr)[binding].sum())
-    return _IPM_SECONDS * (max(nonzeros, 1) / 1e5) ** _IPM_POWER
+    return max(int(np.diff(sp.csr_array(milp.A).indptr)[binding].sum()), 1)

@@ -52,7 +52,7 @@ from optimizer.errors import BackendError
 from optimizer.heuristic import greedy_plan, handles
 from optimizer.lagrangian import evaluate, integral_bound, lagrangian_bound
 from optimizer.lns import SearchReport, Windows, improve
-from optimizer.lp_relaxation import first_order_solution, interior_seconds, lp_solution
+from optimizer.lp_relaxation import first_order_seconds, first_order_solution, interior_seconds, lp_solution
 from optimizer.milp import Milp
 from optimizer.set_cover import SetCover, row_weighting_search, set_cover
 
@@ -62,6 +62,7 @@ _BOUND_SHARE = 0.5  # of the time left after the first plan, for the bound (the 
 _ADJUST_SHARE = 0.04  # of the time limit, for the dual ascent's adjustment
 _LP_SHARE = 0.6       # of the time limit, the latest the whole LP relaxation may end
 _CORE_SHARE = 0.5     # of the search time after its swaps, for core MIPs (the rest: windows)
+_FIRST_ORDER_GAIN = 2.0  # how much faster the first-order LP must be expected to be (`_Dual.lp_method`)
 
 
 class LagrangianBackend(Backend):
@@ -169,17 +170,15 @@ def _plan_beside_bound(model: Milp, options: SolveOptions, dual: _Dual) -> tuple
     block re-solves until the plan is ready."""
     adjust_s = max(1.0, _ADJUST_SHARE * options.time_limit_s)
     lp_end = time.perf_counter() + _LP_SHARE * options.time_limit_s
-    lp_s = interior_seconds(model)
     if options.threads < 2:
         found = _first_plan(model, options, _SWAP_SHARE, dual)
         if not dual.solve_lp(lp_end - time.perf_counter()):
             dual.ascend(adjust_s)
         return found
     swap_share = 2 * _SWAP_SHARE
-    if lp_s <= _LP_SHARE * options.time_limit_s:
-        swap_share = min(_LP_SHARE, max(swap_share, lp_s / options.time_limit_s))
-    elif dual.first_order:   # the first-order LP takes until `lp_end`
-        swap_share = _LP_SHARE
+    method = dual.lp_method(_LP_SHARE * options.time_limit_s)
+    if method is not None:   # the swaps run as long as the LP
+        swap_share = min(_LP_SHARE, max(swap_share, method[1] / options.time_limit_s))
     with ThreadPoolExecutor(1) as pool:
         planning = pool.submit(_first_plan, model, options, swap_share, dual)
         if not dual.solve_lp(lp_end - time.perf_counter()):
@@ -224,8 +223,6 @@ class _Dual:
         self.at_lp = False       # whether the multipliers are the LP relaxation's duals
         # pure set covering (`optimizer.set_cover`), built once for every search
         self.cover = set_cover(model)
-        # such a model too large for the interior point: the first-order LP starts the bound
-        self.first_order = self.cover is not None
         self.lp_values: FloatArray | None = None   # the LP relaxation's solution, where solved
         self.notes: list[str] = []   # where the bound came from, for the plan's solver notes
 
@@ -236,25 +233,45 @@ class _Dual:
         # the adjacency the blocks and then the plan's windows read, built after the ascent's peak
         self.windows = Windows(self.model)
 
+    def lp_method(self, seconds: float) -> tuple[str, float] | None:
+        """How `solve_lp` solves the LP relaxation given `seconds`, and for how long at most
+        (None: not tried). The interior point (`lp_relaxation.interior_seconds`) where it fits
+        and is not expected to take `_FIRST_ORDER_GAIN` times the first-order LP's time
+        (`lp_relaxation.first_order_seconds`); else the first-order LP for up to
+        `_FIRST_ORDER_GAIN` times its estimate, where that fits or the model is pure set
+        covering (there the first-order LP stopped early still beats the dual ascent: 100,000 x
+        10,000 at 10 s; not so the city's: 100,000 units at 20 s). The first-order LP is 0.01-0.3%
+        short of the LP but leaves the search more time: the 20,000-unit city at 60 s closed to
+        0.97% by it (10 s to 0.11% short), 1.24% by the interior point (25 s)."""
+        if seconds <= 0:
+            return None
+        interior, first_order = interior_seconds(self.model), first_order_seconds(self.model)
+        if interior <= min(seconds, _FIRST_ORDER_GAIN * first_order):
+            return "interior", interior
+        if first_order <= seconds or self.cover is not None:
+            return "first-order", min(first_order, seconds)
+        return None
+
     def solve_lp(self, seconds: float) -> bool:
-        """The LP relaxation solved whole by HiGHS's interior point within `seconds`, tried when
-        its estimate (`lp_relaxation.interior_seconds`) fits; whether it was (for pure set
-        covering where it does not fit: whether the first-order LP gave multipliers). Its row duals are
-        the multipliers: L at them is the LP bound, the most any multipliers give (every row is
-        relaxed, so the subproblem is a box), so the dual ascent, blocks and the subgradient
-        have nothing left to gain. Its values and reduced costs rank the core search's sites.
-        At 20,000 units the interior point takes 1-33 s (set covering, MCLP, the four-type
-        city); at 100,000 units it would take minutes, and an LP that cannot finish takes that
-        core's time from the block re-solves and adds its copy of the matrix, hence the
-        estimate. Run first, before any dual ascent (3 s at 20,000 units), as it decides more."""
-        estimate = interior_seconds(self.model)
-        if seconds > 0 and estimate > seconds and self.first_order:
-            return self._first_order_lp(seconds, estimate)
-        if seconds <= 0 or estimate > seconds:
-            self.notes.append(f"the whole LP relaxation was not tried (about {estimate:.0f} s estimated, "
-                              f"{max(seconds, 0.0):.0f} s available): the bound is from dual ascent and "
-                              "block re-solves")
+        """The LP relaxation solved whole within `seconds` as `lp_method` says; whether it was
+        (for the first-order LP: whether it gave multipliers). By HiGHS's interior point, its row
+        duals are the multipliers and L at them is the LP bound, the most any multipliers give
+        (every row is relaxed, so the subproblem is a box): the dual ascent, blocks and the
+        subgradient have nothing left to gain. By the first-order LP, `_first_order_lp`. The
+        values and reduced costs rank the core search's sites. At 20,000 units the interior
+        point takes 1-33 s (set covering, MCLP, the four-type city); at 100,000 units either
+        would take minutes, and an LP that cannot finish takes that core's time from the block
+        re-solves and adds its copy of the matrix, hence the estimates. Run first, before any
+        dual ascent (3 s at 20,000 units), as it decides more."""
+        method = self.lp_method(seconds)
+        if method is None:
+            self.notes.append(f"the whole LP relaxation was not tried (about {interior_seconds(self.model):.0f} s "
+                              f"by interior point, {first_order_seconds(self.model):.0f} s by the first-order "
+                              f"method, {max(seconds, 0.0):.0f} s available): the bound is from dual ascent "
+                              "and block re-solves")
             return False
+        if method[0] == "first-order":
+            return self._first_order_lp(method[1])
         t0 = time.perf_counter()
         solution = lp_solution(self.model, seconds, interior=True)
         spent = time.perf_counter() - t0
@@ -270,12 +287,14 @@ class _Dual:
         self.windows = Windows(self.model)   # for the plan's windows
         return True
 
-    def _first_order_lp(self, seconds: float, estimate: float) -> bool:
-        """Pure set covering too large for the interior point: the bound starts from the duals of
-        HiGHS's first-order LP (`lp_relaxation.first_order_solution`) within `seconds`, and block
-        re-solves go on from them (at 100,000 x 10,000 the dual ascent and blocks reached 293, the
-        first-order LP 342 in 26 s, the LP is 343); its values rank the core's sites. Whether
-        it returned duals."""
+    def _first_order_lp(self, seconds: float) -> bool:
+        """A model too large for the interior point, or many times faster by the first-order LP:
+        the bound starts from the duals of HiGHS's first-order LP
+        (`lp_relaxation.first_order_solution`) within `seconds`, and block re-solves go on from
+        them (set covering 100,000 x 10,000: the dual ascent and blocks reached 293, the
+        first-order LP 342 in 26 s, the LP is 343; the 20,000-unit city: within 0.11% of the LP
+        in 10 s, the interior point takes 25 s); its values rank the core's sites. Whether it
+        returned duals."""
         t0 = time.perf_counter()
         solution = first_order_solution(self.model, seconds)
         spent = time.perf_counter() - t0
@@ -286,8 +305,8 @@ class _Dual:
         value, self.reduced_costs, _ = evaluate(self.model, solution.duals)
         self.lam, self.bound, self.lp_values = solution.duals, integral_bound(self.model, value), solution.x
         self.windows = Windows(self.model)
-        self.notes.append(f"bound: from HiGHS's first-order LP (PDLP, {spent:.1f} s; the interior point's "
-                          f"about {estimate:.0f} s did not fit), then block re-solves")
+        self.notes.append(f"bound: from HiGHS's first-order LP (PDLP, {spent:.1f} s; the interior point "
+                          f"expected in about {interior_seconds(self.model):.0f} s), then block re-solves")
         return True
 
     def site_rank(self) -> FloatArray:
