@@ -9,11 +9,13 @@ problem per variable over its box:
 
 For every admissible ``lam`` this is a lower bound on the MILP (and on its LP relaxation), so the
 bound we report is an exact evaluation, never an estimate; the ascent only decides how good it
-is. The maximum over ``lam`` equals the LP bound. The step follows Caprara, Fischetti and Toth
-(set covering at scale): a Polyak step towards a target above the best bound, with its factor
-halved when the bound stalls and raised when it climbs steadily, and subgradient components
-that cannot move a multiplier off its sign bound zeroed — without those two rules plain
-subgradient stalls far below the LP bound on large covering instances.
+is. The maximum over ``lam`` equals the LP bound. The step is Beasley's (1993): a Polyak step
+towards 5% beyond the target, its factor starting at 2 and halved after 30 steps without a
+new best bound, with subgradient components that cannot move a multiplier off its sign bound
+zeroed. The rule that halved the factor whenever the last 20 bounds spread over 1% (and
+started it at 0.1) halved it while the bound was still climbing fast: 50,000 x 5,000 set
+covering from zero 220 in 10 s against 359 now (LP 375), 20,000 x 3,000 MCLP from the dual
+ascent's -6.011M -6.007M against -5.953M (LP -5.882M).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from optimizer.milp import CONTINUOUS, Milp
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-_WINDOW = 20          # iterations between step-factor updates
+_PATIENCE = 30        # steps without a new best bound before the step factor is halved
+_OVERSHOOT = 0.05     # the step aims this share of |target| beyond the target
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def integral_bound(milp: Milp, bound: float) -> float:
 
 def lagrangian_bound(milp: Milp, *, target: float | None = None, time_limit_s: float = 10.0,
                      max_iterations: int = 5000, start: FloatArray | None = None,
-                     tolerance: float = 1e-4, initial_factor: float = 0.1,
+                     tolerance: float = 1e-4, initial_factor: float = 2.0,
                      incumbent: FloatArray | None = None) -> LagrangianBound:
     """Subgradient ascent on L(lam) within `time_limit_s`.
 
@@ -103,13 +106,17 @@ def lagrangian_bound(milp: Milp, *, target: float | None = None, time_limit_s: f
     has_lo, has_hi = np.isfinite(milp.row_lb), np.isfinite(milp.row_ub)
     lam = np.zeros(milp.n_rows) if start is None else project(start.copy(), has_lo, has_hi)
     best, rc_best, lam_best = -np.inf, milp.c.copy(), lam.copy()
-    factor, history, iterations = initial_factor, [], 0
+    factor, since_best, iterations = initial_factor, 0, 0
     # the start is always evaluated, whatever the time left: its value is a bound too
     while iterations < max_iterations and (iterations == 0 or time.perf_counter() - t0 < time_limit_s):
         value, rc, v = evaluate(milp, lam)
         iterations += 1
         if value > best:
-            best, rc_best, lam_best = value, rc, lam.copy()
+            best, rc_best, lam_best, since_best = value, rc, lam.copy(), 0
+        else:
+            since_best += 1
+            if since_best >= _PATIENCE:
+                factor, since_best = factor / 2.0, 0
         if target is not None and np.isfinite(best) and target - best <= tolerance * max(1.0, abs(target)):
             break
         if incumbent is not None:
@@ -119,11 +126,10 @@ def lagrangian_bound(milp: Milp, *, target: float | None = None, time_limit_s: f
         norm2 = float(g @ g)
         if norm2 <= 1e-18:
             break   # v(lam) is feasible for every priced row: L(lam) is the optimum of the box
-        history.append(value)
-        if len(history) == _WINDOW:
-            factor = _adapt(factor, history)
-            history = []
-        aim = target if target is not None else (abs(best) * 0.01 + 1.0 + best if np.isfinite(best) else 1.0)
+        if target is not None:
+            aim = target + _OVERSHOOT * max(1.0, abs(target))
+        else:
+            aim = abs(best) * 0.01 + 1.0 + best if np.isfinite(best) else 1.0
         gap = max(aim - (value if np.isfinite(value) else best), 1e-9 * max(1.0, abs(aim)))
         lam = project(lam + factor * gap / norm2 * g, has_lo, has_hi)
     return LagrangianBound(best, lam_best, rc_best, iterations, time.perf_counter() - t0)
@@ -152,17 +158,3 @@ def project(lam: FloatArray, has_lo: npt.NDArray[np.bool_], has_hi: npt.NDArray[
     lam[~has_hi & (lam < 0)] = 0.0
     lam[~has_lo & (lam > 0)] = 0.0
     return lam
-
-
-def _adapt(factor: float, history: list[float]) -> float:
-    """Halve the step factor when the last window's bounds spread more than 1% (oscillation),
-    grow it when they spread less than 0.1% (creeping)."""
-    values = np.array([h for h in history if np.isfinite(h)])
-    if len(values) < 2:
-        return factor
-    spread = (values.max() - values.min()) / max(abs(values.max()), 1e-9)
-    if spread > 0.01:
-        return factor / 2.0
-    if spread < 0.001:
-        return min(factor * 1.5, 2.0)
-    return factor
