@@ -77,7 +77,7 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario JSON file."
 def solve(
     scenario: Annotated[Path, typer.Argument(help="Scenario JSON file.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for plan.json.")] = Path("out"),
-    backend: Annotated[str | None, typer.Option(help="highs | cpsat | pulp:CBC | pulp:<solver>")] = None,
+    backend: Annotated[str | None, typer.Option(help="highs | cpsat | lagrangian | pulp:CBC | pulp:<solver>")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per solve.")] = None,
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
     formats: Annotated[str, typer.Option("--formats", "--format", help=FORMATS_HELP)] = "all",
@@ -186,6 +186,7 @@ def print_summary(plan: dict[str, Any]) -> None:
                   highlight=False)
     _target_table(plan)
     _status_line(plan)
+    _hints(plan)
     explanation = plan.get("explanation")
     if explanation:
         _explain(explanation, plan)
@@ -240,6 +241,16 @@ def _status_line(plan: dict[str, Any]) -> None:
     out.print(f"status: [{colour}]{plan['status']}[/] · objective ({plan['objective_kind']}) "
               f"{_num(plan.get('objective'))} · bound {_num(plan.get('bound'))} · gap {gap_text} · "
               f"{solver['backend']} {solver['seconds']:.2f} s", highlight=False)
+
+
+def _hints(plan: dict[str, Any]) -> None:
+    """The solver notes that advise the planner (`optimizer.solve.HINT`), under the status line."""
+    from optimizer.solve import HINT
+
+    for phase in plan["solver"].get("phases", []):
+        for note in phase.get("notes", []):
+            if note.startswith(HINT):
+                out.print(f"[yellow]{escape(note)}[/]", highlight=False)
 
 
 def _num(value: Any) -> str:

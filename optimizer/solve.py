@@ -51,6 +51,12 @@ _POLISH_SHARE = 0.3
 _USEFUL_GAP = 0.05
 
 
+# A plan of a large model that `highs`, `cpsat` or a PuLP solver leaves further than this from its
+# bound at the time limit gets a hint naming the `lagrangian` backend (`with_backend_hint`).
+_HINT_GAP = 0.01
+HINT = "hint: "   # the start of a solver note the CLI prints under the status line
+
+
 @dataclass(frozen=True)
 class Phase:
     """One solve of the sequence."""
@@ -116,7 +122,8 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         result = _start_kept(phase_milp, start, backend) or _solve(backend, phase_milp, phase_options)
         if large:   # a useless bound first (it sets the polish's goal), then the polish in the time left
             result, reduced_costs = _with_covering_bound(phase_milp, result, options.time_limit_s)
-            result = _polished(phase_milp, result, deadline, options.mip_gap, reduced_costs)
+            result = with_backend_hint(phase_milp, _polished(phase_milp, result, deadline, options.mip_gap,
+                                                             reduced_costs))
         phases.append(Phase(name, result))
         if not result.status.has_solution or result.x is None:
             # A later phase out of time keeps the earlier phase's plan (its start, feasible here).
@@ -125,6 +132,21 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         start = result.x
         milp = _fix_phase(milp, pm, name, result.x)
     return Solution(start, tuple(phases))
+
+
+def with_backend_hint(milp: Milp, result: SolveResult) -> SolveResult:
+    """`result` with a note naming the `lagrangian` backend where a branch-and-bound solver
+    stopped at its limit more than `_HINT_GAP` from its bound on a model the lagrangian backend
+    plans. On the 20,000-unit benchmark city at 60 s `highs` ends 5.3% from its bound and
+    `lagrangian` 0.9%: branch and bound spends its time on a model this large without closing it."""
+    unproven = result.status == Status.TIME_LIMIT_FEASIBLE and result.gap is not None and result.gap > _HINT_GAP
+    if not unproven or result.backend == "lagrangian" or not handles(milp):
+        return result
+    hint = (f"{HINT}{result.backend} stopped at its time limit {100 * result.gap:.1f}% from its bound. On large "
+            "covering models the lagrangian backend (--backend lagrangian, or \"backend\": \"lagrangian\" under "
+            "\"solver\" in the scenario) searches without branch and bound and usually ends much closer in "
+            "the same time: the 20,000-unit benchmark city at 60 s, 0.9% against 5.3% with highs")
+    return replace(result, notes=(*result.notes, hint))
 
 
 def _start_kept(milp: Milp, start: npt.NDArray[np.float64] | None, backend: str) -> SolveResult | None:

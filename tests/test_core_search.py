@@ -20,7 +20,7 @@ from optimizer.lp_relaxation import lp_solution
 from optimizer.milp import Milp
 from optimizer.plan import prepare
 from optimizer.scenario import load_scenario
-from optimizer.solve import _polished
+from optimizer.solve import HINT, _polished, with_backend_hint
 from tests.test_lns import _city_model
 
 
@@ -124,6 +124,25 @@ def test_a_time_limited_highs_plan_is_polished_by_core_search_first(city: Milp, 
     assert polished.gap == pytest.approx((polished.objective - polished.bound) / polished.objective)
     assert any("from the LP relaxation" in note for note in polished.notes)
     assert any(note.startswith("core search") for note in polished.notes)
+
+
+def test_a_branch_and_bound_plan_left_far_from_its_bound_names_the_lagrangian_backend(city: Milp) -> None:
+    """A planner whose `highs` solve of a large covering model stops 10% from its bound is told
+    which backend closes such models; not at 0.5%, not when the plan came from `lagrangian`."""
+    plan = greedy_plan(city)
+    assert plan is not None
+    value = float(city.c @ plan)
+
+    def stopped(gap: float, backend: str) -> SolveResult:
+        return SolveResult(Status.TIME_LIMIT_FEASIBLE, plan, value, value * (1 - gap), gap, 1.0, None, True,
+                           backend, "kTimeLimit", ("core search: ...",))
+
+    hinted = with_backend_hint(city, stopped(0.1, "highs"))
+    hints = [note for note in hinted.notes if note.startswith(HINT)]
+    assert len(hints) == 1 and "10.0%" in hints[0] and "--backend lagrangian" in hints[0]
+    assert hinted.notes[0] == "core search: ..." and hinted.objective == value and hinted.x is plan
+    for quiet in (stopped(0.005, "highs"), stopped(0.1, "lagrangian")):
+        assert with_backend_hint(city, quiet).notes == quiet.notes
 
 
 def test_a_core_ranked_by_the_lps_values_reaches_the_optimum(city: Milp, optimum: float) -> None:
