@@ -48,6 +48,10 @@ _IPM_SECONDS, _IPM_POWER = 1.4, 1.3
 # covering 100,000 x 10,000 (2.6 million) 26 s, 0.3% short. Stopped well short of that it can be
 # far off: the 100,000-unit city (13.8 million) gave 40.6M after 20 s, where the dual ascent gives 46.2M.
 _PDLP_SECONDS = 1.2
+_FIRST_ORDER_GAIN = 2.0  # how much faster the first-order LP must be expected to be to run instead
+# The interior point took up to 1.6 times its estimate (20,000 x 3,000 MCLP: 5 s estimated, 7-9 s)
+# and returns nothing when stopped: where the first-order LP fits, it runs unless this much time is left.
+_INTERIOR_RISK = 1.5
 # Interior point without crossover, to a looser optimality tolerance than HiGHS's 1e-8: 20,000-unit
 # city 25.8 s against 32.7 s, L at its duals 81 (of 101.1M) below the LP's, which costs no bound
 # worth having (every bound is L evaluated exactly).
@@ -141,6 +145,29 @@ def _first_order(lp: Milp, time_limit_s: float) -> LpSolution | None:
     duals[binding] = np.asarray(solution.row_dual, dtype=np.float64)
     values = np.clip(np.asarray(solution.col_value, dtype=np.float64), lp.lb, lp.ub)
     return LpSolution(project(duals, np.isfinite(lp.row_lb), np.isfinite(lp.row_ub)), values)
+
+
+def lp_method(milp: Milp, seconds: float) -> tuple[str, float] | None:
+    """How to solve the LP relaxation of `milp` within `seconds`, and for how long at most
+    (None: neither method is expected to fit). The interior point ("interior",
+    `interior_seconds`) where it is not expected to take `_FIRST_ORDER_GAIN` times the
+    first-order LP's time (`first_order_seconds`) and fits with `_INTERIOR_RISK` to spare; else
+    the first-order LP ("first-order") for up to its estimate (to about 0.1% of the LP) where
+    that fits; else the interior point where it fits at all. The first-order LP is 0.01-0.3%
+    short of the LP but leaves the rest of the solve more time (the 20,000-unit city with
+    `lagrangian` at 60 s closed to 0.92% by it, 10 s, against 1.24% by the interior point, 25
+    s), and stopped at its time it still returns what it has, where the interior point returns
+    nothing."""
+    if seconds <= 0:
+        return None
+    interior, first_order = interior_seconds(milp), first_order_seconds(milp)
+    if interior <= _FIRST_ORDER_GAIN * first_order and _INTERIOR_RISK * interior <= seconds:
+        return "interior", interior
+    if first_order <= seconds:
+        return "first-order", first_order
+    if interior <= seconds:
+        return "interior", interior
+    return None
 
 
 def interior_seconds(milp: Milp) -> float:

@@ -31,7 +31,7 @@ from optimizer.dual_ascent import covering_bound
 from optimizer.heuristic import greedy_plan, handles
 from optimizer.lagrangian import evaluate, integral_bound
 from optimizer.lns import improve
-from optimizer.lp_relaxation import interior_seconds, lp_solution
+from optimizer.lp_relaxation import first_order_solution, lp_method, lp_solution
 from optimizer.milp import Milp
 from optimizer.model import PlanModel
 
@@ -49,6 +49,8 @@ _POLISH_SHARE = 0.3
 # A time-limited solver's own bound counts as useless beyond this gap; then the covering dual
 # ascent's bound is computed (seconds at 20,000 x 3,000) and kept when better.
 _USEFUL_GAP = 0.05
+# Of the polish's time, the most its LP relaxation may be expected to take (`_lp_rank`)
+_POLISH_LP_SHARE = 0.5
 
 
 # A plan of a large model that `highs`, `cpsat` or a PuLP solver leaves further than this from its
@@ -121,7 +123,7 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
                                 start=start, presolve=options.presolve or bool(phases))
         result = _start_kept(phase_milp, start, backend) or _solve(backend, phase_milp, phase_options)
         if large:   # a useless bound first (it sets the polish's goal), then the polish in the time left
-            result, reduced_costs = _with_covering_bound(phase_milp, result, options.time_limit_s)
+            result, reduced_costs = _with_covering_bound(phase_milp, result, options.time_limit_s, deadline)
             result = with_backend_hint(phase_milp, _polished(phase_milp, result, deadline, options.mip_gap,
                                                              reduced_costs))
         phases.append(Phase(name, result))
@@ -170,7 +172,7 @@ def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float,
     """A plan the solver left unproven at its limit, improved in the time held back for it. Core
     MIPs (`optimizer.core_search`) take half that time first, then window re-solves
     (`optimizer.lns`) the rest. The core's sites are ranked by the LP relaxation's values where
-    HiGHS's interior point is expected to take at most a quarter of the time left (`_lp_rank`),
+    it is expected to take at most `_POLISH_LP_SHARE` of the time left (`_lp_rank`),
     else by `reduced_costs` (covering models); with neither, windows only. The bound is the best
     of the solver's, the LP's (where it ran) and a core of every site's (the whole model)."""
     left = deadline - time.perf_counter()
@@ -178,7 +180,8 @@ def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float,
     if result.status != Status.TIME_LIMIT_FEASIBLE or result.x is None or not unproven or left < 1.0:
         return result
     solver_bound = result.bound if result.bound is not None and np.isfinite(result.bound) else -np.inf
-    rank, lp_ranked, lp_bound = _lp_rank(milp, reduced_costs, 0.25 * left) if handles(milp) else (None, False, -np.inf)
+    rank, lp_ranked, lp_bound = (_lp_rank(milp, reduced_costs, _POLISH_LP_SHARE * left) if handles(milp)
+                                 else (None, False, -np.inf))
     bound = max(solver_bound, lp_bound)
     goal = gap_goal(bound, mip_gap)
     x, searches = result.x, []
@@ -206,27 +209,35 @@ def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float,
 def _lp_rank(milp: Milp, reduced_costs: npt.NDArray[np.float64] | None,
              seconds: float) -> tuple[npt.NDArray[np.float64] | None, bool, float]:
     """Sites ranked for the polish's core search, whether by the LP, and the LP bound (-inf when
-    not solved): by the LP relaxation's values (ties by its reduced costs) when its interior
-    point is expected to fit in `seconds` and does, else by `reduced_costs` (None if not given).
-    On the 5,000-unit city the LP takes 1.3 s and its values lead the core to plans the solver's
-    own search does not reach in its time."""
-    if interior_seconds(milp) > seconds:
+    not solved): by the LP relaxation's values (ties by its reduced costs) where HiGHS's
+    interior point or first-order LP is expected to fit in `seconds` (`lp_relaxation.lp_method`)
+    and returns a solution, else by `reduced_costs` (None if not given). On the 5,000-unit city
+    the LP takes 1.3 s and its values lead the core to plans the solver's own search does not
+    reach in its time."""
+    method = lp_method(milp, seconds)
+    if method is None:
         return reduced_costs, False, -np.inf
-    lp = lp_solution(milp, seconds, interior=True)
+    interior = method[0] == "interior"
+    lp = lp_solution(milp, seconds, interior=True) if interior else first_order_solution(milp, method[1])
     if lp is None:
         return reduced_costs, False, -np.inf
     value, lp_reduced_costs, _ = evaluate(milp, lp.duals)
     return site_rank(lp_reduced_costs, lp.x), True, integral_bound(milp, value)
 
 
-def _with_covering_bound(milp: Milp, result: SolveResult,
-                         time_limit_s: float) -> tuple[SolveResult, npt.NDArray[np.float64] | None]:
+def _with_covering_bound(milp: Milp, result: SolveResult, time_limit_s: float,
+                         deadline: float) -> tuple[SolveResult, npt.NDArray[np.float64] | None]:
     """A solver stopped by its limit on a large covering model often has no useful bound (the
     root LP unfinished): the proven bound of covering dual ascent and block re-solves replaces it
     when better (in a seventh of the limit, out of the time held back for the polish). Also the
-    dual ascent's reduced costs, for the polish's core search (None when it did not run)."""
+    dual ascent's reduced costs, for the polish's core search (None when it did not run). Not
+    run where the polish will run the first-order LP (`_lp_rank`), whose bound is near the LP's
+    and which always returns one: the 20,000-unit city with `highs` at 120 s."""
     if result.status != Status.TIME_LIMIT_FEASIBLE or (result.gap is not None and result.gap <= _USEFUL_GAP):
         return result, None   # the solver's own bound is fine (a budget sweep's levels: a few seconds saved each)
+    polish_lp = lp_method(milp, _POLISH_LP_SHARE * (deadline - time.perf_counter())) if handles(milp) else None
+    if polish_lp is not None and polish_lp[0] == "first-order":
+        return result, None
     budget = 0.15 * time_limit_s   # out of the time held back from the solver for the polish
     bound, _, reduced_costs = covering_bound(milp, adjust_s=min(5.0, 0.2 * budget), blocks_s=0.8 * budget)
     if result.bound is not None and bound <= result.bound:

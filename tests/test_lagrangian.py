@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.backends.base import SolveOptions, Status, gap_goal, relative_gap
+from optimizer.backends.base import SolveOptions, SolveResult, Status, gap_goal, relative_gap
 from optimizer.backends.lagrangian import LagrangianBackend
 from optimizer.backends.registry import run_backend
 from optimizer.dual_ascent import dual_ascent, open_mask
@@ -190,6 +190,7 @@ def _odd_cycle_doc() -> dict:
 def test_a_time_limited_solve_gets_the_covering_bound_when_its_own_is_useless() -> None:
     """HiGHS stopped before its root LP reports a trivial bound; the engine replaces it by the
     covering dual ascent's proven bound, which never exceeds the optimum."""
+    import time
     from dataclasses import replace
 
     from optimizer.solve import _with_covering_bound
@@ -200,7 +201,7 @@ def test_a_time_limited_solve_gets_the_covering_bound_when_its_own_is_useless() 
         if exact.status != Status.OPTIMAL:
             continue
         stopped = replace(exact, status=Status.TIME_LIMIT_FEASIBLE, bound=-1e12, gap=1.0, time_limited=True)
-        tightened, reduced_costs = _with_covering_bound(milp, stopped, 10.0)
+        tightened, reduced_costs = _with_covering_bound(milp, stopped, 10.0, time.perf_counter() + 3.0)
         assert reduced_costs is not None and len(reduced_costs) == milp.n_vars
         assert tightened.bound is not None and -1e12 < tightened.bound <= exact.objective + 1e-6
         assert tightened.gap is not None and tightened.gap < 1.0
@@ -256,3 +257,23 @@ def test_where_only_the_first_order_lp_fits_it_gives_a_bound_near_the_lp(mclp_20
     assert lp_value - 1e-3 * abs(lp_value) <= result.bound <= lp_value + 1e-4 * abs(lp_value)
     ascent = evaluate(milp, dual_ascent(milp, open_mask(milp), adjust_s=1.0))[0]
     assert lp_value - ascent > 100 * max(lp_value - result.bound, 1.0)
+
+
+def test_a_polish_with_time_for_the_first_order_lp_ranks_and_bounds_by_it(mclp_20000: tuple[Milp, float]) -> None:
+    """A `highs` plan left unproven on a model where only the first-order LP fits the polish's
+    time: the polish skips the covering dual ascent (its bound would be 2% short) and takes the
+    first-order LP's bound, within 0.1% of the LP's, and its values for the core's ranking."""
+    import time
+
+    from optimizer.solve import _lp_rank, _with_covering_bound
+
+    milp, lp_value = mclp_20000
+    plan = greedy_plan(milp)
+    assert plan is not None
+    objective = float(milp.c @ plan + milp.offset)
+    stopped = SolveResult(Status.TIME_LIMIT_FEASIBLE, plan, objective, -1e12, 1.0, 1.0, None, True, "highs", "")
+    kept, reduced_costs = _with_covering_bound(milp, stopped, 60.0, time.perf_counter() + 9.6)
+    assert kept is stopped and reduced_costs is None
+    rank, by_lp, bound = _lp_rank(milp, None, 4.8)
+    assert by_lp and rank is not None and len(rank) == milp.n_vars
+    assert lp_value - 1e-3 * abs(lp_value) <= bound <= lp_value + 1e-4 * abs(lp_value)

@@ -55,7 +55,7 @@ from optimizer.errors import BackendError
 from optimizer.heuristic import greedy_plan, handles
 from optimizer.lagrangian import evaluate, integral_bound, lagrangian_bound
 from optimizer.lns import SearchReport, Windows, improve
-from optimizer.lp_relaxation import first_order_seconds, first_order_solution, interior_seconds, lp_solution
+from optimizer.lp_relaxation import first_order_seconds, first_order_solution, interior_seconds, lp_method, lp_solution
 from optimizer.milp import Milp
 from optimizer.set_cover import SetCover, row_weighting_search, set_cover
 
@@ -65,10 +65,6 @@ _BOUND_SHARE = 0.5  # of the time left after the first plan, for the bound (the 
 _ADJUST_SHARE = 0.04  # of the time limit, for the dual ascent's adjustment
 _LP_SHARE = 0.6       # of the time limit, the latest the whole LP relaxation may end
 _CORE_SHARE = 0.5     # of the search time after its swaps, for core MIPs (the rest: windows)
-_FIRST_ORDER_GAIN = 2.0  # how much faster the first-order LP must be expected to be (`_Dual.lp_method`)
-# the interior point took up to 1.6 times its estimate (20,000 x 3,000 MCLP: 5 s estimated, 7-9 s)
-# and returns nothing when stopped: where the first-order LP fits, it runs unless this much time is left
-_INTERIOR_RISK = 1.5
 
 
 class LagrangianBackend(Backend):
@@ -241,26 +237,13 @@ class _Dual:
 
     def lp_method(self, seconds: float) -> tuple[str, float] | None:
         """How `solve_lp` solves the LP relaxation given `seconds`, and for how long at most
-        (None: not tried). The interior point (`lp_relaxation.interior_seconds`) where it is not
-        expected to take `_FIRST_ORDER_GAIN` times the first-order LP's time
-        (`lp_relaxation.first_order_seconds`) and fits with `_INTERIOR_RISK` to spare; else the
-        first-order LP for up to its estimate (to about 0.1% of the LP), where that fits or the
-        model is pure set covering (there the first-order LP stopped early still beats the dual
-        ascent: 100,000 x 10,000 at 10 s; not so the city's: 100,000 units at 20 s); else the
-        interior point where it fits at all. The first-order LP is 0.01-0.3% short of the LP
-        but leaves the search more time (the 20,000-unit city at 60 s closed to 0.92% by it, 10
-        s, against 1.24% by the interior point, 25 s), and stopped at its time it still returns
-        what it has, where the interior point returns nothing."""
-        if seconds <= 0:
-            return None
-        interior, first_order = interior_seconds(self.model), first_order_seconds(self.model)
-        if interior <= _FIRST_ORDER_GAIN * first_order and _INTERIOR_RISK * interior <= seconds:
-            return "interior", interior
-        if first_order <= seconds or self.cover is not None:
-            return "first-order", min(first_order, seconds)
-        if interior <= seconds:
-            return "interior", interior
-        return None
+        (None: not tried): as `lp_relaxation.lp_method` says, and pure set covering too large
+        for either by the first-order LP stopped at `seconds` (there it still beats the dual
+        ascent: 100,000 x 10,000 at 10 s; not so the city's: 100,000 units at 20 s)."""
+        method = lp_method(self.model, seconds)
+        if method is None and self.cover is not None and seconds > 0:
+            return "first-order", seconds
+        return method
 
     def solve_lp(self, seconds: float) -> bool:
         """The LP relaxation solved whole within `seconds` as `lp_method` says; whether it was
