@@ -57,6 +57,9 @@ _POLISH_LP_SHARE = 0.5
 # bound at the time limit gets a hint naming the `lagrangian` backend (`with_backend_hint`).
 _HINT_GAP = 0.01
 HINT = "hint: "   # the start of a solver note the CLI prints under the status line
+# where the polish's bound came from, by `lp_relaxation.lp_method`'s method
+_LP_SOURCE = {"interior": "the LP relaxation",
+              "first-order": "the first-order LP (L at its duals: at most the LP relaxation's bound)"}
 
 
 @dataclass(frozen=True)
@@ -180,21 +183,22 @@ def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float,
     if result.status != Status.TIME_LIMIT_FEASIBLE or result.x is None or not unproven or left < 1.0:
         return result
     solver_bound = result.bound if result.bound is not None and np.isfinite(result.bound) else -np.inf
-    rank, lp_ranked, lp_bound = (_lp_rank(milp, reduced_costs, _POLISH_LP_SHARE * left) if handles(milp)
-                                 else (None, False, -np.inf))
+    rank, lp_method_used, lp_bound = (_lp_rank(milp, reduced_costs, _POLISH_LP_SHARE * left) if handles(milp)
+                                      else (None, None, -np.inf))
     bound = max(solver_bound, lp_bound)
     goal = gap_goal(bound, mip_gap)
     x, searches = result.x, []
     if rank is not None:
         x, core = core_search(milp, x, rank, time_limit_s=0.5 * max(0.0, deadline - time.perf_counter()),
-                              target=goal, small_first=lp_ranked)
+                              target=goal, small_first=lp_method_used is not None)
         searches.append(core)
         bound = max(bound, core.bound)
     x, report = improve(milp, x, time_limit_s=max(0.0, deadline - time.perf_counter()), target=goal)
     searches.append(report)
     notes = (*result.notes, *(s.note() for s in searches if s.tries))
     if bound > solver_bound:
-        source = "a core MIP of every site" if bound > lp_bound else "the LP relaxation"
+        from_lp = lp_method_used is not None and bound <= lp_bound
+        source = _LP_SOURCE[str(lp_method_used)] if from_lp else "a core MIP of every site"
         own = f"{solver_bound:.6g}" if np.isfinite(solver_bound) else "none"
         notes = (*notes, f"bound {bound:.6g} from {source} (the solver's own: {own})")
     elif not any(s.improved for s in searches):
@@ -207,22 +211,22 @@ def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float,
 
 
 def _lp_rank(milp: Milp, reduced_costs: npt.NDArray[np.float64] | None,
-             seconds: float) -> tuple[npt.NDArray[np.float64] | None, bool, float]:
-    """Sites ranked for the polish's core search, whether by the LP, and the LP bound (-inf when
-    not solved): by the LP relaxation's values (ties by its reduced costs) where HiGHS's
-    interior point or first-order LP is expected to fit in `seconds` (`lp_relaxation.lp_method`)
-    and returns a solution, else by `reduced_costs` (None if not given). On the 5,000-unit city
-    the LP takes 1.3 s and its values lead the core to plans the solver's own search does not
-    reach in its time."""
+             seconds: float) -> tuple[npt.NDArray[np.float64] | None, str | None, float]:
+    """Sites ranked for the polish's core search, the LP method that ranked them (None: not the
+    LP), and the LP bound (-inf when not solved): by the LP relaxation's values (ties by its
+    reduced costs) where HiGHS's interior point or first-order LP is expected to fit in
+    `seconds` (`lp_relaxation.lp_method`) and returns a solution, else by `reduced_costs` (None
+    if not given). On the 5,000-unit city the LP takes 1.3 s and its values lead the core to
+    plans the solver's own search does not reach in its time."""
     method = lp_method(milp, seconds)
     if method is None:
-        return reduced_costs, False, -np.inf
+        return reduced_costs, None, -np.inf
     interior = method[0] == "interior"
     lp = lp_solution(milp, seconds, interior=True) if interior else first_order_solution(milp, method[1])
     if lp is None:
-        return reduced_costs, False, -np.inf
+        return reduced_costs, None, -np.inf
     value, lp_reduced_costs, _ = evaluate(milp, lp.duals)
-    return site_rank(lp_reduced_costs, lp.x), True, integral_bound(milp, value)
+    return site_rank(lp_reduced_costs, lp.x), method[0], integral_bound(milp, value)
 
 
 def _with_covering_bound(milp: Milp, result: SolveResult, time_limit_s: float,

@@ -274,6 +274,6 @@ def test_a_polish_with_time_for_the_first_order_lp_ranks_and_bounds_by_it(mclp_2
     stopped = SolveResult(Status.TIME_LIMIT_FEASIBLE, plan, objective, -1e12, 1.0, 1.0, None, True, "highs", "")
     kept, reduced_costs = _with_covering_bound(milp, stopped, 60.0, time.perf_counter() + 9.6)
     assert kept is stopped and reduced_costs is None
-    rank, by_lp, bound = _lp_rank(milp, None, 4.8)
-    assert by_lp and rank is not None and len(rank) == milp.n_vars
+    rank, method, bound = _lp_rank(milp, None, 4.8)
+    assert method == "first-order" and rank is not None and len(rank) == milp.n_vars
     assert lp_value - 1e-3 * abs(lp_value) <= bound <= lp_value + 1e-4 * abs(lp_value)
