@@ -89,3 +89,27 @@ def test_components_match_the_bipartite_graph(n_rows: int, n_cols: int, density:
     mine = np.concatenate([row_label[rows], col_label[cols]])
     assert len(set(zip(mine.tolist(), expected.tolist()))) == len(set(mine.tolist())) == len(set(expected.tolist()))
     assert set(mine.tolist()) == set(range(len(set(mine.tolist()))))
+
+
+def test_the_first_order_lp_of_towns_apart_is_put_together_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Solved town by town, the first-order LP's duals and values fill the whole model: its
+    bound is valid and near the LP's, and every value sits in its variable's box."""
+    from dataclasses import replace
+
+    from optimizer.lagrangian import evaluate
+    from optimizer.lp_relaxation import first_order_solution, lp_solution
+    from optimizer.plan import prepare
+
+    scenario, base = parse_scenario(_two_towns(1), base_dir=Path.cwd())
+    model = prepare(scenario, base).model
+    milp = model.milp.with_objective(model.cost_c, 0.0)
+    monkeypatch.setattr(decompose, "_MIN_VARS", 0)
+    assert len(decompose.groups(milp)) == 2
+    exact = lp_solution(replace(milp, integrality=np.zeros_like(milp.integrality)))
+    assert exact is not None
+    lp_value = float(milp.c @ exact.x + milp.offset)
+    found = first_order_solution(milp, 5.0)
+    assert found is not None and len(found.duals) == milp.n_rows and len(found.x) == milp.n_vars
+    assert np.all(found.x >= milp.lb - 1e-9) and np.all(found.x <= milp.ub + 1e-9)
+    bound = evaluate(milp, found.duals)[0]
+    assert lp_value - 0.01 * abs(lp_value) <= bound <= lp_value + 1e-6 * abs(lp_value)
