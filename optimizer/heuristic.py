@@ -95,17 +95,16 @@ def greedy_plan(milp: Milp, reduced_costs: FloatArray | None = None,
     hk.lazy_greedy(hk.IMPROVE, candidates, arrays.st, c_y, c_x, arrays.lo, arrays.hi, arrays.weight,
                    arrays.act, arrays.is_open, *scratch, co)
     _drop(arrays, c_y, scratch)
-    if time_limit_s <= 0:
-        cover = None
-    elif cover is None:
+    searching = time_limit_s > 0
+    if searching and cover is None:
         cover = set_cover(milp)
-    if time_limit_s > 0 and cover is None:
+    if searching and cover is None:
         _local_search(arrays, c_y, c_x, scratch, deadline)
         _destroy_and_repair(arrays, c_y, c_x, scratch, deadline, target - milp.offset)
     v = complete(milp, arrays.y[arrays.is_open])
     if not milp.is_feasible(v):
         return None
-    if cover is not None:   # pure set covering: row weighting gains where swaps stall
+    if searching and cover is not None:   # pure set covering: row weighting gains where swaps stall
         v, _ = row_weighting_search(cover, v, time_limit_s=deadline - time.perf_counter(), target=target,
                                     stall=True)
     return v

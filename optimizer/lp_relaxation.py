@@ -114,10 +114,10 @@ def first_order_solution(lp: Milp, time_limit_s: float) -> LpSolution | None:
     """The LP relaxation of `lp` by HiGHS's first-order method (PDLP) over its binding rows,
     stopped at `time_limit_s` if not converged: approximate duals and values, None if HiGHS
     returns no dual vector. Where the interior point is too slow it still gets near the LP:
-    100,000 x 10,000 set covering 338.2 in 26 s (LP 341.1, interior point 150 s), 50,000 x
-    5,000 345.6 in 10 s (LP 345.7). HiGHS's run releases the GIL, so the plan's search runs
-    beside it (OR-Tools' PDLP holds it, and got 340.5 and 345.7). Where OR-Tools is loaded
-    (its HiGHS clashes with highspy's) it runs in highspy's worker process."""
+    100,000 x 10,000 set covering 341.90 in 26 s (LP 343.01, interior point 150 s), 50,000 x
+    5,000 374.67 in 10.7 s (LP 374.73). HiGHS's run releases the GIL, so the plan's search runs
+    beside it (OR-Tools' PDLP holds it). Where OR-Tools is loaded (its HiGHS clashes with
+    highspy's) it runs in highspy's worker process."""
     from optimizer.backends.registry import in_family_process
 
     return in_family_process("highspy", _first_order_in_parts, lp, time_limit_s)
@@ -128,15 +128,14 @@ def _first_order_in_parts(lp: Milp, time_limit_s: float) -> LpSolution | None:
     each part's time in proportion to its nonzeros: over the whole 20,000-unit city (a main part
     and a small one, 10 s) it stopped 0.9-1.5% short of the LP, part by part 0.1%. Exact: the
     parts share no row, so their duals and values put together are the whole model's."""
-    from optimizer.decompose import groups, sub_milp
+    from optimizer.decompose import groups, part_weights, sub_milp
 
     parts = groups(lp)
     if len(parts) < 2:
         return _first_order(lp, time_limit_s)
     deadline = time.perf_counter() + time_limit_s
     by_column = sp.csc_array(lp.A)
-    nonzeros = np.diff(by_column.indptr)
-    weights = np.array([nonzeros[part].sum() + len(part) for part in parts], dtype=float)
+    weights = part_weights(by_column, parts)
     duals, values = np.zeros(lp.n_rows), np.clip(np.zeros(lp.n_vars), lp.lb, lp.ub)
     for k, part in enumerate(parts):
         sub, at, rows = sub_milp(lp, by_column, part)

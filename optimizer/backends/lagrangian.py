@@ -250,8 +250,11 @@ class _Dual:
         (for the first-order LP: whether it gave multipliers). By HiGHS's interior point, its row
         duals are the multipliers and L at them is the LP bound, the most any multipliers give
         (every row is relaxed, so the subproblem is a box): the dual ascent, blocks and the
-        subgradient have nothing left to gain. By the first-order LP, `_first_order_lp`. The
-        values and reduced costs rank the core search's sites. At 20,000 units the interior
+        subgradient have nothing left to gain. By the first-order LP (where the interior point
+        is too slow: set covering 100,000 x 10,000, dual ascent and blocks 293, the first-order LP
+        342 in 26 s, the LP 343; the 20,000-unit city within 0.11% of the LP in 10 s, the
+        interior point 25 s), block re-solves go on from its duals. The values and reduced
+        costs rank the core search's sites. At 20,000 units the interior
         point takes 1-33 s (set covering, MCLP, the four-type city); at 100,000 units either
         would take minutes, and an LP that cannot finish takes that core's time from the block
         re-solves and adds its copy of the matrix, hence the estimates. Run first, before any
@@ -263,43 +266,25 @@ class _Dual:
                               f"method, {max(seconds, 0.0):.0f} s available): the bound is from dual ascent "
                               "and block re-solves")
             return False
-        if method[0] == "first-order":
-            return self._first_order_lp(method[1])
+        interior = method[0] == "interior"
         t0 = time.perf_counter()
-        solution = lp_solution(self.model, seconds, interior=True)
+        if interior:
+            solution = lp_solution(self.model, seconds, interior=True)
+        else:
+            solution = first_order_solution(self.model, method[1])
         spent = time.perf_counter() - t0
+        solver = "HiGHS interior point" if interior else "HiGHS's first-order LP, PDLP"
         if solution is None:
-            self.notes.append(f"the whole LP relaxation was not solved in {spent:.1f} s: the bound is "
-                              "from dual ascent and block re-solves")
-            return False
-        self.notes.append(f"bound: the whole LP relaxation (HiGHS interior point, {spent:.1f} s)")
-        self.lam = solution.duals
-        value, self.reduced_costs, _ = evaluate(self.model, self.lam)
-        self.bound = integral_bound(self.model, value)
-        self.lp_values, self.at_lp = solution.x, True
-        self.windows = Windows(self.model)   # for the plan's windows
-        return True
-
-    def _first_order_lp(self, seconds: float) -> bool:
-        """A model too large for the interior point, or many times faster by the first-order LP:
-        the bound starts from the duals of HiGHS's first-order LP
-        (`lp_relaxation.first_order_solution`) within `seconds`, and block re-solves go on from
-        them (set covering 100,000 x 10,000: the dual ascent and blocks reached 293, the
-        first-order LP 342 in 26 s, the LP is 343; the 20,000-unit city: within 0.11% of the LP
-        in 10 s, the interior point takes 25 s); its values rank the core's sites. Whether it
-        returned duals."""
-        t0 = time.perf_counter()
-        solution = first_order_solution(self.model, seconds)
-        spent = time.perf_counter() - t0
-        if solution is None:
-            self.notes.append(f"the first-order LP returned no duals in {spent:.1f} s: the bound is from "
-                              "dual ascent and block re-solves")
+            self.notes.append(f"the whole LP relaxation ({solver}) gave no solution in {spent:.1f} s: the "
+                              "bound is from dual ascent and block re-solves")
             return False
         value, self.reduced_costs, _ = evaluate(self.model, solution.duals)
         self.lam, self.bound, self.lp_values = solution.duals, integral_bound(self.model, value), solution.x
-        self.windows = Windows(self.model)
-        self.notes.append(f"bound: from HiGHS's first-order LP (PDLP, {spent:.1f} s; the interior point "
-                          f"expected in about {interior_seconds(self.model):.0f} s), then block re-solves")
+        # the first-order duals are near the LP's, not at it: block re-solves go on from them
+        self.at_lp = interior
+        self.windows = Windows(self.model)   # for the blocks and the plan's windows
+        self.notes.append(f"bound: the whole LP relaxation ({solver}, {spent:.1f} s)"
+                          if interior else f"bound: from {solver} ({spent:.1f} s), then block re-solves")
         return True
 
     def site_rank(self) -> FloatArray:
