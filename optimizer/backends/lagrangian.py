@@ -357,22 +357,22 @@ class _Dual:
 def _search(model: Milp, plan: FloatArray, goal: float, deadline: float, windows: Windows | None,
             greedy_s: float, rank: FloatArray, lp_ranked: bool = False,
             cover: SetCover | None = None) -> tuple[FloatArray, float, list[str], float]:
-    """Local search until `deadline` or a plan worth `goal` (then proven optimal), and its notes:
-    greedy swaps from the plan for a tenth of the time, core MIPs over the sites of lowest
-    `rank` (`optimizer.core_search`; small cores first when `lp_ranked`) for half the rest
-    (three quarters after a full-size first core, below), window re-solves by HiGHS (`optimizer.lns`) for the remainder. Windows find what one swap at
-    a time cannot; the core finds what no neighbourhood can: coverage moved across the map (at
-    20,000 units 108.55M -> 106.50M in 30 s, where windows reached 108.02M in 40 s; at 100,000
-    units windows find nothing and the core -0.3%). The swaps re-run the greedy's first pass
-    (which, with the first plan's swaps, took `greedy_s`): skipped when that would overrun their
-    tenth (at 100,000 units the first pass alone takes 9 s). A full-size first core (not
-    `lp_ranked`) is one MIP that needs most of its time, so core MIPs get `_FULL_CORE_SHARE`
-    there: on the 20,000-unit city at 30 s it found its plan after 6-10 s of the 9.4 s half the
-    search left it, and one run in three ended at 4.48% instead of 1.06% (with three quarters:
-    1.02-1.09%; at 60 s 0.92-0.95%, as before; windows after it found 0-0.1% there, nothing at
-    100,000 units). After small cores windows still gain (20,000 x 3,000 MCLP at 60 s: 1.36-1.42%,
-    with three quarters 1.68%). Also the bound the core search proved (-inf if none). Pure set
-    covering (`cover` given) is searched by `_cover_search`."""
+    """Local search until `deadline` or a plan worth `goal` (then proven optimal), and its notes: greedy
+    swaps from the plan for a tenth of the time, core MIPs over the sites of lowest `rank`
+    (`optimizer.core_search`; small cores first when `lp_ranked`) for half the rest (three quarters
+    after a full-size first core, below), window re-solves by HiGHS (`optimizer.lns`) for the
+    remainder. Windows find what one swap at a time cannot; the core finds what no neighbourhood
+    can: coverage moved across the map (at 20,000 units 108.55M -> 106.50M in 30 s, where windows
+    reached 108.02M in 40 s; at 100,000 units windows find nothing and the core -0.3%). The swaps
+    re-run the greedy's first pass (which, with the first plan's swaps, took `greedy_s`): skipped
+    when that would overrun their tenth (at 100,000 units the first pass alone takes 9 s). A
+    full-size first core (not `lp_ranked`) is one MIP that needs most of its time, so core MIPs get
+    `_FULL_CORE_SHARE` there: on the 20,000-unit city at 30 s it found its plan after 6-10 s of the
+    9.4 s half the search left it, and one run in three ended at 4.48% instead of 1.06% (with three
+    quarters: 1.02-1.09%; at 60 s 0.92-0.95%, as before; windows after it found 0-0.1% there,
+    nothing at 100,000 units). After small cores windows still gain (20,000 x 3,000 MCLP at 60 s:
+    1.36-1.42%, with three quarters 1.68%). Also the bound the core search proved (-inf if none).
+    Pure set covering (`cover` given) is searched by `_cover_search`."""
     if cover is not None:
         return _cover_search(model, cover, plan, goal, deadline, rank, lp_ranked)
     left = max(0.0, deadline - time.perf_counter())
