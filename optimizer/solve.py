@@ -9,9 +9,11 @@ Each phase starts from the previous phase's solution, which is feasible for it. 
 ``options.presolve`` applies to the first phase, the one given the caller's start; later phases
 always presolve (HiGHS without presolve spends a short remaining limit completing its start, then
 overruns the limit: 10-16 s against 1 s at 20,000 x 3,000; with presolve it stops on time).
-Large models (`GREEDY_START_SIZE`) start from the greedy plan, and the solver gets 70% of a
-phase's time: a plan it leaves unproven at its limit is improved by window re-solves
-(`optimizer.lns`) in the rest, against the solver's bound.
+Large models (`GREEDY_START_SIZE`) start from the greedy plan, and the solver gets half of a
+phase's time (`_POLISH_SHARE`): a plan it leaves unproven at its limit is improved by core and
+window re-solves in the rest (`_polished`), against the best bound. A model HiGHS cannot set up
+in its time keeps the greedy plan without a HiGHS run (`_beyond_set_up`), and a solver that
+returns no plan leaves the phase its feasible start (`_start_if_none`).
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ _OUT_OF_TIME = (Status.TIME_LIMIT_NO_SOLUTION, Status.UNKNOWN)
 GREEDY_START_SIZE = 5_000
 # Large models: the share of a phase's time held back from the solver, to polish a plan it leaves
 # unproven by window re-solves (`optimizer.lns`); a solver that proves its plan sooner leaves it unused.
-_POLISH_SHARE = 0.3
+# Half: on the 20,000-unit city at 60 s HiGHS reached the same plan in 27 s as in 38 s, and the
+# polish's extra 9 s fit the first-order LP (5.39% -> 1.35%); 5,000-unit city at 20 s 0.66% ->
+# 0.28%, at 60 s 0.37% -> 0.32%; 20,000 x 3,000 set covering 411 / 390 either way, MCLP 2.32% -> 2.27%.
+_POLISH_SHARE = 0.5
 # A time-limited solver's own bound counts as useless beyond this gap; then the covering dual
 # ascent's bound is computed (seconds at 20,000 x 3,000) and kept when better.
 _USEFUL_GAP = 0.05
@@ -124,7 +129,9 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         left = deadline - time.perf_counter()
         phase_options = replace(options, time_limit_s=max(1.0, left * (1.0 - _POLISH_SHARE if large else 1.0)),
                                 start=start, presolve=options.presolve or bool(phases))
-        result = _start_kept(phase_milp, start, backend) or _solve(backend, phase_milp, phase_options)
+        result = (_start_kept(phase_milp, start, backend) or _beyond_set_up(phase_milp, start, backend, phase_options)
+                  or _solve(backend, phase_milp, phase_options))
+        result = _start_if_none(phase_milp, result, start)
         if large:   # a useless bound first (it sets the polish's goal), then the polish in the time left
             result, reduced_costs = _with_covering_bound(phase_milp, result, options.time_limit_s, deadline)
             result = with_backend_hint(phase_milp, _polished(phase_milp, result, deadline, options.mip_gap,
@@ -142,15 +149,15 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
 def with_backend_hint(milp: Milp, result: SolveResult) -> SolveResult:
     """`result` with a note naming the `lagrangian` backend where a branch-and-bound solver
     stopped at its limit more than `_HINT_GAP` from its bound on a model the lagrangian backend
-    plans. On the 20,000-unit benchmark city at 60 s `highs` ends 5.3% from its bound and
-    `lagrangian` 0.9%: branch and bound spends its time on a model this large without closing it."""
+    plans. On the 20,000-unit benchmark city at 60 s `highs` ends 1.35% from its bound (5.3% with
+    70% of the time for branch and bound) and `lagrangian` 0.9%; at 100,000 units 3.2% and 2.6%."""
     unproven = result.status == Status.TIME_LIMIT_FEASIBLE and result.gap is not None and result.gap > _HINT_GAP
     if not unproven or result.backend == "lagrangian" or not handles(milp):
         return result
-    hint = (f"{HINT}{result.backend} stopped at its time limit {100 * result.gap:.1f}% from its bound. On large "
+    hint = (f"{HINT}{result.backend} ended at its time limit {100 * result.gap:.1f}% from its bound. On large "
             "covering models the lagrangian backend (--backend lagrangian, or \"backend\": \"lagrangian\" under "
             "\"solver\" in the scenario) searches without branch and bound and usually ends much closer in "
-            "the same time: the 20,000-unit benchmark city at 60 s, 0.9% against 5.3% with highs")
+            "the same time: the 20,000-unit benchmark city at 60 s, 0.9% against 1.35% with highs")
     return replace(result, notes=(*result.notes, hint))
 
 
@@ -162,6 +169,42 @@ def _start_kept(milp: Milp, start: npt.NDArray[np.float64] | None, backend: str)
         return None
     return SolveResult(Status.OPTIMAL, start, milp.offset, milp.offset, 0.0, 0.0, None, False, backend,
                        "every objective coefficient is zero: the start is optimal")
+
+
+def _beyond_set_up(milp: Milp, start: npt.NDArray[np.float64] | None, backend: str,
+                   options: SolveOptions) -> SolveResult | None:
+    """A large model HiGHS cannot even set up in its time (`highs.setup_seconds`) keeps its
+    feasible greedy start without a HiGHS run, and the polish gets that time: on the
+    100,000-unit city at 60 s HiGHS, given 33 s, spent 145 s in presolve and returned the start.
+    None where HiGHS is expected to start branch and bound in time (or no start is feasible)."""
+    from optimizer.backends.highs import setup_seconds
+
+    if backend != "highs" or start is None or not milp.is_feasible(start):
+        return None
+    expected = setup_seconds(milp)
+    if expected <= options.time_limit_s:
+        return None
+    objective = float(milp.c @ start + milp.offset)
+    note = (f"HiGHS's branch and bound was not run: setting up this model ({milp.A.nnz:,} nonzeros) takes it "
+            f"about {expected:.0f} s, beyond its {options.time_limit_s:.0f} s and out of reach of its time limit; "
+            "the greedy plan went to the polish")
+    return SolveResult(Status.TIME_LIMIT_FEASIBLE, np.asarray(start, dtype=np.float64), objective, None, None, 0.0,
+                       None, True, backend, "not run: set-up beyond the time limit", (note,))
+
+
+def _start_if_none(milp: Milp, result: SolveResult, start: npt.NDArray[np.float64] | None) -> SolveResult:
+    """A solver out of time before it had a plan of its own leaves the phase the feasible start it
+    was given, with its bound where it had one: HiGHS given 23 s on the 100,000-unit city spent
+    them completing the greedy start's continuous columns and returned nothing, and the whole
+    solve reported no plan although a checked one was in hand. The polish then improves it."""
+    if result.status not in _OUT_OF_TIME or start is None or not milp.is_feasible(start):
+        return result
+    objective = float(milp.c @ start + milp.offset)
+    bound = result.bound if result.bound is not None and np.isfinite(result.bound) else None
+    note = f"{result.backend} found no plan in its {result.seconds:.0f} s: the plan it started from is kept"
+    return replace(result, status=Status.TIME_LIMIT_FEASIBLE, x=np.asarray(start, dtype=np.float64),
+                   objective=objective, bound=bound, gap=relative_gap(objective, bound), time_limited=True,
+                   notes=(*result.notes, note))
 
 
 def _solve(backend: str, milp: Milp, options: SolveOptions) -> SolveResult:
@@ -178,7 +221,8 @@ def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float,
     it is expected to take at most `_POLISH_LP_SHARE` of the time left (`_lp_rank`),
     else by `reduced_costs` (covering models); with neither, windows only. The bound is the best
     of the solver's, the LP's (where it ran) and a core of every site's (the whole model)."""
-    left = deadline - time.perf_counter()
+    started = time.perf_counter()
+    left = deadline - started
     unproven = result.gap is None or result.gap > mip_gap
     if result.status != Status.TIME_LIMIT_FEASIBLE or result.x is None or not unproven or left < 1.0:
         return result
@@ -201,13 +245,14 @@ def _polished(milp: Milp, result: SolveResult, deadline: float, mip_gap: float,
         source = _LP_SOURCE[str(lp_method_used)] if from_lp else "a core MIP of every site"
         own = f"{solver_bound:.6g}" if np.isfinite(solver_bound) else "none"
         notes = (*notes, f"bound {bound:.6g} from {source} (the solver's own: {own})")
-    elif not any(s.improved for s in searches):
-        return replace(result, notes=notes)
+    seconds = result.seconds + time.perf_counter() - started   # the solver's and the polish's
+    if bound <= solver_bound and not any(s.improved for s in searches):
+        return replace(result, notes=notes, seconds=seconds)
     objective = report.objective if any(s.improved for s in searches) else result.objective
     gap = relative_gap(objective, bound)
     proven = gap is not None and gap <= mip_gap   # the plan now meets the proven bound
     return replace(result, status=Status.OPTIMAL if proven else result.status, x=x, objective=objective,
-                   bound=bound, gap=gap, time_limited=not proven, notes=notes)
+                   bound=bound, gap=gap, time_limited=not proven, notes=notes, seconds=seconds)
 
 
 def _lp_rank(milp: Milp, reduced_costs: npt.NDArray[np.float64] | None,
@@ -246,7 +291,8 @@ def _with_covering_bound(milp: Milp, result: SolveResult, time_limit_s: float,
     bound, _, reduced_costs = covering_bound(milp, adjust_s=min(5.0, 0.2 * budget), blocks_s=0.8 * budget)
     if result.bound is not None and bound <= result.bound:
         return result, reduced_costs
-    note = f"bound {bound:.6g} from covering dual ascent and block re-solves (the solver's own: {result.bound})"
+    own = "none" if result.bound is None else f"{result.bound:.6g}"
+    note = f"bound {bound:.6g} from covering dual ascent and block re-solves (the solver's own: {own})"
     return replace(result, bound=bound, gap=relative_gap(result.objective, bound),
                    notes=(*result.notes, note)), reduced_costs
 

@@ -20,7 +20,7 @@ from optimizer.lp_relaxation import lp_solution
 from optimizer.milp import Milp
 from optimizer.plan import prepare
 from optimizer.scenario import load_scenario
-from optimizer.solve import HINT, _polished, with_backend_hint
+from optimizer.solve import HINT, _beyond_set_up, _polished, _start_if_none, with_backend_hint
 from tests.test_lns import _city_model
 
 
@@ -143,6 +143,42 @@ def test_a_branch_and_bound_plan_left_far_from_its_bound_names_the_lagrangian_ba
     assert hinted.notes[0] == "core search: ..." and hinted.objective == value and hinted.x is plan
     for quiet in (stopped(0.005, "highs"), stopped(0.1, "lagrangian")):
         assert with_backend_hint(city, quiet).notes == quiet.notes
+
+
+def test_a_solver_out_of_time_without_a_plan_leaves_the_phase_its_start(city: Milp) -> None:
+    """HiGHS stopped before it has completed its start returns no plan (seen at 100,000 units with
+    23 s; here with 0.1 ms): the phase keeps the feasible start, which the polish then improves,
+    instead of reporting no plan at all."""
+    plan = greedy_plan(city)
+    assert plan is not None
+    stopped = run_backend("highs", city, SolveOptions(time_limit_s=1e-4, mip_gap=1e-4, start=plan))
+    assert stopped.status == Status.TIME_LIMIT_NO_SOLUTION and stopped.x is None
+    kept = _start_if_none(city, stopped, plan)
+    assert kept.status == Status.TIME_LIMIT_FEASIBLE and kept.time_limited
+    assert kept.x is not None and city.is_feasible(kept.x)
+    assert kept.objective == pytest.approx(float(city.c @ plan + city.offset))
+    assert any("the plan it started from is kept" in note for note in kept.notes)
+    polished = _polished(city, kept, time.perf_counter() + 10, 1e-4)
+    assert polished.x is not None and city.is_feasible(polished.x) and polished.objective < kept.objective
+    infeasible = np.zeros(city.n_vars)
+    assert not city.is_feasible(infeasible)
+    assert _start_if_none(city, stopped, infeasible) is stopped   # never a plan that breaks a row
+
+
+def test_a_model_highs_cannot_set_up_in_its_time_goes_to_the_polish_unsolved(city: Milp) -> None:
+    """Where HiGHS's set-up alone (start completion and presolve, which its time limit does not
+    interrupt) is expected to outlast its time, the greedy start stands without a HiGHS run and
+    the note says why; with time enough, or another backend, HiGHS runs."""
+    plan = greedy_plan(city)
+    assert plan is not None
+    skipped = _beyond_set_up(city, plan, "highs", SolveOptions(time_limit_s=1e-6))
+    assert skipped is not None and skipped.status == Status.TIME_LIMIT_FEASIBLE
+    assert skipped.x is not None and city.is_feasible(skipped.x) and skipped.bound is None
+    assert skipped.objective == pytest.approx(float(city.c @ plan + city.offset))
+    assert f"{city.A.nnz:,} nonzeros" in skipped.notes[0] and "not run" in skipped.notes[0]
+    assert _beyond_set_up(city, plan, "highs", SolveOptions(time_limit_s=10)) is None
+    assert _beyond_set_up(city, plan, "cpsat", SolveOptions(time_limit_s=1e-6)) is None
+    assert _beyond_set_up(city, None, "highs", SolveOptions(time_limit_s=1e-6)) is None
 
 
 def test_a_core_ranked_by_the_lps_values_reaches_the_optimum(city: Milp, optimum: float) -> None:
