@@ -175,7 +175,7 @@ def _beyond_set_up(milp: Milp, start: npt.NDArray[np.float64] | None, backend: s
                    options: SolveOptions) -> SolveResult | None:
     """A large model HiGHS cannot even set up in its time (`highs.setup_seconds`) keeps its
     feasible greedy start without a HiGHS run, and the polish gets that time: on the
-    100,000-unit city at 60 s HiGHS, given 33 s, spent 145 s in presolve and returned the start.
+    100,000-unit city at 60 s HiGHS, given 33 s, spent 145 s setting up and returned the start.
     None where HiGHS is expected to start branch and bound in time (or no start is feasible)."""
     from optimizer.backends.highs import setup_seconds
 
