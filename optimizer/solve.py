@@ -12,7 +12,7 @@ overruns the limit: 10-16 s against 1 s at 20,000 x 3,000; with presolve it stop
 Large models (`GREEDY_START_SIZE`) start from the greedy plan, and the solver gets half of a
 phase's time (`_POLISH_SHARE`): a plan it leaves unproven at its limit is improved by core and
 window re-solves in the rest (`_polished`), against the best bound. A model HiGHS cannot set up
-in its time keeps the greedy plan without a HiGHS run (`_beyond_set_up`), and a solver that
+in its time is planned by the `lagrangian` backend instead (`_beyond_set_up`), and a solver that
 returns no plan leaves the phase its feasible start (`_start_if_none`).
 """
 
@@ -129,7 +129,10 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         left = deadline - time.perf_counter()
         phase_options = replace(options, time_limit_s=max(1.0, left * (1.0 - _POLISH_SHARE if large else 1.0)),
                                 start=start, presolve=options.presolve or bool(phases))
-        result = (_start_kept(phase_milp, start, backend) or _beyond_set_up(phase_milp, start, backend, phase_options)
+        # the last phase's search may take all that is left: nothing polishes after `lagrangian`
+        search_s = left if name == plan[-1][0] else phase_options.time_limit_s
+        result = (_start_kept(phase_milp, start, backend)
+                  or _beyond_set_up(phase_milp, start, backend, phase_options, search_s)
                   or _solve(backend, phase_milp, phase_options))
         result = _start_if_none(phase_milp, result, start)
         if large:   # a useless bound first (it sets the polish's goal), then the polish in the time left
@@ -171,12 +174,13 @@ def _start_kept(milp: Milp, start: npt.NDArray[np.float64] | None, backend: str)
                        "every objective coefficient is zero: the start is optimal")
 
 
-def _beyond_set_up(milp: Milp, start: npt.NDArray[np.float64] | None, backend: str,
-                   options: SolveOptions) -> SolveResult | None:
-    """A large model HiGHS cannot even set up in its time (`highs.setup_seconds`) keeps its
-    feasible greedy start without a HiGHS run, and the polish gets that time: on the
-    100,000-unit city at 60 s HiGHS, given 33 s, spent 145 s setting up and returned the start.
-    None where HiGHS is expected to start branch and bound in time (or no start is feasible)."""
+def _beyond_set_up(milp: Milp, start: npt.NDArray[np.float64] | None, backend: str, options: SolveOptions,
+                   seconds: float) -> SolveResult | None:
+    """A large model HiGHS cannot even set up in its time (`highs.setup_seconds`), planned by the
+    `lagrangian` backend in `seconds` instead, from the same start (its core and window MIPs run
+    on HiGHS): on the 100,000-unit city at 60 s HiGHS, given 33 s, spent 145 s setting up and
+    returned its start. None where HiGHS is expected to start branch and bound in time (or no
+    start is feasible: then the model is outside the lagrangian backend too)."""
     from optimizer.backends.highs import setup_seconds
 
     if backend != "highs" or start is None or not milp.is_feasible(start):
@@ -184,12 +188,11 @@ def _beyond_set_up(milp: Milp, start: npt.NDArray[np.float64] | None, backend: s
     expected = setup_seconds(milp)
     if expected <= options.time_limit_s:
         return None
-    objective = float(milp.c @ start + milp.offset)
+    result = run_backend("lagrangian", milp, replace(options, time_limit_s=seconds))
     note = (f"HiGHS's branch and bound was not run: setting up this model ({milp.A.nnz:,} nonzeros) takes it "
             f"about {expected:.0f} s, beyond its {options.time_limit_s:.0f} s and out of reach of its time limit; "
-            "the greedy plan went to the polish")
-    return SolveResult(Status.TIME_LIMIT_FEASIBLE, np.asarray(start, dtype=np.float64), objective, None, None, 0.0,
-                       None, True, backend, "not run: set-up beyond the time limit", (note,))
+            "the lagrangian backend planned it instead (its core and window MIPs run on HiGHS)")
+    return replace(result, notes=(note, *result.notes))
 
 
 def _start_if_none(milp: Milp, result: SolveResult, start: npt.NDArray[np.float64] | None) -> SolveResult:

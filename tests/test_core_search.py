@@ -165,20 +165,22 @@ def test_a_solver_out_of_time_without_a_plan_leaves_the_phase_its_start(city: Mi
     assert _start_if_none(city, stopped, infeasible) is stopped   # never a plan that breaks a row
 
 
-def test_a_model_highs_cannot_set_up_in_its_time_goes_to_the_polish_unsolved(city: Milp) -> None:
+def test_a_model_highs_cannot_set_up_in_its_time_is_planned_by_the_lagrangian_backend(city: Milp) -> None:
     """Where HiGHS's set-up alone (start completion and presolve, which its time limit does not
-    interrupt) is expected to outlast its time, the greedy start stands without a HiGHS run and
-    the note says why; with time enough, or another backend, HiGHS runs."""
+    interrupt) is expected to outlast its time, the `lagrangian` backend plans the phase from the
+    same start, and the note says why; with time enough, or another backend, HiGHS runs."""
     plan = greedy_plan(city)
     assert plan is not None
-    skipped = _beyond_set_up(city, plan, "highs", SolveOptions(time_limit_s=1e-6))
-    assert skipped is not None and skipped.status == Status.TIME_LIMIT_FEASIBLE
-    assert skipped.x is not None and city.is_feasible(skipped.x) and skipped.bound is None
-    assert skipped.objective == pytest.approx(float(city.c @ plan + city.offset))
-    assert f"{city.A.nnz:,} nonzeros" in skipped.notes[0] and "not run" in skipped.notes[0]
-    assert _beyond_set_up(city, plan, "highs", SolveOptions(time_limit_s=10)) is None
-    assert _beyond_set_up(city, plan, "cpsat", SolveOptions(time_limit_s=1e-6)) is None
-    assert _beyond_set_up(city, None, "highs", SolveOptions(time_limit_s=1e-6)) is None
+    value = float(city.c @ plan + city.offset)
+    planned = _beyond_set_up(city, plan, "highs", SolveOptions(time_limit_s=1e-6, start=plan), 5.0)
+    assert planned is not None and planned.backend == "lagrangian"
+    assert planned.status in (Status.HEURISTIC, Status.OPTIMAL)
+    assert planned.x is not None and city.is_feasible(planned.x) and planned.objective <= value + 1e-6
+    assert planned.bound is not None and planned.bound <= planned.objective + 1e-6
+    assert f"{city.A.nnz:,} nonzeros" in planned.notes[0] and "not run" in planned.notes[0]
+    assert _beyond_set_up(city, plan, "highs", SolveOptions(time_limit_s=10), 5.0) is None
+    assert _beyond_set_up(city, plan, "cpsat", SolveOptions(time_limit_s=1e-6), 5.0) is None
+    assert _beyond_set_up(city, None, "highs", SolveOptions(time_limit_s=1e-6), 5.0) is None
 
 
 def test_a_core_ranked_by_the_lps_values_reaches_the_optimum(city: Milp, optimum: float) -> None:
