@@ -153,7 +153,8 @@ def with_backend_hint(milp: Milp, result: SolveResult) -> SolveResult:
     """`result` with a note naming the `lagrangian` backend where a branch-and-bound solver
     stopped at its limit more than `_HINT_GAP` from its bound on a model the lagrangian backend
     plans. On the 20,000-unit benchmark city at 60 s `highs` ends 1.35% from its bound (5.3% with
-    70% of the time for branch and bound) and `lagrangian` 0.9%; at 100,000 units 3.2% and 2.6%."""
+    70% of the time for branch and bound) and `lagrangian` 0.9%. (At 100,000 units HiGHS cannot set
+    the model up in time and `lagrangian` plans it: `_beyond_set_up`.)"""
     unproven = result.status == Status.TIME_LIMIT_FEASIBLE and result.gap is not None and result.gap > _HINT_GAP
     if not unproven or result.backend == "lagrangian" or not handles(milp):
         return result
