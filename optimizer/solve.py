@@ -11,8 +11,8 @@ always presolve (HiGHS without presolve spends a short remaining limit completin
 overruns the limit: 10-16 s against 1 s at 20,000 x 3,000; with presolve it stops on time).
 Large models (`GREEDY_START_SIZE`) start from the greedy plan, and the solver gets half of a
 phase's time (`_POLISH_SHARE`): a plan it leaves unproven at its limit is improved by core and
-window re-solves in the rest (`_polished`), against the best bound. A model HiGHS cannot set up
-in its time is planned by the `lagrangian` backend instead (`_beyond_set_up`), and a solver that
+window re-solves in the rest (`_polished`), against the best bound. A model HiGHS or CP-SAT would
+spend most of its time setting up is planned by the `lagrangian` backend instead (`_beyond_set_up`), and a solver that
 returns no plan leaves the phase its feasible start (`_start_if_none`).
 """
 
@@ -56,6 +56,18 @@ _POLISH_SHARE = 0.5
 _USEFUL_GAP = 0.05
 # Of the polish's time, the most its LP relaxation may be expected to take (`_lp_rank`)
 _POLISH_LP_SHARE = 0.5
+# The set-up of a large model with a start, before any search, which no time limit interrupts
+# (`_set_up_seconds`). HiGHS completes the start's continuous columns, then presolves: 2.4 s at
+# 977,434 nonzeros (the 20,000-unit city's main part, limit 1 s), 149 s at 14.7 million (the
+# 100,000-unit city's, limit 30 s: presolve alone 120 s). CP-SAT: 1.7 s and 29 s to build its
+# model, and at 14.7 million no plan of its own in the 26 s left of 55 s.
+_SET_UP_SECONDS, _SET_UP_POWER = 2.4, 1.5
+_SET_UP_BACKENDS = ("highs", "cpsat")
+# The most of its time a solver's set-up may be expected to take; beyond, its search has too little
+# left: 100,000 x 10,000 set covering (5.1 million nonzeros, about 27 s of HiGHS's 30) ended at
+# 415 / 256 with HiGHS and 408 / 343 handed over; 100,000 x 10,000 MCLP 53.6 s unproven, and
+# proven optimal in 14.6 s handed over.
+_SET_UP_SHARE = 0.5
 
 
 # A plan of a large model that `highs`, `cpsat` or a PuLP solver leaves further than this from its
@@ -123,18 +135,12 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
     large = backend != "lagrangian" and milp.n_vars + milp.n_rows >= GREEDY_START_SIZE
     for name, c in plan:
         phase_milp = milp.with_objective(c, 0.0)
-        if start is None and large:
-            # the MIP start (None if outside the heuristic), with a tenth of the time for swaps
-            start = greedy_plan(phase_milp, time_limit_s=0.1 * options.time_limit_s)
-        left = deadline - time.perf_counter()
-        phase_options = replace(options, time_limit_s=max(1.0, left * (1.0 - _POLISH_SHARE if large else 1.0)),
-                                start=start, presolve=options.presolve or bool(phases))
-        # the last phase's search may take all that is left: nothing polishes after `lagrangian`
-        search_s = left if name == plan[-1][0] else phase_options.time_limit_s
-        result = (_start_kept(phase_milp, start, backend)
-                  or _beyond_set_up(phase_milp, start, backend, phase_options, search_s)
-                  or _solve(backend, phase_milp, phase_options))
-        result = _start_if_none(phase_milp, result, start)
+        result = _start_kept(phase_milp, start, backend) or (
+            _beyond_set_up(phase_milp, backend, replace(options, start=start), deadline, last=name == plan[-1][0])
+            if large else None)
+        if result is None:
+            start, result = _solver_phase(phase_milp, backend, replace(options, start=start), deadline, large,
+                                          presolve=options.presolve or bool(phases))
         if large:   # a useless bound first (it sets the polish's goal), then the polish in the time left
             result, reduced_costs = _with_covering_bound(phase_milp, result, options.time_limit_s, deadline)
             result = with_backend_hint(phase_milp, _polished(phase_milp, result, deadline, options.mip_gap,
@@ -175,25 +181,49 @@ def _start_kept(milp: Milp, start: npt.NDArray[np.float64] | None, backend: str)
                        "every objective coefficient is zero: the start is optimal")
 
 
-def _beyond_set_up(milp: Milp, start: npt.NDArray[np.float64] | None, backend: str, options: SolveOptions,
-                   seconds: float) -> SolveResult | None:
-    """A large model HiGHS cannot even set up in its time (`highs.setup_seconds`), planned by the
-    `lagrangian` backend in `seconds` instead, from the same start (its core and window MIPs run
-    on HiGHS): on the 100,000-unit city at 60 s HiGHS, given 33 s, spent 145 s setting up and
-    returned its start. None where HiGHS is expected to start branch and bound in time (or no
-    start is feasible: then the model is outside the lagrangian backend too)."""
-    from optimizer.backends.highs import setup_seconds
+def _solver_phase(milp: Milp, backend: str, options: SolveOptions, deadline: float, large: bool, *,
+                  presolve: bool) -> tuple[npt.NDArray[np.float64] | None, SolveResult]:
+    """(start, result) of one phase by `backend`: a large model gets the greedy plan as its start
+    where it has none (a tenth of the time for swaps) and the solver `1 - _POLISH_SHARE` of the
+    time left; a solver that returns no plan leaves the phase that start (`_start_if_none`)."""
+    start = options.start
+    if start is None and large:   # None if outside the heuristic
+        start = greedy_plan(milp, time_limit_s=0.1 * options.time_limit_s)
+    left = deadline - time.perf_counter()
+    phase_options = replace(options, time_limit_s=max(1.0, left * (1.0 - _POLISH_SHARE if large else 1.0)),
+                            start=start, presolve=presolve)
+    return start, _start_if_none(milp, _solve(backend, milp, phase_options), start)
 
-    if backend != "highs" or start is None or not milp.is_feasible(start):
+
+def _beyond_set_up(milp: Milp, backend: str, options: SolveOptions, deadline: float, *,
+                   last: bool) -> SolveResult | None:
+    """A large model whose set-up would take HiGHS or CP-SAT more than `_SET_UP_SHARE` of the time
+    it would get (`_set_up_seconds`), planned by the `lagrangian` backend instead, from `options.start` where
+    given (its core and window MIPs run on HiGHS): on the 100,000-unit city at 60 s HiGHS, given
+    33 s, spent 145 s setting up and returned its start, CP-SAT returned none. The last phase's
+    search takes all the time left (nothing polishes after it), an earlier phase the solver's
+    share; no greedy start is built first (at 100,000 units 6-9 s that `lagrangian` repeats).
+    None where the solver is expected to start its search in time, or the model is outside
+    `lagrangian`."""
+    left = deadline - time.perf_counter()
+    solver_s = max(1.0, left * (1.0 - _POLISH_SHARE))
+    if backend not in _SET_UP_BACKENDS or not handles(milp):
         return None
-    expected = setup_seconds(milp)
-    if expected <= options.time_limit_s:
+    expected = _set_up_seconds(milp)
+    if expected <= _SET_UP_SHARE * solver_s:
         return None
-    result = run_backend("lagrangian", milp, replace(options, time_limit_s=seconds))
-    note = (f"HiGHS's branch and bound was not run: setting up this model ({milp.A.nnz:,} nonzeros) takes it "
-            f"about {expected:.0f} s, beyond its {options.time_limit_s:.0f} s and out of reach of its time limit; "
-            "the lagrangian backend planned it instead (its core and window MIPs run on HiGHS)")
+    result = run_backend("lagrangian", milp, replace(options, time_limit_s=left if last else solver_s))
+    note = (f"{backend} was not run: setting up this model ({milp.A.nnz:,} nonzeros) takes it about "
+            f"{expected:.0f} s, out of reach of its time limit, and would leave its search little or nothing "
+            f"of its {solver_s:.0f} s; the lagrangian backend planned it instead (its core and window MIPs "
+            "run on HiGHS)")
     return replace(result, notes=(note, *result.notes))
+
+
+def _set_up_seconds(milp: Milp) -> float:
+    """A guess at the seconds HiGHS or CP-SAT spends on `milp` before its search starts
+    (`_SET_UP_SECONDS`): about 2.4 s x (nonzeros / 10^6)^1.5."""
+    return _SET_UP_SECONDS * (milp.A.nnz / 1e6) ** _SET_UP_POWER
 
 
 def _start_if_none(milp: Milp, result: SolveResult, start: npt.NDArray[np.float64] | None) -> SolveResult:

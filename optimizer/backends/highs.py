@@ -28,11 +28,6 @@ _STATUS = {
 _STOPPED = {"kTimeLimit", "kIterationLimit", "kInterrupt", "kSolutionLimit", "kMemoryLimit"}
 _FEASIBLE_POINT = 2  # HiGHS solution status kSolutionStatusFeasible
 _scheduler_threads: int | None = None   # the thread count HiGHS's global scheduler has now
-# HiGHS's set-up of a large model with a start (completing the start's continuous columns, then
-# presolve), which no time limit interrupts: 2.4 s at 977,434 nonzeros (the 20,000-unit city's
-# main part, limit 1 s), 149 s at 14.7 million (the 100,000-unit city's, limit 30 s: presolve
-# alone 120 s), so about 2.4 s x (nonzeros / 10^6)^1.5
-_SETUP_SECONDS, _SETUP_POWER = 2.4, 1.5
 
 
 class HighsBackend(Backend):
@@ -94,12 +89,6 @@ class HighsBackend(Backend):
                                               time_limit_s=max(1.0, options.time_limit_s - result.seconds)))
             return replace(retry, notes=(*retry.notes, "HiGHS failed from the start solution; re-run without it"))
         return result
-
-
-def setup_seconds(model: Milp) -> float:
-    """A guess at the seconds HiGHS spends on `model` before branch and bound starts, beyond
-    the reach of its time limit (`_SETUP_SECONDS`)."""
-    return _SETUP_SECONDS * (model.A.nnz / 1e6) ** _SETUP_POWER
 
 
 def use_threads(highspy: Any, threads: int) -> None:
