@@ -194,6 +194,14 @@ def lp_method(milp: Milp, seconds: float) -> tuple[str, float] | None:
     return None
 
 
+def solve_by(milp: Milp, method: tuple[str, float], seconds: float) -> LpSolution | None:
+    """The LP relaxation of `milp` as `lp_method` chose: the interior point within `seconds`,
+    or the first-order LP for the seconds `method` gives it."""
+    if method[0] == "interior":
+        return lp_solution(milp, seconds, interior=True)
+    return first_order_solution(milp, method[1])
+
+
 def interior_seconds(milp: Milp) -> float:
     """A guess at the interior point's seconds for the whole relaxation of `milp`, from the
     nonzeros of its binding rows (fitted on this machine; within 0.6-1.4 times the measured time

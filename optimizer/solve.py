@@ -33,7 +33,7 @@ from optimizer.dual_ascent import covering_bound
 from optimizer.heuristic import greedy_plan, handles
 from optimizer.lagrangian import evaluate, integral_bound
 from optimizer.lns import improve
-from optimizer.lp_relaxation import first_order_solution, lp_method, lp_solution
+from optimizer.lp_relaxation import lp_method, solve_by
 from optimizer.milp import Milp
 from optimizer.model import PlanModel
 
@@ -189,9 +189,7 @@ def _solver_phase(milp: Milp, backend: str, options: SolveOptions, deadline: flo
     start = options.start
     if start is None and large:   # None if outside the heuristic
         start = greedy_plan(milp, time_limit_s=0.1 * options.time_limit_s)
-    left = deadline - time.perf_counter()
-    phase_options = replace(options, time_limit_s=max(1.0, left * (1.0 - _POLISH_SHARE if large else 1.0)),
-                            start=start, presolve=presolve)
+    phase_options = replace(options, time_limit_s=_solver_seconds(deadline, large), start=start, presolve=presolve)
     return start, _start_if_none(milp, _solve(backend, milp, phase_options), start)
 
 
@@ -205,10 +203,9 @@ def _beyond_set_up(milp: Milp, backend: str, options: SolveOptions, deadline: fl
     share; no greedy start is built first (at 100,000 units 6-9 s that `lagrangian` repeats).
     None where the solver is expected to start its search in time, or the model is outside
     `lagrangian`."""
-    left = deadline - time.perf_counter()
-    solver_s = max(1.0, left * (1.0 - _POLISH_SHARE))
     if backend not in _SET_UP_BACKENDS or not handles(milp):
         return None
+    left, solver_s = deadline - time.perf_counter(), _solver_seconds(deadline, large=True)
     expected = _set_up_seconds(milp)
     if expected <= _SET_UP_SHARE * solver_s:
         return None
@@ -218,6 +215,11 @@ def _beyond_set_up(milp: Milp, backend: str, options: SolveOptions, deadline: fl
             f"of its {solver_s:.0f} s; the lagrangian backend planned it instead (its core and window MIPs "
             "run on HiGHS)")
     return replace(result, notes=(note, *result.notes))
+
+
+def _solver_seconds(deadline: float, large: bool) -> float:
+    """A phase's time for its solver: all that is left, less the polish's share on a large model."""
+    return max(1.0, (deadline - time.perf_counter()) * (1.0 - _POLISH_SHARE if large else 1.0))
 
 
 def _set_up_seconds(milp: Milp) -> float:
@@ -300,8 +302,7 @@ def _lp_rank(milp: Milp, reduced_costs: npt.NDArray[np.float64] | None,
     method = lp_method(milp, seconds)
     if method is None:
         return reduced_costs, None, -np.inf
-    interior = method[0] == "interior"
-    lp = lp_solution(milp, seconds, interior=True) if interior else first_order_solution(milp, method[1])
+    lp = solve_by(milp, method, seconds)
     if lp is None:
         return reduced_costs, None, -np.inf
     value, lp_reduced_costs, _ = evaluate(milp, lp.duals)

@@ -55,7 +55,7 @@ from optimizer.errors import BackendError
 from optimizer.heuristic import greedy_plan, handles
 from optimizer.lagrangian import evaluate, integral_bound, lagrangian_bound
 from optimizer.lns import SearchReport, Windows, improve
-from optimizer.lp_relaxation import first_order_seconds, first_order_solution, interior_seconds, lp_method, lp_solution
+from optimizer.lp_relaxation import first_order_seconds, interior_seconds, lp_method, solve_by
 from optimizer.milp import Milp
 from optimizer.set_cover import SetCover, row_weighting_search, set_cover
 
@@ -269,10 +269,7 @@ class _Dual:
             return False
         interior = method[0] == "interior"
         t0 = time.perf_counter()
-        if interior:
-            solution = lp_solution(self.model, seconds, interior=True)
-        else:
-            solution = first_order_solution(self.model, method[1])
+        solution = solve_by(self.model, method, seconds)
         spent = time.perf_counter() - t0
         solver = "HiGHS interior point" if interior else "HiGHS's first-order LP, PDLP"
         if solution is None:
