@@ -1,8 +1,3 @@
-"""``python -m api``: the same as ``eldercare serve``."""
+from api.cli import main
 
-import typer
-
-from api.serve import serve_command
-
-if __name__ == "__main__":
-    typer.run(serve_command)
+main()

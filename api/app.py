@@ -20,7 +20,7 @@ from api.pool import WorkerPool
 from api.routes import api_router
 from api.settings import Settings, prepare_data_dir
 from optimizer.errors import OptimizerError
-from optimizer.scenario import json_path
+from optimizer.scenario.fields import json_path
 
 DESCRIPTION = """\
 Submit elder-care planning scenarios (format 1, as for `eldercare solve`) and budget sweeps; each

@@ -18,7 +18,7 @@ from typing import Any
 from api.settings import Settings
 from api.store import JobRecord
 from optimizer.errors import OptimizerError
-from optimizer.scenario import Scenario, parse_scenario
+from optimizer.scenario.format import Scenario, parse_scenario
 
 log = logging.getLogger("eldercare.api")
 
@@ -55,7 +55,7 @@ def run_job(job: JobRecord, settings: Settings, send: Send) -> dict[str, Any]:
 def _solve(scenario: Scenario, base_dir: Path, out_dir: Path, settings: Settings, send: Send) -> dict[str, Any]:
     from optimizer.export import bundle_from_result, write_exports
     from optimizer.plan import prepare, solve_prepared
-    from optimizer.report import write_plan
+    from optimizer.report.document import write_plan
 
     send("progress", {"stage": "loading data, building reach and the model"})
     prep = prepare(scenario, base_dir)
@@ -101,7 +101,7 @@ def _plan_summary(plan: dict[str, Any], out_dir: Path) -> dict[str, Any]:
 
 
 def _sweep(scenario: Scenario, base_dir: Path, out_dir: Path, options: dict[str, Any], send: Send) -> dict[str, Any]:
-    from optimizer.sweep import SweepEvent, SweepSettings, sweep
+    from optimizer.sweep.run import SweepEvent, SweepSettings, sweep
 
     budgets = options.get("budgets")
     settings = SweepSettings(out_dir, budgets=None if budgets is None else tuple(budgets),

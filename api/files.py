@@ -17,7 +17,7 @@ from typing import BinaryIO
 from pydantic import BaseModel
 
 from optimizer.errors import Problem
-from optimizer.scenario import Scenario
+from optimizer.scenario.format import Scenario
 
 DATA_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".csv", ".parquet", ".osm.pbf", ".pbf")
 SIDECAR_SUFFIXES = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")

@@ -18,7 +18,7 @@ from api.schemas import JobAccepted, JobPublic, timestamp
 from api.settings import Settings
 from api.store import JobRecord
 from optimizer.errors import ScenarioError, raise_if
-from optimizer.scenario import Scenario, parse_scenario
+from optimizer.scenario.format import Scenario, parse_scenario
 
 
 @dataclass(frozen=True)

@@ -59,8 +59,8 @@ def preload_engine() -> None:
 
 
 _PRELOAD = ("highspy", "matplotlib.backends.backend_agg", "matplotlib.figure", "pyogrio", "optimizer.plan",
-            "optimizer.report", "optimizer.explain", "optimizer.export.charts", "optimizer.export.gpkg",
-            "optimizer.export.webmap", "optimizer.sweep")
+            "optimizer.report.document", "optimizer.check.explain", "optimizer.export.charts", "optimizer.export.gpkg",
+            "optimizer.export.webmap", "optimizer.sweep.run")
 
 
 @dataclass

@@ -4,7 +4,7 @@
     python -m bench.network_reach --side 120 --demand 5000 --sites 500   # a quick run
 
 A perturbed grid street network (nodes jittered, 5% of the streets missing) with demand units
-and candidate sites scattered at random. Times the stages that `optimizer.network_reach` runs:
+and candidate sites scattered at random. Times the stages that `optimizer.reach.walking` runs:
 building the graph from lines, snapping every point onto its nearest segment (with virtual
 nodes), and the bounded batched Dijkstra search. Prints each stage's seconds and the peak
 resident memory of the process.
@@ -20,8 +20,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from optimizer.network import build_street_graph, snap_points
-from optimizer.network_reach import SEARCH_MEMORY_MB, attach_points, walk_pairs
+from optimizer.reach.network import build_street_graph, snap_points
+from optimizer.reach.walking import SEARCH_MEMORY_MB, attach_points, walk_pairs
 
 CRS = "EPSG:32650"
 

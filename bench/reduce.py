@@ -1,4 +1,4 @@
-"""What the exact reductions (optimizer.reduce) remove on a synthetic city, and how long they take.
+"""What the exact reductions (optimizer.model.reduce) remove on a synthetic city, and how long they take.
 
     python -m bench.synthetic --units 20000 --sites 3000 --out /tmp/city20k_red
     python -m bench.reduce /tmp/city20k_red/scenario.json [--lscp-radius 1500] [--solve]
@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from optimizer.model.reduce import reduce_model
 from optimizer.plan import Prepared, prepare, solve_prepared
-from optimizer.reduce import reduce_model
-from optimizer.scenario import Scenario, load_scenario
+from optimizer.scenario.format import Scenario, load_scenario
 
 
 def lscp(scenario: Scenario, radius_m: float) -> Scenario:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench.scale_worker import RADIUS_M, City, Outcome
+from bench.scale_city import RADIUS_M, City, Outcome
 from optimizer.plan import prepare_tables, solve_prepared, weighted_coverage
 
 PHASE = {"lscp": "cost", "mclp": "coverage", "pmedian": "distance"}

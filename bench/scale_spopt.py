@@ -13,7 +13,7 @@ import numpy as np
 import pulp
 from scipy.spatial.distance import cdist
 
-from bench.scale_worker import RADIUS_M, City, Outcome
+from bench.scale_city import RADIUS_M, City, Outcome
 
 
 def _xy(frame: object) -> np.ndarray:

@@ -8,7 +8,7 @@ least sufficient budget is 8 x 3 million = 24 million), then times
 
 1. cold solves: a sample of levels, each from scratch (no start) with ``--cold-time-limit``;
 2. the warm sweep: every level, upward, each from the level below topped up greedily, with
-   ``--time-limit`` per level (`optimizer.sweep`);
+   ``--time-limit`` per level (`optimizer.sweep.run`);
 3. the same sweep with ``--workers`` local worker processes.
 
 It prints seconds, weighted coverage and gaps per level and the ratio of each sweep's wall time
@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.synthetic import write_city
-from optimizer.scenario import load_scenario
-from optimizer.sweep import SweepSettings, sweep_file
-from optimizer.sweep_levels import prepare_sweep, run_level
+from optimizer.scenario.format import load_scenario
+from optimizer.sweep.levels import prepare_sweep, run_level
+from optimizer.sweep.run import SweepSettings, sweep_file
 
 LEAST_SUFFICIENT_CNY = 24e6   # one street centre (3 million) in each of the 8 zones
 

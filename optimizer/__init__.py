@@ -9,7 +9,7 @@ Python API for notebooks::
 """
 
 from optimizer.plan import PlanResult, prepare, prepare_tables, solve, solve_file, solve_tables
-from optimizer.scenario import Scenario, load_scenario, parse_scenario
+from optimizer.scenario.format import Scenario, load_scenario, parse_scenario
 
 __all__ = ["PlanResult", "Scenario", "load_scenario", "parse_scenario", "prepare", "prepare_tables", "solve",
            "solve_file", "solve_tables"]

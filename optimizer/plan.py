@@ -1,7 +1,7 @@
 """The Python API: scenario in, checked plan out (what the CLI and the service call).
 
 `solve()` loads the region, builds reach and the model, runs the phases, decodes the open
-facilities, re-checks them with `optimizer.check`, and when targets cannot be met explains
+facilities, re-checks them with `optimizer.check.plan`, and when targets cannot be met explains
 why (data causes, the budget that would suffice, the best elastic plan).
 """
 
@@ -14,23 +14,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optimizer.backends.base import SolveOptions, Status
-from optimizer.check import CheckedPlan, check_plan
+from optimizer.check.explain import has_data_cause, target_limits, uncoverable_units
+from optimizer.check.plan import CheckedPlan, check_plan
 from optimizer.errors import CheckFailedError, Problem
-from optimizer.explain import has_data_cause, target_limits, uncoverable_units
-from optimizer.geodata import Region, load_region, region_from_frames
-from optimizer.model import PlanModel, build_model, objective_weight
-from optimizer.reach import Reach, build_reach
-from optimizer.reduce import Reductions, reduce_model
-from optimizer.scenario import Scenario, load_scenario, parse_scenario
-from optimizer.solve import Solution, assignments, open_facilities, run_phases
+from optimizer.inputs.geodata import Region, load_region, region_from_frames
+from optimizer.model.build import PlanModel, build_model, objective_weight
+from optimizer.model.reduce import Reductions, reduce_model
+from optimizer.reach.base import Reach
+from optimizer.reach.build import build_reach
+from optimizer.scenario.format import Scenario, load_scenario, parse_scenario
+from optimizer.search.phases import Solution, assignments, open_facilities, run_phases
+from optimizer.solvers.base import SolveOptions, Status
 
 
 @dataclass(frozen=True)
 class Prepared:
     """A scenario with its region, reach and model, ready to solve (and re-solve).
 
-    `model` is the reduced model (`optimizer.reduce`) unless prepared with ``reduce=False``;
+    `model` is the reduced model (`optimizer.model.reduce`) unless prepared with ``reduce=False``;
     `reductions` says what the reductions did (None when not applied).
     """
 
@@ -87,7 +88,7 @@ def prepare_tables(scenario: Scenario | dict[str, Any], demand: pd.DataFrame, si
         Long form (demand id, site id, value), columns as `scenario.distances` names them
         (defaults: demand_id, site_id, distance). Required when the tables have no geometry.
     reduce : bool
-        Apply the exact reductions of `optimizer.reduce` (default).
+        Apply the exact reductions of `optimizer.model.reduce` (default).
     """
     if isinstance(scenario, dict):
         scenario, _ = parse_scenario(scenario)
@@ -112,7 +113,7 @@ def solve(scenario: Scenario, base_dir: Path, *, backend: str | None = None,
           reduce: bool = True) -> PlanResult:
     """Solve a validated scenario; overrides replace the scenario's `solver` settings.
 
-    `reduce=False` solves the model without the exact reductions of `optimizer.reduce`.
+    `reduce=False` solves the model without the exact reductions of `optimizer.model.reduce`.
     """
     solver = scenario.solver.model_copy(update={k: v for k, v in (
         ("backend", backend), ("time_limit_s", time_limit_s), ("mip_gap", mip_gap)) if v is not None})

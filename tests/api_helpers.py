@@ -68,14 +68,14 @@ class Server:
 
 def start_server(data_dir: Path, *, workers: int = 2, env: dict[str, str] | None = None,
                  timeout_s: float = 60.0) -> Server:
-    """Start ``python -m optimizer serve`` on a free port; return once /v1/health answers with every worker alive."""
+    """Start ``python -m api serve`` on a free port; return once /v1/health answers with every worker alive."""
     port = free_port()
     log_path = data_dir.parent / f"{data_dir.name}-server-{port}.log"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("ELDERCARE_")}
     environment |= {"ELDERCARE_HEARTBEAT_S": "0.5", "ELDERCARE_STALE_AFTER_S": "3"} | (env or {})
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "optimizer", "serve", "--port", str(port), "--data", str(data_dir),
+            [sys.executable, "-m", "api", "serve", "--port", str(port), "--data", str(data_dir),
              "--workers", str(workers), "--log-level", "warning"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment, cwd=REPO,
             start_new_session=True)

@@ -13,7 +13,7 @@ import pytest
 
 from optimizer import solve_file
 from optimizer.export import PlanBundle, bundle_from_result
-from optimizer.report import plan_document
+from optimizer.report.document import plan_document
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example" / "scenario.json"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"

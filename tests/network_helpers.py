@@ -11,7 +11,7 @@ import networkx as nx
 import numpy as np
 import shapely
 
-from optimizer.network import StreetGraph, snap_points
+from optimizer.reach.network import StreetGraph, snap_points
 from tests.conftest import CRS, ORIGIN, scenario_doc, write_scenario
 
 HAIDIAN = Path(__file__).resolve().parents[1] / "scenarios" / "haidian-15min.json"

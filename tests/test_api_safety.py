@@ -22,7 +22,7 @@ from api_helpers import REPO, Server, start_server, tiny_scenario
 from pydantic import BaseModel
 
 from optimizer.errors import ScenarioError
-from optimizer.scenario import parse_scenario
+from optimizer.scenario.format import parse_scenario
 
 LIMITS = {"ELDERCARE_MAX_BODY_BYTES": str(64 * 1024), "ELDERCARE_MAX_UPLOAD_BYTES": str(128 * 1024),
           "ELDERCARE_MAX_QUEUED_JOBS": "3", "ELDERCARE_RETRY_AFTER_S": "7"}
@@ -59,7 +59,7 @@ def test_scenario_naming_a_file_outside_the_uploads_is_refused(client: httpx.Cli
 
 def _path_fields() -> list[str]:
     """Top-level scenario fields whose spec has a `path`: every one of them names a file."""
-    from optimizer.scenario import Scenario
+    from optimizer.scenario.format import Scenario
 
     found = []
     for name, field in Scenario.model_fields.items():

@@ -40,6 +40,6 @@ def test_environment_variables_configure_the_server(monkeypatch: pytest.MonkeyPa
 def test_serve_with_unsafe_settings_exits_2_naming_the_setting(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ELDERCARE_")}
     env |= {"ELDERCARE_HEARTBEAT_S": "5", "ELDERCARE_STALE_AFTER_S": "6"}
-    run = subprocess.run([sys.executable, "-m", "optimizer", "serve", "--data", str(tmp_path / "data")],
+    run = subprocess.run([sys.executable, "-m", "api", "serve", "--data", str(tmp_path / "data")],
                          capture_output=True, text=True, cwd=REPO, env=env, timeout=60, check=False)
     assert run.returncode == 2 and "stale_after_s" in run.stderr and "Traceback" not in run.stderr

@@ -17,11 +17,11 @@ import numpy.typing as npt
 import pytest
 import scipy.sparse as sp
 
-from optimizer.backends.base import Backend, SolveOptions, SolveResult, Status
-from optimizer.backends.cpsat import CpSatBackend, map_status
-from optimizer.backends.pulp import PulpBackend
 from optimizer.errors import BackendError
-from optimizer.milp import CONTINUOUS, IMPLIED_INTEGER, INTEGER, Block, Milp
+from optimizer.model.milp import CONTINUOUS, IMPLIED_INTEGER, INTEGER, Block, Milp
+from optimizer.solvers.base import Backend, SolveOptions, SolveResult, Status
+from optimizer.solvers.cpsat import CpSatBackend, map_status
+from optimizer.solvers.pulp import PulpBackend
 
 # Evaluated when each test runs, not at collection: highspy may be imported in between.
 CPSAT = pytest.mark.skipif(
@@ -161,7 +161,7 @@ def decimal_shortfall_weights() -> Milp:
 
     ``min 0.018868 s0 + 0.5 s1  s.t.  s0 + 26.5 s1 >= 53``, s0 in [0, 53], s1 in [0, 2],
     integer. s1 = 2 costs 1.0; s1 = 1 needs s0 >= 27 (1.009436); s1 = 0 needs s0 = 53
-    (53 * 0.018868 = 1.000004). Weights as `optimizer.model._penalties` makes them (elastic
+    (53 * 0.018868 = 1.000004). Weights as `optimizer.model.build._penalties` makes them (elastic
     seed 74 of tests/test_reduce.py random_tables). Passed as floats, CP-SAT scaled them by
     2**17 itself, 0.018868 to 2473, so 53 units (131069) looked cheaper than 1.0 (131072).
     """
@@ -394,7 +394,7 @@ def test_pulp_rejects_start_of_wrong_length() -> None:
 def test_pulp_status_codes_match_pulp_constants() -> None:
     import pulp
 
-    from optimizer.backends import pulp as backend
+    from optimizer.solvers import pulp as backend
 
     ours_to_pulp = {
         "LP_STATUS_NOT_SOLVED": "LpStatusNotSolved",
@@ -429,7 +429,7 @@ def test_pulp_status_codes_match_pulp_constants() -> None:
 def test_pulp_status_table_reads_both_codes(
     codes: tuple[int, int], seconds: float, expected: tuple[Status, bool]
 ) -> None:
-    from optimizer.backends.pulp import map_status as pulp_map_status
+    from optimizer.solvers.pulp import map_status as pulp_map_status
 
     assert pulp_map_status(*codes, seconds, limit_s=10.0) == expected
 

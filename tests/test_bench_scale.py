@@ -7,11 +7,11 @@ import pytest
 import scipy.sparse as sp
 
 from bench.scale import _skip_reason
+from bench.scale_city import greedy_cover_size, make
 from bench.scale_ours import run_ours, scenario
 from bench.scale_table import ratio_table, runs_table
-from bench.scale_worker import greedy_cover_size, make
-from optimizer.backends.base import Status
 from optimizer.plan import prepare_tables, solve_prepared
+from optimizer.solvers.base import Status
 
 
 def test_greedy_cover_skips_unreachable_units() -> None:

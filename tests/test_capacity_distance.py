@@ -8,10 +8,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from optimizer.check import check_plan
+from optimizer.check.plan import check_plan
 from optimizer.errors import BackendError
 from optimizer.plan import PlanResult, decode_assignments, solve
-from optimizer.scenario import parse_scenario
+from optimizer.scenario.format import parse_scenario
 from tests.conftest import scenario_doc
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer.network import load_street_graph, network_bbox
 from optimizer.plan import PlanResult, solve
-from optimizer.scenario import load_scenario
+from optimizer.reach.network import load_street_graph, network_bbox
+from optimizer.scenario.format import load_scenario
 from tests.network_helpers import HAIDIAN, networkx_walk
 
 

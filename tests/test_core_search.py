@@ -1,27 +1,30 @@
-"""Core search (`optimizer.core_search`): the merged core model is exact, and the search never
+"""Core search (`optimizer.search.core`): the merged core model is exact, and the search never
 loses or worsens a plan while moving it towards the optimum."""
 
 from __future__ import annotations
 
-import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from bench.synthetic import write_city
-from optimizer.backends.base import SolveOptions, SolveResult, Status
-from optimizer.backends.lagrangian import LagrangianBackend
-from optimizer.backends.registry import run_backend
-from optimizer.core_search import core_model, core_search, site_rank
-from optimizer.dual_ascent import dual_ascent, open_mask
-from optimizer.heuristic import greedy_plan
-from optimizer.lagrangian import evaluate, integral_bound
-from optimizer.lp_relaxation import lp_solution
-from optimizer.milp import Milp
+from optimizer.bounds.dual_ascent import dual_ascent, open_mask
+from optimizer.bounds.lp_relaxation import lp_solution
+from optimizer.bounds.subgradient import evaluate, integral_bound
+from optimizer.model.milp import Milp
 from optimizer.plan import prepare
-from optimizer.scenario import load_scenario
-from optimizer.solve import HINT, _beyond_set_up, _polished, _start_if_none, with_backend_hint
+from optimizer.scenario.format import load_scenario
+from optimizer.search.backends import capabilities
+from optimizer.search.core import core_model, core_search, site_rank
+from optimizer.search.greedy import greedy_plan
+from optimizer.search.lagrangian import LagrangianBackend
+from optimizer.search.phases import HINT, _beyond_set_up, _start_if_none, with_backend_hint
+from optimizer.search.polish import polish
+from optimizer.solvers.base import SolveOptions, SolveResult, Status
+from optimizer.solvers.registry import run_backend
+from optimizer.tuning import TUNING
 from tests.test_lns import _city_model
 
 
@@ -117,7 +120,7 @@ def test_a_time_limited_highs_plan_is_polished_by_core_search_first(city: Milp, 
     stopped = SolveResult(Status.TIME_LIMIT_FEASIBLE, plan, value, optimum * 0.9, 0.1, 1.0, None, True,
                           "highs", "kTimeLimit")
     reduced_costs = evaluate(city, dual_ascent(city, open_mask(city), adjust_s=1.0))[1]
-    polished = _polished(city, stopped, time.perf_counter() + 10.0, 1e-4, reduced_costs)
+    polished = polish(city, stopped, time.perf_counter() + 10.0, 1e-4, tuning=TUNING, reduced_costs=reduced_costs)
     assert polished.x is not None and city.is_feasible(polished.x)
     assert float(city.c @ polished.x) == pytest.approx(polished.objective)
     assert optimum - 1e-6 <= polished.objective < value
@@ -138,12 +141,12 @@ def test_a_branch_and_bound_plan_left_far_from_its_bound_names_the_lagrangian_ba
         return SolveResult(Status.TIME_LIMIT_FEASIBLE, plan, value, value * (1 - gap), gap, 1.0, None, True,
                            backend, "kTimeLimit", ("core search: ...",))
 
-    hinted = with_backend_hint(city, stopped(0.1, "highs"))
+    hinted = with_backend_hint(city, stopped(0.1, "highs"), capabilities("highs"))
     hints = [note for note in hinted.notes if note.startswith(HINT)]
     assert len(hints) == 1 and "10.0%" in hints[0] and "--backend lagrangian" in hints[0]
     assert hinted.notes[0] == "core search: ..." and hinted.objective == value and hinted.x is plan
     for quiet in (stopped(0.005, "highs"), stopped(0.1, "lagrangian")):
-        assert with_backend_hint(city, quiet).notes == quiet.notes
+        assert with_backend_hint(city, quiet, capabilities(quiet.backend)).notes == quiet.notes
 
 
 def test_a_solver_out_of_time_without_a_plan_leaves_the_phase_its_start(city: Milp) -> None:
@@ -159,7 +162,7 @@ def test_a_solver_out_of_time_without_a_plan_leaves_the_phase_its_start(city: Mi
     assert kept.x is not None and city.is_feasible(kept.x)
     assert kept.objective == pytest.approx(float(city.c @ plan + city.offset))
     assert any("the plan it started from is kept" in note for note in kept.notes)
-    polished = _polished(city, kept, time.perf_counter() + 10, 1e-4)
+    polished = polish(city, kept, time.perf_counter() + 10, 1e-4, tuning=TUNING)
     assert polished.x is not None and city.is_feasible(polished.x) and polished.objective < kept.objective
     infeasible = np.zeros(city.n_vars)
     assert not city.is_feasible(infeasible)
@@ -167,7 +170,7 @@ def test_a_solver_out_of_time_without_a_plan_leaves_the_phase_its_start(city: Mi
 
 
 def test_a_model_highs_cannot_set_up_in_its_time_is_planned_by_the_lagrangian_backend(
-        city: Milp, monkeypatch: pytest.MonkeyPatch) -> None:
+        city: Milp) -> None:
     """Where HiGHS's or CP-SAT's set-up alone (HiGHS: start completion and presolve, which its time
     limit does not interrupt) is expected to outlast its time, the `lagrangian` backend plans the
     phase, and the note says why; with time enough the solver runs, and PuLP's solvers (not
@@ -177,18 +180,18 @@ def test_a_model_highs_cannot_set_up_in_its_time_is_planned_by_the_lagrangian_ba
     assert plan is not None
     value = float(city.c @ plan + city.offset)
     options = SolveOptions(time_limit_s=5.0, start=plan)
-    assert _beyond_set_up(city, "highs", options, time.perf_counter() + 5.0, last=True) is None
-    # `optimizer.solve` the module (the package exports a function of that name)
-    monkeypatch.setattr(sys.modules["optimizer.solve"], "_SET_UP_SECONDS", 1e9)
-    planned = _beyond_set_up(city, "highs", options, time.perf_counter() + 5.0, last=True)
+    assert _beyond_set_up(city, "highs", capabilities("highs"), options, time.perf_counter() + 5.0, last=True) is None
+    options = replace(options, tuning=replace(TUNING, set_up_seconds=1e9))
+    planned = _beyond_set_up(city, "highs", capabilities("highs"), options, time.perf_counter() + 5.0, last=True)
     assert planned is not None and planned.backend == "lagrangian"
     assert planned.status in (Status.HEURISTIC, Status.OPTIMAL)
     assert planned.x is not None and city.is_feasible(planned.x) and planned.objective <= value + 1e-6
     assert planned.bound is not None and planned.bound <= planned.objective + 1e-6
     assert f"{city.A.nnz:,} nonzeros" in planned.notes[0] and "highs was not run" in planned.notes[0]
-    handed = _beyond_set_up(city, "cpsat", options, time.perf_counter() + 5.0, last=False)
+    handed = _beyond_set_up(city, "cpsat", capabilities("cpsat"), options, time.perf_counter() + 5.0, last=False)
     assert handed is not None and handed.backend == "lagrangian" and "cpsat was not run" in handed.notes[0]
-    assert _beyond_set_up(city, "pulp:CBC", options, time.perf_counter() + 5.0, last=True) is None
+    pulp = capabilities("pulp:CBC")
+    assert _beyond_set_up(city, "pulp:CBC", pulp, options, time.perf_counter() + 5.0, last=True) is None
 
 
 def test_a_core_ranked_by_the_lps_values_reaches_the_optimum(city: Milp, optimum: float) -> None:
@@ -244,7 +247,7 @@ def test_a_polish_proves_the_optimum_by_a_core_of_every_site(set_covering: Milp)
     value = float(set_covering.c @ plan)
     stopped = SolveResult(Status.TIME_LIMIT_FEASIBLE, plan, value, 300.0, (value - 300.0) / value, 1.0, None,
                           True, "highs", "kTimeLimit")
-    polished = _polished(set_covering, stopped, time.perf_counter() + 60.0, 1e-4, None)
+    polished = polish(set_covering, stopped, time.perf_counter() + 60.0, 1e-4, tuning=TUNING, reduced_costs=None)
     assert polished.status == Status.OPTIMAL and not polished.time_limited
     assert polished.objective == pytest.approx(optimum) and polished.bound == pytest.approx(optimum)
     assert any("from a core MIP of every site" in note for note in polished.notes)
@@ -258,7 +261,7 @@ def test_a_polish_ranks_the_core_by_the_lp_where_it_fits(city: Milp, optimum: fl
     value = float(city.c @ plan)
     stopped = SolveResult(Status.TIME_LIMIT_FEASIBLE, plan, value, optimum * 0.999, 0.01, 1.0, None, True,
                           "highs", "kTimeLimit")
-    polished = _polished(city, stopped, time.perf_counter() + 15.0, 1e-4, None)
+    polished = polish(city, stopped, time.perf_counter() + 15.0, 1e-4, tuning=TUNING, reduced_costs=None)
     assert polished.x is not None and city.is_feasible(polished.x)
     assert any(note.startswith("core search") for note in polished.notes)
     assert polished.objective == pytest.approx(optimum, rel=1e-9)

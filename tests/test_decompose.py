@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import connected_components
 
-from optimizer import decompose
-from optimizer.components import components
+from optimizer.model import parts as model_parts
+from optimizer.model.components import components
 from optimizer.plan import solve
-from optimizer.scenario import parse_scenario
+from optimizer.scenario.format import parse_scenario
+from optimizer.tuning import TUNING
 from tests.conftest import scenario_doc
 
 
@@ -44,7 +46,7 @@ def _two_towns(seed: int) -> dict[str, Any]:
 def test_towns_solved_apart_reach_the_same_optimum(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     scenario, base = parse_scenario(_two_towns(seed), base_dir=Path.cwd())
     whole = solve(scenario, base, backend="highs", mip_gap=0.0)
-    monkeypatch.setattr(decompose, "_MIN_VARS", 0)
+    monkeypatch.setattr(model_parts, "TUNING", replace(TUNING, part_min_vars=0))
     parts = solve(scenario, base, backend="highs", mip_gap=0.0)
     assert parts.status == whole.status == "optimal"
     assert parts.checked is not None and parts.checked.feasible
@@ -57,7 +59,7 @@ def test_a_region_wide_row_keeps_the_model_whole(monkeypatch: pytest.MonkeyPatch
     doc = _two_towns(0)
     doc["targets"][0]["per_zone"] = False     # one share over both towns links them
     scenario, base = parse_scenario(doc, base_dir=Path.cwd())
-    monkeypatch.setattr(decompose, "_MIN_VARS", 0)
+    monkeypatch.setattr(model_parts, "TUNING", replace(TUNING, part_min_vars=0))
     result = solve(scenario, base, backend="highs", mip_gap=0.0)
     assert not any("independent parts" in n for n in result.solution.phases[-1].result.notes)
 
@@ -66,7 +68,7 @@ def test_an_impossible_town_makes_the_whole_plan_infeasible(monkeypatch: pytest.
     doc = _two_towns(1)
     doc["facility_types"]["station"]["radius_m"] = 300   # too short for 60% in either town
     scenario, base = parse_scenario(doc, base_dir=Path.cwd())
-    monkeypatch.setattr(decompose, "_MIN_VARS", 0)
+    monkeypatch.setattr(model_parts, "TUNING", replace(TUNING, part_min_vars=0))
     assert solve(scenario, base, backend="highs", mip_gap=0.0).status == "infeasible"
 
 
@@ -96,15 +98,15 @@ def test_the_first_order_lp_of_towns_apart_is_put_together_exactly(monkeypatch: 
     bound is valid and near the LP's, and every value sits in its variable's box."""
     from dataclasses import replace
 
-    from optimizer.lagrangian import evaluate
-    from optimizer.lp_relaxation import first_order_solution, lp_solution
+    from optimizer.bounds.lp_relaxation import first_order_solution, lp_solution
+    from optimizer.bounds.subgradient import evaluate
     from optimizer.plan import prepare
 
     scenario, base = parse_scenario(_two_towns(1), base_dir=Path.cwd())
     model = prepare(scenario, base).model
     milp = model.milp.with_objective(model.cost_c, 0.0)
-    monkeypatch.setattr(decompose, "_MIN_VARS", 0)
-    assert len(decompose.groups(milp)) == 2
+    monkeypatch.setattr(model_parts, "TUNING", replace(TUNING, part_min_vars=0))
+    assert len(model_parts.groups(milp)) == 2
     exact = lp_solution(replace(milp, integrality=np.zeros_like(milp.integrality)))
     assert exact is not None
     lp_value = float(milp.c @ exact.x + milp.offset)

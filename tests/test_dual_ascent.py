@@ -1,4 +1,4 @@
-"""Covering dual ascent (`optimizer.dual_ascent`): co-location prices moved onto hosts with room
+"""Covering dual ascent (`optimizer.bounds.dual_ascent`): co-location prices moved onto hosts with room
 never lower the bound, and on a four-type city they raise it."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bench.synthetic import write_city
-from optimizer.dual_ascent import (
+from optimizer.bounds.dual_ascent import (
     _ascend,
     _items,
     _pairs,
@@ -21,11 +21,11 @@ from optimizer.dual_ascent import (
     dual_ascent,
     open_mask,
 )
-from optimizer.lagrangian import evaluate, project
-from optimizer.lp_relaxation import lp_solution
-from optimizer.milp import Milp
+from optimizer.bounds.lp_relaxation import lp_solution
+from optimizer.bounds.subgradient import evaluate, project
+from optimizer.model.milp import Milp
 from optimizer.plan import prepare
-from optimizer.scenario import load_scenario, parse_scenario
+from optimizer.scenario.format import load_scenario, parse_scenario
 from tests.test_properties import random_instance
 
 

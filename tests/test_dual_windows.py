@@ -1,4 +1,4 @@
-"""Block re-solves of the Lagrangian dual (`optimizer.dual_windows`): the bound only rises, never
+"""Block re-solves of the Lagrangian dual (`optimizer.bounds.blocks`): the bound only rises, never
 passes the optimum (one block at a time or two side by side), and climbs from the dual ascent to
 the LP bound on a city's set covering."""
 
@@ -12,14 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.backends.base import SolveOptions, Status
-from optimizer.backends.registry import run_backend
-from optimizer.dual_ascent import dual_ascent, open_mask
-from optimizer.dual_windows import _disjoint_blocks, window_ascent
-from optimizer.lagrangian import evaluate
-from optimizer.lns import Windows
+from optimizer.bounds.blocks import _disjoint_blocks, window_ascent
+from optimizer.bounds.dual_ascent import dual_ascent, open_mask
+from optimizer.bounds.subgradient import evaluate
+from optimizer.model.adjacency import Windows
 from optimizer.plan import prepare
-from optimizer.scenario import parse_scenario
+from optimizer.scenario.format import parse_scenario
+from optimizer.solvers.base import SolveOptions, Status
+from optimizer.solvers.registry import run_backend
 from tests.test_lns import _city_model
 from tests.test_properties import random_instance
 

@@ -3,7 +3,7 @@
 With the shortfall level row (C9) fixed just above the level (1e-9), HiGHS 1.15.1's presolve
 (probing) declared the cost phase infeasible and, handed the shortfall plan as its start, returned
 that plan as kOptimal with no dual bound: 1,135 where CP-SAT and CBC found 245. The HiGHS backend
-now re-runs such a solve without presolve (`optimizer.backends.highs._unproven_optimum`).
+now re-runs such a solve without presolve (`optimizer.solvers.highs._unproven_optimum`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import replace
 
 import pytest
 
-from optimizer.backends.base import SolveOptions, Status
-from optimizer.backends.registry import run_backend
 from optimizer.plan import Prepared, prepare_tables, solve_prepared
-from optimizer.solve import _fix_phase
+from optimizer.search.phases import _fix_phase
+from optimizer.solvers.base import SolveOptions, Status
+from optimizer.solvers.registry import run_backend
 from tests.test_reduce import random_tables
 
 # (seed of random_tables(seed, "partial"), exact reductions): each once gave a dearer HiGHS plan.

@@ -11,7 +11,7 @@ from shapely.geometry import LineString
 
 from optimizer.export.charts import network_lines, write_map_png, write_targets_png
 from optimizer.export.layers import plan_layers
-from optimizer.scenario import NetworkSpec
+from optimizer.scenario.fields import NetworkSpec
 from tests.export_helpers import ARTIFACTS, example_bundle
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pyogrio
 from typer.testing import CliRunner
 
-from optimizer.cli import app
+from optimizer.cli.main import app
 from tests.conftest import scenario_doc, write_scenario
 
 ZONES = {"历下街道", "千佛山街道"}

@@ -139,7 +139,7 @@ def test_zones_take_official_boundaries_when_the_scenario_names_them(tmp_path: P
     """Pingyin ships township polygons: the zones layer carries them, not hull sketches."""
     import geopandas as gpd
 
-    from optimizer.cli import app
+    from optimizer.cli.main import app
 
     scenario = Path(__file__).resolve().parents[1] / "scenarios" / "pingyin-2026.json"
     result = CliRunner().invoke(app, ["solve", str(scenario), "--out", str(tmp_path), "--formats", "gpkg"])

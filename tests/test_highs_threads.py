@@ -3,8 +3,8 @@ with 2 threads, the next with 1; window search's 1-thread windows after a 2-thre
 
 from __future__ import annotations
 
-from optimizer.backends.base import SolveOptions, Status
-from optimizer.backends.registry import run_backend
+from optimizer.solvers.base import SolveOptions, Status
+from optimizer.solvers.registry import run_backend
 from tests.test_lns import _city_model
 
 

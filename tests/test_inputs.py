@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from optimizer import solve_file
-from optimizer.geodata import load_region
-from optimizer.scenario import load_scenario
+from optimizer.inputs.geodata import load_region
+from optimizer.scenario.format import load_scenario
 
 KNOWN_LEAST_COST = 33_056_579
 

@@ -14,16 +14,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.backends.base import SolveOptions, SolveResult, Status, gap_goal, relative_gap
-from optimizer.backends.lagrangian import LagrangianBackend
-from optimizer.backends.registry import run_backend
-from optimizer.dual_ascent import dual_ascent, open_mask
-from optimizer.heuristic import greedy_plan
-from optimizer.lagrangian import evaluate, lagrangian_bound
-from optimizer.lp_relaxation import lp_solution
-from optimizer.milp import Milp
+from optimizer.bounds.dual_ascent import dual_ascent, open_mask
+from optimizer.bounds.lp_relaxation import lp_solution
+from optimizer.bounds.subgradient import evaluate, lagrangian_bound
+from optimizer.model.milp import Milp
 from optimizer.plan import prepare, prepare_tables, solve
-from optimizer.scenario import parse_scenario
+from optimizer.scenario.format import parse_scenario
+from optimizer.search.greedy import greedy_plan
+from optimizer.search.lagrangian import LagrangianBackend
+from optimizer.solvers.base import SolveOptions, SolveResult, Status, gap_goal, relative_gap
+from optimizer.solvers.registry import run_backend
 from tests.test_lns import _city_model
 from tests.test_properties import random_instance
 
@@ -101,8 +101,8 @@ def test_the_backend_bound_is_the_lp_bound_where_the_lp_solves_in_time() -> None
     covering at 1,000 x 200 that proves the greedy plan optimal, on one thread and on two; the
     dual ascent and block re-solves alone stop 1% short there (the count row keeps the dual
     ascent's price)."""
+    from bench.scale_city import make
     from bench.scale_ours import scenario
-    from bench.scale_worker import make
 
     city = make(1000, 200)
     pm = prepare_tables(scenario(city, "mclp", "lagrangian", 10), city.demand, city.sites).model
@@ -193,7 +193,8 @@ def test_a_time_limited_solve_gets_the_covering_bound_when_its_own_is_useless() 
     import time
     from dataclasses import replace
 
-    from optimizer.solve import _with_covering_bound
+    from optimizer.search.polish import with_covering_bound
+    from optimizer.tuning import TUNING
 
     for seed in range(12):
         milp = _model(seed, "min_cost")
@@ -201,7 +202,7 @@ def test_a_time_limited_solve_gets_the_covering_bound_when_its_own_is_useless() 
         if exact.status != Status.OPTIMAL:
             continue
         stopped = replace(exact, status=Status.TIME_LIMIT_FEASIBLE, bound=-1e12, gap=1.0, time_limited=True)
-        tightened, reduced_costs = _with_covering_bound(milp, stopped, 10.0, time.perf_counter() + 3.0)
+        tightened, reduced_costs = with_covering_bound(milp, stopped, 10.0, time.perf_counter() + 3.0, tuning=TUNING)
         assert reduced_costs is not None and len(reduced_costs) == milp.n_vars
         assert tightened.bound is not None and -1e12 < tightened.bound <= exact.objective + 1e-6
         assert tightened.gap is not None and tightened.gap < 1.0
@@ -265,15 +266,16 @@ def test_a_polish_with_time_for_the_first_order_lp_ranks_and_bounds_by_it(mclp_2
     first-order LP's bound, within 0.1% of the LP's, and its values for the core's ranking."""
     import time
 
-    from optimizer.solve import _lp_rank, _with_covering_bound
+    from optimizer.search.polish import lp_rank, with_covering_bound
+    from optimizer.tuning import TUNING
 
     milp, lp_value = mclp_20000
     plan = greedy_plan(milp)
     assert plan is not None
     objective = float(milp.c @ plan + milp.offset)
     stopped = SolveResult(Status.TIME_LIMIT_FEASIBLE, plan, objective, -1e12, 1.0, 1.0, None, True, "highs", "")
-    kept, reduced_costs = _with_covering_bound(milp, stopped, 60.0, time.perf_counter() + 9.6)
+    kept, reduced_costs = with_covering_bound(milp, stopped, 60.0, time.perf_counter() + 9.6, tuning=TUNING)
     assert kept is stopped and reduced_costs is None
-    rank, method, bound = _lp_rank(milp, None, 4.8)
+    rank, method, bound = lp_rank(milp, None, 4.8)
     assert method == "first-order" and rank is not None and len(rank) == milp.n_vars
     assert lp_value - 1e-3 * abs(lp_value) <= bound <= lp_value + 1e-4 * abs(lp_value)

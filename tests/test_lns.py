@@ -1,4 +1,4 @@
-"""Window search (`optimizer.lns`): it never loses or worsens a plan, finds the optimum that greedy
+"""Window search (`optimizer.search.windows`): it never loses or worsens a plan, finds the optimum that greedy
 moves miss, and polishes a plan a solver leaves unproven at its time limit."""
 
 from __future__ import annotations
@@ -10,17 +10,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.scale_city import make
 from bench.scale_ours import scenario
-from bench.scale_worker import make
-from optimizer.backends.base import SolveOptions, SolveResult, Status
-from optimizer.backends.lagrangian import LagrangianBackend
-from optimizer.backends.registry import run_backend
-from optimizer.heuristic import greedy_plan
-from optimizer.lns import improve
-from optimizer.milp import Milp
+from optimizer.model.milp import Milp
 from optimizer.plan import prepare, prepare_tables
-from optimizer.scenario import parse_scenario
-from optimizer.solve import _polished
+from optimizer.scenario.format import parse_scenario
+from optimizer.search.greedy import greedy_plan
+from optimizer.search.lagrangian import LagrangianBackend
+from optimizer.search.polish import polish
+from optimizer.search.windows import improve
+from optimizer.solvers.base import SolveOptions, SolveResult, Status
+from optimizer.solvers.registry import run_backend
+from optimizer.tuning import TUNING
 from tests.test_properties import random_instance
 
 
@@ -76,7 +77,7 @@ def test_a_plan_unproven_at_the_limit_is_polished_against_the_solvers_bound() ->
     deadline = time.perf_counter() + 1.0 + 5.0
     solver = _highs(milp, SolveOptions(time_limit_s=1.0, start=start))
     assert solver.status == Status.TIME_LIMIT_FEASIBLE and solver.objective is not None
-    polished = _polished(milp, solver, deadline, 1e-4)
+    polished = polish(milp, solver, deadline, 1e-4, tuning=TUNING)
     assert polished.x is not None and milp.is_feasible(polished.x)
     assert polished.objective == pytest.approx(float(milp.c @ polished.x))
     assert polished.objective <= solver.objective + 1e-9

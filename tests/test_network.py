@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from optimizer.errors import GeodataError
-from optimizer.network import limit_m, load_street_graph, read_ways, snap_points, walkable_mask
-from optimizer.network_reach import attach_points
-from optimizer.scenario import FacilityType, NetworkSpec
+from optimizer.reach.network import limit_m, load_street_graph, read_ways, snap_points, walkable_mask
+from optimizer.reach.walking import attach_points
+from optimizer.scenario.fields import FacilityType, NetworkSpec
 from tests.conftest import CRS, ORIGIN
 from tests.network_helpers import write_lines
 

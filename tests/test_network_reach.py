@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from optimizer.plan import prepare, solve_file
-from optimizer.report import plan_document
-from optimizer.scenario import load_scenario, parse_scenario
+from optimizer.report.document import plan_document
+from optimizer.scenario.format import load_scenario, parse_scenario
 from tests.conftest import scenario_doc, write_scenario
 from tests.network_helpers import river_with_one_bridge, write_lines
 

@@ -20,8 +20,8 @@ import shapely
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
-from optimizer.network import build_street_graph, snap_points, walkable_mask
 from optimizer.plan import solve_file
+from optimizer.reach.network import build_street_graph, snap_points, walkable_mask
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = ROOT / "geodata" / "pingyin"

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from optimizer.cli import app
+from optimizer.cli.main import app
 from optimizer.errors import ScenarioError
 from optimizer.plan import solve
-from optimizer.presets import load_preset, preset_names
-from optimizer.scenario import parse_scenario
+from optimizer.scenario.format import parse_scenario
+from optimizer.scenario.presets import load_preset, preset_names
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.check import check_plan
+from optimizer.check.plan import check_plan
 from optimizer.plan import PlanResult, solve, weighted_coverage
-from optimizer.scenario import parse_scenario
+from optimizer.scenario.format import parse_scenario
 from tests.conftest import scenario_doc
 
 TYPES = ("station", "meal_point", "home")

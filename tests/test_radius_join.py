@@ -1,4 +1,4 @@
-"""Straight-line reach (the grid join of optimizer.radius_join) against a brute-force reference.
+"""Straight-line reach (the grid join of optimizer.reach.radius_join) against a brute-force reference.
 
 The reference tests every (unit, site) pair of a small set with ``np.hypot`` and ``<= radius``,
 as the k-d tree version did; the grid join must give the very same CSR arrays: same pairs in the
@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from optimizer.radius_join import radius_join
-from optimizer.reach import _radius_pairs, pairs_to_csr
+from optimizer.reach.base import pairs_to_csr
+from optimizer.reach.build import _radius_pairs
+from optimizer.reach.radius_join import radius_join
 
 UTM = np.array([500_000.0, 4_050_000.0])
 
@@ -84,7 +85,7 @@ def test_random_points_with_points_on_the_circle_and_duplicates(seed: int, radiu
 
 
 def test_blocks_of_points_on_several_threads_give_the_same_arrays(monkeypatch: pytest.MonkeyPatch) -> None:
-    import optimizer.radius_join as radius_join_module
+    import optimizer.reach.radius_join as radius_join_module
 
     monkeypatch.setattr(radius_join_module, "_MIN_BLOCK", 1)
     monkeypatch.setattr(radius_join_module.os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)

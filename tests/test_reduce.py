@@ -1,4 +1,4 @@
-"""Exact reductions (optimizer.reduce): the optimum never moves, each reduction fires where it
+"""Exact reductions (optimizer.model.reduce): the optimum never moves, each reduction fires where it
 is safe and stays away where it is not."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.plan import PlanResult, Prepared, prepare_tables, solve_prepared, weighted_coverage
-from optimizer.report import plan_document
+from optimizer.report.document import plan_document
 
 MODES = ("full_cover", "partial", "max_coverage")
 

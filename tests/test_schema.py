@@ -8,14 +8,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from optimizer.schema import schema_text
+from optimizer.scenario.schema import schema_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_published_schema_matches_the_pydantic_models() -> None:
     committed = (ROOT / "scenarios" / "schema.json").read_text(encoding="utf-8")
-    assert committed == schema_text(), "run: python -m optimizer.schema > scenarios/schema.json"
+    assert committed == schema_text(), "run: python -m optimizer.scenario.schema > scenarios/schema.json"
 
 
 SHIPPED = sorted(p for p in (ROOT / "scenarios").rglob("*.json")

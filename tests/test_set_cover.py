@@ -1,4 +1,4 @@
-"""Pure set covering (`optimizer.set_cover`): the row-weighting search and the first-order LP
+"""Pure set covering (`optimizer.search.row_weighting`): the row-weighting search and the first-order LP
 bound. A planner asking for every community within reach at the least cost gets a plan no worse
 than the one searched from, feasible, that keeps every existing facility, and a bound that never
 exceeds the optimum."""
@@ -13,15 +13,15 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optimizer.backends.base import SolveOptions, Status
-from optimizer.backends.lagrangian import LagrangianBackend
-from optimizer.backends.registry import run_backend
-from optimizer.dual_ascent import ascent, open_mask
-from optimizer.heuristic import greedy_plan
-from optimizer.lagrangian import evaluate
-from optimizer.lp_relaxation import first_order_solution
-from optimizer.milp import INTEGER, Block, Milp
-from optimizer.set_cover import row_weighting_search, set_cover
+from optimizer.bounds.dual_ascent import ascent, open_mask
+from optimizer.bounds.lp_relaxation import first_order_solution
+from optimizer.bounds.subgradient import evaluate
+from optimizer.model.milp import INTEGER, Block, Milp
+from optimizer.search.greedy import greedy_plan
+from optimizer.search.lagrangian import LagrangianBackend
+from optimizer.search.row_weighting import row_weighting_search, set_cover
+from optimizer.solvers.base import SolveOptions, Status
+from optimizer.solvers.registry import run_backend
 from tests.test_lns import _city_model
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from optimizer.subsets import subset_pairs
+from optimizer.model.subsets import subset_pairs
 
 
 @pytest.mark.parametrize("seed", range(20))

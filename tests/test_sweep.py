@@ -17,16 +17,16 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from optimizer.check import check_plan
-from optimizer.cli import app
+from optimizer.check.plan import check_plan
+from optimizer.cli.main import app
 from optimizer.errors import ScenarioError
-from optimizer.frontier import finish_rows
-from optimizer.geodata import load_region
+from optimizer.inputs.geodata import load_region
 from optimizer.plan import decode_pairs, weighted_coverage
-from optimizer.scenario import load_scenario, parse_scenario
-from optimizer.sweep import SweepEvent, SweepSettings, parse_budgets, sweep, sweep_file
-from optimizer.sweep_greedy import greedy_fill
-from optimizer.sweep_levels import at_budget, better_start, capital_solve, prepare_sweep, run_level
+from optimizer.scenario.format import load_scenario, parse_scenario
+from optimizer.sweep.frontier import finish_rows
+from optimizer.sweep.levels import at_budget, better_start, capital_solve, prepare_sweep, run_level
+from optimizer.sweep.run import SweepEvent, SweepSettings, parse_budgets, sweep, sweep_file
+from optimizer.sweep.warm import greedy_fill
 from tests.conftest import SHARED, scenario_doc
 
 LEAST_CAPITAL = 21_566_579
@@ -161,7 +161,7 @@ def test_warm_level_skips_presolve_in_its_first_phase_only_and_says_so() -> None
 
 
 def test_a_level_not_started_from_a_level_plan_takes_the_better_of_two_starts() -> None:
-    """The least-capital plan topped up, or the greedy plan of optimizer.heuristic at the level's
+    """The least-capital plan topped up, or the greedy plan of optimizer.search.greedy at the level's
     budget, whichever covers more; the first when the greedy plan finds nothing."""
     scenario, base_dir = load_scenario(EXAMPLE)
     prep = prepare_sweep(scenario, base_dir, elastic=False)
@@ -257,8 +257,8 @@ def test_local_workers_give_the_same_frontier(tmp_path: Path, example_sweep: tup
 def test_dask_cluster_solves_levels_with_the_scenario_scattered_once_per_worker(
         tmp_path: Path, example_sweep: tuple[Any, Any]) -> None:
     distributed = pytest.importorskip("distributed")
-    from optimizer.sweep_levels import LevelTask
-    from optimizer.sweep_runners import DaskRunner
+    from optimizer.sweep.levels import LevelTask
+    from optimizer.sweep.runners import DaskRunner
 
     frontier, _ = example_sweep
     expected = _levels_by_budget(frontier.rows)

@@ -44,7 +44,7 @@ def test_units_out_of_table_reach_are_explained_with_table_distance() -> None:
     sites = pd.DataFrame({"id": ["X", "Y"], "c": [3.0, 3.0]})
     pairs = pd.DataFrame({"demand_id": ["a", "b", "c", "d"], "site_id": ["X", "X", "Y", "Y"],
                           "distance": [0.0, 5.0, 11.0, 20.0]})
-    from optimizer.report import plan_document
+    from optimizer.report.document import plan_document
 
     plan = plan_document(solve_tables(_scenario(), demand, sites, pairs))
     assert plan["status"] == "infeasible"

@@ -8,16 +8,13 @@ from fastapi import APIRouter, HTTPException, Path, status
 
 from api.routes.responses import errors
 from api.schemas import PresetList, PresetSummary, PresetTargetSummary
+from optimizer.scenario import presets
 
 router = APIRouter(prefix="/presets", tags=["presets"])
 
 
 def _catalogue() -> Any:
-    """`optimizer.presets`, or None in an installation without presets (then there are none to list)."""
-    try:
-        from optimizer import presets
-    except ImportError:
-        return None
+    """The preset catalogue, `optimizer.scenario.presets`."""
     return presets
 
 

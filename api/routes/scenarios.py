@@ -34,6 +34,6 @@ def submit_scenario(scenario: ScenarioBody, conn: ConnDep, settings: SettingsDep
 @router.get("/schema", summary="JSON Schema of the scenario format")
 def scenario_schema() -> dict[str, Any]:
     """The published JSON Schema of scenario format 1 (the same as scenarios/schema.json)."""
-    from optimizer.scenario import scenario_json_schema
+    from optimizer.scenario.format import scenario_json_schema
 
     return scenario_json_schema()

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from optimizer.check import CheckedPlan, check_plan
+from optimizer.check.plan import CheckedPlan, check_plan
 from optimizer.errors import ExportError, OptimizerError
-from optimizer.geodata import Region, load_region
+from optimizer.inputs.geodata import Region, load_region
 from optimizer.plan import PlanResult
-from optimizer.reach import Reach, build_reach
-from optimizer.scenario import Scenario, load_scenario
+from optimizer.reach.base import Reach
+from optimizer.reach.build import build_reach
+from optimizer.scenario.format import Scenario, load_scenario
 
 
 @dataclass(frozen=True)

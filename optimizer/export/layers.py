@@ -20,7 +20,7 @@ import shapely
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.tables import info_table, targets_table
 from optimizer.export.zones import zones_frame
-from optimizer.reach import served_mask
+from optimizer.reach.base import served_mask
 
 HULL_MARGIN_M = 50.0
 IntArray = npt.NDArray[np.int64]

@@ -20,8 +20,8 @@ import shapely
 
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.styles import achievement_class
-from optimizer.reach import served_mask
-from optimizer.scenario import CoverageTarget
+from optimizer.reach.base import served_mask
+from optimizer.scenario.fields import CoverageTarget
 
 ZONE_MARGIN_M = 150.0
 TOL = 1e-9

@@ -1,0 +1,257 @@
+"""The `eldercare` command: validate and solve scenarios, print a summary, set the exit code.
+
+Exit codes: 0 every target met; 1 solved but a target is not met, or no plan was found
+(the report is still written); 2 bad input (scenario, geodata, backend name); 3 internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from optimizer.cli.common import EXIT_MET, EXIT_UNMET, guarded, out
+from optimizer.cli.presets import presets_command
+from optimizer.cli.sweep import sweep_command
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Elder-care facility-location and budget optimizer.")
+
+
+@app.command()
+def validate(scenario: Annotated[Path, typer.Argument(help="Scenario JSON file.")]) -> None:
+    """Check a scenario and its data files without solving."""
+
+    def work() -> int:
+        from optimizer.plan import prepare
+        from optimizer.scenario.format import load_scenario
+
+        parsed, base_dir = load_scenario(scenario)
+        prep = prepare(parsed, base_dir)
+        out.print(f"[green]valid[/]: {prep.region.demand.n} demand units, {prep.region.sites.n} sites, "
+                  f"{len(prep.region.type_names)} facility types, {len(parsed.targets)} targets; "
+                  f"model {prep.model.milp.n_vars} variables x {prep.model.milp.n_rows} rows", highlight=False)
+        for note in prep.region.notes:
+            out.print(f"  note: {note}", highlight=False)
+        return EXIT_MET
+
+    guarded(work)
+
+
+@app.command()
+def solve(
+    scenario: Annotated[Path, typer.Argument(help="Scenario JSON file.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for plan.json.")] = Path("out"),
+    backend: Annotated[str | None, typer.Option(help="highs | cpsat | lagrangian | pulp:CBC | pulp:<solver>")] = None,
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per solve.")] = None,
+    gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
+    formats: Annotated[str, typer.Option("--formats", "--format", help=FORMATS_HELP)] = "all",
+    crs: Annotated[str | None, typer.Option("--crs", help=CRS_HELP)] = None,
+    reduce: Annotated[bool, typer.Option("--reduce/--no-reduce", help=REDUCE_HELP)] = True,
+) -> None:
+    """Solve a scenario, write OUT/plan.json and the exports (map, GIS layers, charts), print a summary."""
+
+    def work() -> int:
+        import json
+
+        from optimizer.export import bundle_from_result, check_crs, parse_formats, scenario_source, write_exports
+        from optimizer.plan import solve_file
+        from optimizer.report.document import write_plan
+
+        chosen, layer_crs = parse_formats(formats), check_crs(crs)   # fail before the solve, not after
+        result = solve_file(scenario, backend=backend, time_limit_s=time_limit, mip_gap=gap, reduce=reduce)
+        path = write_plan(result, out_dir, source=scenario_source(scenario, out_dir))
+        plan = json.loads(path.read_text(encoding="utf-8"))
+        print_summary(plan)
+        out.print(f"plan written to {path}", highlight=False)
+        if chosen and result.checked is not None:
+            _print_exports(write_exports(bundle_from_result(result, plan), out_dir, formats=chosen, crs=layer_crs))
+        elif chosen:
+            out.print("no plan found: exports skipped", highlight=False)
+        return EXIT_MET if result.all_targets_met else EXIT_UNMET
+
+    guarded(work)
+
+
+FORMATS_HELP = "Exports: all, none, or a comma-separated subset of gpkg,geojson,csv,html,png."
+CRS_HELP = "CRS of plan.gpkg, e.g. EPSG:4490 (CGCS2000); default: the scenario's."
+REDUCE_HELP = "Exact reductions before solving (merged units, dominated rows and sites); see plan.json."
+
+
+@app.command()
+def export(
+    plan_file: Annotated[Path, typer.Argument(help="plan.json written by `eldercare solve`.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the exports (default: the plan's).")] = None,
+    formats: Annotated[str, typer.Option("--formats", "--format", help=FORMATS_HELP)] = "all",
+    crs: Annotated[str | None, typer.Option("--crs", help=CRS_HELP)] = None,
+    scenario: Annotated[Path | None, typer.Option(help="The solved scenario, if it moved.")] = None,
+) -> None:
+    """Re-create the exports of a written plan.json from the scenario it records (re-checked)."""
+
+    def work() -> int:
+        from optimizer.export import bundle_from_plan_file, check_crs, parse_formats, write_exports
+
+        chosen, layer_crs = parse_formats(formats), check_crs(crs)
+        bundle = bundle_from_plan_file(plan_file, scenario_path=scenario)
+        _print_exports(write_exports(bundle, out_dir or plan_file.parent, formats=chosen, crs=layer_crs))
+        return EXIT_MET
+
+    guarded(work)
+
+
+def _print_exports(steps: list[tuple[str, list[Path], float]]) -> None:
+    for step, paths, seconds in steps:
+        if paths:
+            out.print(f"{step:8s} {', '.join(map(str, paths))} ({seconds:.2f} s)", highlight=False)
+
+
+@app.command()
+def compare(
+    scenario: Annotated[Path, typer.Argument(help="Scenario JSON file.")],
+    backends: Annotated[str, typer.Option(help="Comma-separated backends.")] = "highs,cpsat,pulp:CBC",
+    time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per solve.")] = None,
+) -> None:
+    """Solve with several backends in one run and show whether they agree."""
+
+    def work() -> int:
+        from optimizer.plan import prepare, solve_prepared
+        from optimizer.report.document import plan_document
+        from optimizer.scenario.format import load_scenario
+
+        parsed, base_dir = load_scenario(scenario)
+        prepared = prepare(parsed, base_dir)   # geodata, reach and model built once
+        table = Table(title=f"{parsed.name}: backends compared")
+        for column in ("backend", "status", "objective", "bound", "gap", "seconds"):
+            table.add_column(column)
+        objectives = set()
+        for name in backends.split(","):
+            solver = parsed.solver.model_copy(update={"backend": name.strip()} | (
+                {"time_limit_s": time_limit} if time_limit else {}))
+            prep = replace(prepared, scenario=parsed.model_copy(update={"solver": solver}))
+            plan = plan_document(solve_prepared(prep))
+            objectives.add(None if plan["objective"] is None else round(plan["objective"], 3))
+            table.add_row(name, plan["status"], _num(plan["objective"]), _num(plan["bound"]),
+                          "-" if plan["gap"] is None else f"{100 * plan['gap']:.3f}%",
+                          f"{plan['solver']['seconds']:.2f}")
+        out.print(table)
+        agree = len(objectives) == 1
+        out.print("[green]all backends agree[/]" if agree else "[red]backends disagree[/]")
+        return EXIT_MET if agree else EXIT_UNMET
+
+    guarded(work)
+
+
+def print_summary(plan: dict[str, Any]) -> None:
+    """Rich tables: facilities by type and zone, cost, targets, solver status."""
+    _facility_table(plan)
+    cost = plan.get("cost")
+    if cost:
+        out.print(f"cost: capital {cost['capital']:,.0f} + annual {cost['annual']:,.0f} x "
+                  f"{plan['budget']['horizon_years']:g} years = total {cost['total']:,.0f} yuan",
+                  highlight=False)
+    _target_table(plan)
+    _status_line(plan)
+    _hints(plan)
+    explanation = plan.get("explanation")
+    if explanation:
+        _explain(explanation, plan)
+
+
+def _facility_table(plan: dict[str, Any]) -> None:
+    facilities = plan.get("facilities") or []
+    if not facilities:
+        return
+    types = sorted({f["type"] for f in facilities})
+    zones = sorted({f["zone"] or "-" for f in facilities})
+    table = Table(title="Facilities (new / open) by zone")
+    table.add_column("zone")
+    for t in types:
+        table.add_column(t, justify="right")
+    for zone in zones:
+        cells = []
+        for t in types:
+            here = [f for f in facilities if f["type"] == t and (f["zone"] or "-") == zone]
+            cells.append(f"{sum(f['new'] for f in here)} / {len(here)}")
+        table.add_row(zone, *cells)
+    out.print(table)
+
+
+def _target_table(plan: dict[str, Any]) -> None:
+    table = Table(title="Targets")
+    for column in ("#", "kind", "facility", "required", "achieved", "met"):
+        table.add_column(column)
+    table.add_column("label (preset)", overflow="fold")
+    for t in plan.get("targets") or []:
+        required, achieved = _fmt(t["required"], t["kind"]), _fmt(t["achieved"], t["kind"])
+        label = escape(t.get("label") or "") + (f" [dim]({escape(t['preset'])})[/]" if t.get("preset") else "")
+        table.add_row(str(t["index"]), t["kind"], t.get("facility") or "-", required, achieved,
+                      "[green]yes[/]" if t["met"] else "[red]NO[/]", label)
+    if table.row_count:
+        out.print(table)
+
+
+def _fmt(value: Any, kind: str) -> str:
+    if value is None:
+        return "-"
+    if kind == "coverage":
+        return f"{100 * value:.1f}%"
+    return f"{value:,.0f}" if isinstance(value, float) else str(value)
+
+
+def _status_line(plan: dict[str, Any]) -> None:
+    solver = plan["solver"]
+    gap = plan.get("gap")
+    gap_text = "-" if gap is None else f"{100 * gap:.3f}%"
+    colour = "green" if plan["status"] == "optimal" else "yellow"
+    out.print(f"status: [{colour}]{plan['status']}[/] · objective ({plan['objective_kind']}) "
+              f"{_num(plan.get('objective'))} · bound {_num(plan.get('bound'))} · gap {gap_text} · "
+              f"{solver['backend']} {solver['seconds']:.2f} s", highlight=False)
+
+
+def _hints(plan: dict[str, Any]) -> None:
+    """The solver notes that advise the planner (`optimizer.search.phases.HINT`), under the status line."""
+    from optimizer.search.phases import HINT
+
+    for phase in plan["solver"].get("phases", []):
+        for note in phase.get("notes", []):
+            if note.startswith(HINT):
+                out.print(f"[yellow]{escape(note)}[/]", highlight=False)
+
+
+def _num(value: Any) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _explain(explanation: dict[str, Any], plan: dict[str, Any]) -> None:
+    out.print("[bold red]The targets cannot all be met.[/]")
+    for item in explanation.get("targets", []):
+        if item.get("cause"):
+            out.print(f"  target {item['index']} ({item['kind']}): {item['cause']}", highlight=False)
+    budget = explanation.get("budget") or {}
+    if budget.get("least_capital") is not None:
+        out.print(f"  budget: the least capital meeting every target is {budget['least_capital']:,.0f} "
+                  f"yuan (capital budget {_num(budget.get('capital_budget'))})", highlight=False)
+    elif budget.get("note"):
+        out.print(f"  {budget['note']}", highlight=False)
+    if plan.get("uncoverable"):
+        out.print(f"  {len(plan['uncoverable'])} unit/type pairs have no candidate site in reach "
+                  "(listed in plan.json `uncoverable`)", highlight=False)
+    out.print("  The plan shown is the best elastic plan: each shortfall minimised, then cost.")
+
+
+app.command("presets")(presets_command)
+app.command("sweep")(sweep_command)
+
+
+def main() -> None:
+    """Entry point for `python -m optimizer`."""
+    app(prog_name="eldercare")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""The sections of a scenario document, format 1: pydantic models of its layers, facility types,
+targets, budget and solver options (`optimizer.scenario.format` assembles them into one document)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+FORMAT_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LayerSpec(_Strict):
+    """Where a layer of features comes from."""
+
+    path: str | None = Field(None, description="GeoJSON / GeoPackage / Shapefile, relative to the scenario file.")
+    layer: str | None = Field(None, description="Layer name inside a GeoPackage (or other multi-layer file).")
+    features: dict[str, Any] | None = Field(None, description="Inline GeoJSON FeatureCollection instead of `path`.")
+    id: str = Field("id", description="Attribute holding each feature's unique id.")
+    zone: str | None = Field(None, description="Attribute naming the admin unit (street / township).")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LayerSpec:
+        if self.path is not None and self.features is not None:
+            raise ValueError("give one of `path` (a file) or `features` (inline GeoJSON), not both")
+        return self
+
+
+class DemandSpec(LayerSpec):
+    """Residential communities and villages."""
+
+    group: str | None = Field(None, description="Attribute classifying units, e.g. 'urban' / 'rural'.")
+    weights: dict[str, str] = Field(
+        default_factory=dict,
+        description="Named weights -> numeric attributes, e.g. {'elderly': 'pop60'}. The first is the "
+        "coverage weight of `max_coverage`.",
+    )
+    point: Literal["centroid", "surface"] = Field(
+        "centroid",
+        description="Which point of a polygon unit counts for distances: its centroid (default, as the "
+        "format defines) or a point guaranteed on its surface.",
+    )
+
+
+class SitesSpec(LayerSpec):
+    """Candidate and existing sites."""
+
+    allowed: str | None = Field(
+        None, description="Attribute: comma-separated facility types the site may host ('*' = all). "
+        "Omitted: every site may host every type.")
+    existing: str | None = Field(
+        None, description="Attribute: comma-separated facility types already open there (fixed open).")
+    cost: dict[str, str] = Field(
+        default_factory=dict, description="Facility type -> attribute with a per-site capital cost.")
+    capacity: dict[str, str] = Field(
+        default_factory=dict, description="Facility type -> attribute with a per-site capacity "
+        "(overrides the type's `capacity`; empty values fall back to it).")
+
+
+class NetworkSpec(_Strict):
+    """A road/path network for walking distances (see README, "`network`")."""
+
+    path: str = Field(description="OpenStreetMap .osm.pbf, or a line layer (GeoPackage, Shapefile, "
+                      "GeoJSON), relative to the scenario file.")
+    layer: str | None = Field(None, description="Layer name inside a GeoPackage; not for .osm.pbf.")
+    walk_speed_m_per_min: float = Field(
+        67.0, gt=0, description="Walking speed of older people, m/min; turns `walk_minutes` into metres. "
+        "67 m/min = 1.12 m/s: 15 minutes = 1 km (see README for the gait-speed sources).")
+    suspicious_access_m: float = Field(
+        300.0, gt=0, description="Units and sites farther than this (m, straight line) from the nearest "
+        "walkable way are listed in the plan's `network` section.")
+    cache_dir: str | None = Field(
+        ".eldercare-cache", description="Folder (relative to the scenario file) caching walking reach "
+        "by a hash of its inputs; null: no cache. Safe to delete.")
+
+
+class BoundariesSpec(_Strict):
+    """Zone polygons (street / township boundaries) drawn on maps and written to GIS layers."""
+
+    path: str = Field(description="Polygon layer (GeoPackage, Shapefile, GeoJSON), relative to the scenario file.")
+    layer: str | None = Field(None, description="Layer name inside a GeoPackage.")
+    zone: str = Field("zone", description="Attribute holding the zone name used by `demand.zone` / `sites.zone`.")
+
+
+class DistanceTableSpec(_Strict):
+    """Precomputed travel distances or times, long form: one row per (demand, site) pair."""
+
+    path: str | None = Field(None, description="CSV or Parquet file, relative to the scenario file "
+                             "(the Python API may pass the table itself instead).")
+    demand: str = Field("demand_id", description="Column with demand ids.")
+    site: str = Field("site_id", description="Column with site ids.")
+    value: str = Field("distance", description="Column with the distance or time.")
+    unit: Literal["m", "min"] = Field("m", description="'m': compared with radius_m; 'min': with walk_minutes.")
+
+
+class FacilityType(_Strict):
+    """One kind of facility."""
+
+    radius_m: float | None = Field(None, gt=0, description="Service radius in metres.")
+    walk_minutes: float | None = Field(None, gt=0, description="Service limit in minutes (time tables, networks).")
+    serves: list[str] | None = Field(None, description="Demand groups served; omitted = all groups.")
+    capital_cost: float = Field(0.0, ge=0, description="Capital cost of a new facility, yuan.")
+    annual_cost: float = Field(0.0, ge=0, description="Operating cost per year of any open facility, yuan.")
+    capacity: float | None = Field(
+        None, ge=0, description="People (meals, seats) one facility can serve; makes the type capacitated: "
+        "units are assigned to open facilities in reach, and count as covered only for the assigned share.")
+    capacity_weight: str | None = Field(
+        None, description="Named weight that demand for capacity is measured in (omitted: 1 per unit).")
+    uptake: float = Field(1.0, ge=0, le=1, description="Share of the capacity weight that uses the facility.")
+    single_source: bool = Field(False, description="Capacitated: each unit is served by one facility only.")
+    land_m2: float = Field(0.0, ge=0, description="Land area of one facility, m² (land target).")
+    colocate: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
+        default_factory=dict,
+        description="Host type -> capital cost factor when opened at a site where that type is open.")
+
+    @model_validator(mode="after")
+    def _has_limit(self) -> FacilityType:
+        if self.radius_m is None and self.walk_minutes is None:
+            raise ValueError("give `radius_m` (metres) or `walk_minutes`")
+        return self
+
+
+class CoverageTarget(_Strict):
+    """Share of demand (units or a weight) within reach of an open facility of a type."""
+
+    kind: Literal["coverage"]
+    facility: str
+    group: str | None = Field(None, description="Demand group; omitted = every group the type serves.")
+    measure: str = Field("units", description="'units' or a named weight.")
+    min_share: float = Field(ge=0, le=1)
+    per_zone: bool = Field(False, description="Require the share in every zone separately.")
+    label: str | None = None
+    preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
+    source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
+                               "presets fill it in.")
+
+
+class CountTarget(_Strict):
+    """Number of open facilities of a type, overall or in every zone with demand."""
+
+    kind: Literal["count"]
+    facility: str
+    per_zone: bool = False
+    new_only: bool = False
+    min: int | None = Field(None, ge=0)
+    max: int | None = Field(None, ge=0)
+    label: str | None = None
+    preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
+    source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
+                               "presets fill it in.")
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> CountTarget:
+        if self.min is None and self.max is None:
+            raise ValueError("give `min`, `max` or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"`min` ({self.min}) is above `max` ({self.max})")
+        return self
+
+
+class LandTarget(_Strict):
+    """Land of open facilities >= per_capita_m2 x total of a named weight."""
+
+    kind: Literal["land"]
+    per_capita_m2: float = Field(ge=0)
+    population: str = Field(description="Named weight counted as population.")
+    label: str | None = None
+    preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
+    source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
+                               "presets fill it in.")
+
+
+Target = Annotated[CoverageTarget | CountTarget | LandTarget, Field(discriminator="kind")]
+
+
+class PresetTargets(_Strict):
+    """Every target of a policy preset (`eldercare presets`), expanded into ordinary targets at parse time."""
+
+    preset: str = Field(description="Preset name, e.g. 'liaocheng-2026' (`eldercare presets` lists them).")
+    facilities: dict[str, str] = Field(
+        default_factory=dict, description="Preset facility name -> this scenario's facility type; "
+        "names not mapped are used as they are.")
+    groups: dict[str, str] = Field(
+        default_factory=dict, description="Preset demand group -> this scenario's group (default: same name).")
+    weights: dict[str, str] = Field(
+        default_factory=dict, description="Preset weight (e.g. 'residents') -> this scenario's named weight.")
+    level: Literal["county", "city"] = Field(
+        "county", description="What the scenario covers: 'county' takes figures set per county (e.g. '1 per "
+        "county'), 'city' the citywide totals; targets for any region are always taken.")
+    skip: list[str] = Field(default_factory=list, description="Ids of preset targets to leave out.")
+    replace: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Preset target id -> fields to change, e.g. "
+        "{'happiness-homes': {'min_share': 0.6}}.")
+
+
+class MinDistanceSpec(_Strict):
+    """What `min_distance` minimises: weighted distance to the assigned open facility."""
+
+    facilities: list[str] | None = Field(None, description="Facility types whose distance counts; "
+                                         "omitted = every type.")
+    weight: str | None = Field(None, description="'units' or a named weight; omitted = the first named "
+                               "weight (units when none is named).")
+    yuan_per_unit: float | None = Field(
+        None, ge=0, description="Cost of one weighted distance unit (e.g. yuan per person-metre over the "
+        "horizon). Given: minimise total cost + yuan_per_unit x weighted distance (facility location). "
+        "Omitted: minimise weighted distance first, then cost (p-median with count targets).")
+
+
+class Budget(_Strict):
+    """Money limits."""
+
+    capital: float | None = Field(None, ge=0, description="Cap on capital cost, yuan.")
+    annual: float | None = Field(None, ge=0, description="Cap on annual operating cost, yuan.")
+    horizon_years: float = Field(3.0, ge=0, description="Years of operating cost in the total cost.")
+
+
+class SolverSpec(_Strict):
+    """Which backend, and how long."""
+
+    backend: str = Field("highs", description="'highs' | 'cpsat' | 'lagrangian' (heuristic plan + proven bound, "
+                         "for very large models) | 'pulp:CBC' | 'pulp:<any PuLP solver>'")
+    time_limit_s: float = Field(60.0, gt=0)
+    mip_gap: float = Field(1e-4, ge=0, lt=1)
+    threads: int = Field(2, ge=1)
+
+
+def json_path(loc: tuple[Any, ...]) -> str:
+    """``('targets', 2, 'min_share')`` -> ``targets[2].min_share``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(document)"

@@ -1,0 +1,282 @@
+"""The scenario document, format 1: pydantic models, loading, and readable validation errors.
+
+Field meanings are in README.md ("Scenario reference") and ../shared/SCENARIO_FORMAT.md.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from optimizer.errors import Problem, ScenarioError, raise_if
+from optimizer.scenario.fields import (
+    BoundariesSpec,
+    Budget,
+    CountTarget,
+    CoverageTarget,
+    DemandSpec,
+    DistanceTableSpec,
+    FacilityType,
+    LandTarget,
+    MinDistanceSpec,
+    NetworkSpec,
+    PresetTargets,
+    SitesSpec,
+    SolverSpec,
+    Target,
+    _Strict,
+    json_path,
+)
+from optimizer.scenario.presets import expand_entries, is_preset_entry
+
+
+class Scenario(_Strict):
+    """A planning scenario, format 1."""
+
+    format: Literal[1] = 1
+    name: str = "scenario"
+    description: str | None = None
+    crs: str | None = Field(None, description="Projected CRS for distances; omitted = UTM zone of the data.")
+    demand: DemandSpec
+    sites: SitesSpec
+    network: NetworkSpec | None = None
+    distances: DistanceTableSpec | None = Field(None, description="Precomputed distance/time table.")
+    boundaries: BoundariesSpec | None = Field(
+        None, description="Zone polygons for maps and the GeoPackage `zones` layer; omitted: each zone is "
+        "sketched as the hull of its units and sites.")
+    facility_types: dict[str, FacilityType]
+    targets: list[Target] = Field(default_factory=list, description="Targets, and `{\"preset\": ...}` "
+                                  "entries that expand into the targets of a policy preset.")
+    budget: Budget = Field(default_factory=Budget)
+    objective: Literal["min_cost", "max_coverage", "min_distance"] = "min_cost"
+    min_distance: MinDistanceSpec | None = Field(None, description="Options of the `min_distance` objective.")
+    elastic: bool = False
+    solver: SolverSpec = Field(default_factory=SolverSpec)
+
+    @field_validator("targets", mode="before", json_schema_input_type=list[Target | PresetTargets])
+    @classmethod
+    def _expand_presets(cls, value: Any, info: ValidationInfo) -> Any:
+        """``{"preset": ...}`` entries become the preset's targets (see `optimizer.scenario.presets`)."""
+        if not isinstance(value, list) or not any(is_preset_entry(entry) for entry in value):
+            return value
+        demand = info.data.get("demand")
+        return expand_entries(value, info.data.get("facility_types"), None if demand is None else demand.weights)
+
+    @model_validator(mode="after")
+    def _one_reach_source(self) -> Scenario:
+        if self.network is not None and self.distances is not None:
+            raise ValueError("give at most one of `network` and `distances`")
+        return self
+
+
+def parse_scenario(document: Any, *, base_dir: Path | None = None) -> tuple[Scenario, Path]:
+    """Validate a scenario document (already parsed JSON).
+
+    Returns the scenario and the folder its relative paths refer to. Raises `ScenarioError`
+    listing every problem, each with its JSON path.
+    """
+    if not isinstance(document, dict):
+        raise ScenarioError("a scenario is a JSON object", "(document)")
+    try:
+        scenario = Scenario.model_validate(document)
+    except ValidationError as exc:
+        raise ScenarioError([p for err in exc.errors() for p in _problems(err, document)]) from None
+    raise_if(_reference_problems(scenario), ScenarioError)
+    return scenario, (base_dir or Path.cwd()).resolve()
+
+
+def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
+    """Read and validate a scenario file; paths inside it are relative to its folder."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the scenario file: {exc.strerror or exc}", str(path)) from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", str(path)
+        ) from None
+    return parse_scenario(document, base_dir=path.parent)
+
+
+
+
+def _problems(err: Any, document: dict[str, Any]) -> list[Problem]:
+    """A pydantic error as problems: preset expansion reports its own, each at its place."""
+    error = (err.get("ctx") or {}).get("error")
+    if isinstance(getattr(error, "problems", None), list):
+        return list(error.problems)
+    return [_problem(err, document)]
+
+
+def _problem(err: dict[str, Any], document: dict[str, Any]) -> Problem:
+    loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
+    if err["type"] == "extra_forbidden":
+        return Problem(json_path(loc), _unknown_field_message(loc, document))
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "missing":
+        message = "this field is required"
+    elif "input" in err and err["type"] not in ("model_type", "dict_type"):
+        message += f" (got {json.dumps(err['input'], ensure_ascii=False, default=str)[:80]})"
+    return Problem(json_path(loc), message)
+
+
+def _is_union_tag(part: Any) -> bool:
+    return isinstance(part, str) and part in ("coverage", "count", "land", "float", "str")
+
+
+def _unknown_field_message(loc: tuple[Any, ...], document: dict[str, Any]) -> str:
+    name = str(loc[-1])
+    known = _known_fields(loc[:-1], document)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"; did you mean `{close[0]}`?" if close else f"; known fields: {', '.join(sorted(known))}"
+    return f"unknown field `{name}`{hint}"
+
+
+def _known_fields(parent: tuple[Any, ...], document: dict[str, Any]) -> list[str]:
+    model: type[BaseModel] = Scenario
+    node: Any = document
+    for part in parent:
+        node = node[part] if isinstance(node, (dict, list)) else None
+        model = _child_model(model, part, node)
+    return list(model.model_fields)
+
+
+_TARGET_MODELS: dict[str, type[BaseModel]] = {
+    "coverage": CoverageTarget, "count": CountTarget, "land": LandTarget,
+}
+_FIELD_MODELS: dict[str, type[BaseModel]] = {
+    "demand": DemandSpec, "sites": SitesSpec, "network": NetworkSpec, "distances": DistanceTableSpec,
+    "budget": Budget, "solver": SolverSpec, "min_distance": MinDistanceSpec, "boundaries": BoundariesSpec,
+}
+
+
+def _child_model(model: type[BaseModel], part: Any, node: Any) -> type[BaseModel]:
+    if model is Scenario and part in _FIELD_MODELS:
+        return _FIELD_MODELS[part]
+    if model is Scenario and part == "facility_types":
+        return _Mapping
+    if model is _Mapping:
+        return FacilityType
+    if model is Scenario and part == "targets":
+        return _Sequence
+    if model is _Sequence and isinstance(node, dict):
+        return _TARGET_MODELS.get(str(node.get("kind")), CoverageTarget)
+    return model
+
+
+class _Mapping(BaseModel):
+    """Marker: a dict of named models."""
+
+
+class _Sequence(BaseModel):
+    """Marker: a list of targets."""
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The published JSON Schema of format 1 (`scenarios/schema.json`)."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Elder-care facility-location scenario, format 1"
+    return schema
+
+
+def _reference_problems(scenario: Scenario) -> list[Problem]:
+    """Cross-field checks: every name used must be defined somewhere."""
+    problems = _crs_problems(scenario.crs)
+    types = scenario.facility_types
+    weights = scenario.demand.weights
+    for name, ftype in types.items():
+        where = f"facility_types.{name}"
+        problems += _name_problems(f"{where}.colocate", ftype.colocate, types, "facility type")
+        if name in ftype.colocate:
+            problems.append(Problem(f"{where}.colocate.{name}", "a type cannot be its own host"))
+        if ftype.capacity_weight is not None and ftype.capacity_weight not in weights:
+            problems.append(Problem(f"{where}.capacity_weight",
+                                    _unknown("named weight", ftype.capacity_weight, weights)))
+        if ftype.serves and scenario.demand.group is None:
+            problems.append(Problem(f"{where}.serves", "`serves` needs `demand.group`, the "
+                                    "attribute that classifies demand units; add it"))
+    problems += _name_problems("sites.cost", scenario.sites.cost, types, "facility type")
+    problems += _name_problems("sites.capacity", scenario.sites.capacity, types, "facility type")
+    problems += _min_distance_problems(scenario)
+    for k, target in enumerate(scenario.targets):
+        found = _target_problems(f"targets[{k}]", target, scenario)
+        problems += [Problem(p.location, f"(preset target {target.preset}) {p.message}") if target.preset else p
+                     for p in found]
+    return problems
+
+
+def _min_distance_problems(scenario: Scenario) -> list[Problem]:
+    spec = scenario.min_distance
+    if spec is None:
+        return []
+    problems = _name_problems("min_distance.facilities", spec.facilities or [], scenario.facility_types,
+                              "facility type")
+    weights = scenario.demand.weights
+    if spec.weight is not None and spec.weight != "units" and spec.weight not in weights:
+        problems.append(Problem("min_distance.weight", _unknown("weight", spec.weight, ["units", *weights])))
+    return problems
+
+
+def _target_problems(where: str, target: Target, scenario: Scenario) -> list[Problem]:
+    weights = scenario.demand.weights
+    if isinstance(target, LandTarget):
+        if target.population not in weights:
+            return [Problem(f"{where}.population", _unknown("named weight", target.population, weights))]
+        return []
+    ftype = scenario.facility_types.get(target.facility)
+    if ftype is None:
+        return [Problem(f"{where}.facility",
+                        _unknown("facility type", target.facility, scenario.facility_types))]
+    problems = []
+    if target.per_zone and (scenario.demand.zone is None or
+                            (isinstance(target, CountTarget) and scenario.sites.zone is None)):
+        problems.append(Problem(f"{where}.per_zone", "a per-zone target needs `demand.zone`"
+                                + ("" if isinstance(target, CoverageTarget) else " and `sites.zone`")
+                                + ": name the attribute holding each feature's street/township"))
+    if isinstance(target, CoverageTarget):
+        if target.measure != "units" and target.measure not in weights:
+            problems.append(Problem(f"{where}.measure",
+                                    _unknown("measure", target.measure, ["units", *weights])))
+        if target.group is not None and ftype.serves is not None and target.group not in ftype.serves:
+            problems.append(Problem(f"{where}.group", f"group '{target.group}' is not served by "
+                                    f"'{target.facility}' (serves: {', '.join(ftype.serves)}); add it "
+                                    "to `serves` or target another group"))
+        if target.group is not None and scenario.demand.group is None:
+            problems.append(Problem(f"{where}.group", "a group target needs `demand.group`"))
+    return problems
+
+
+def _name_problems(where: str, names: Any, known: Any, what: str) -> list[Problem]:
+    return [Problem(f"{where}.{name}", _unknown(what, name, known)) for name in names if name not in known]
+
+
+def _unknown(what: str, name: str, known: Any) -> str:
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(map(str, known)) or 'none'}"
+    return f"unknown {what} '{name}'; {hint}"
+
+
+def _crs_problems(crs: str | None) -> list[Problem]:
+    if crs is None:
+        return []
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        parsed = CRS.from_user_input(crs)
+    except CRSError:
+        return [Problem("crs", f"'{crs}' is not a coordinate reference system pyproj knows; "
+                        "give e.g. 'EPSG:32650'")]
+    if not parsed.is_projected:
+        return [Problem("crs", f"'{crs}' is geographic (degrees); distances need a projected CRS in "
+                        "metres, e.g. the UTM zone 'EPSG:326xx', or omit `crs` to choose it from the data")]
+    return []

@@ -1,0 +1,260 @@
+"""Run the model through a backend in lexicographic phases and decode the open facilities.
+
+Phases (each a solve of the same arrays with another objective):
+1. elastic mode: least weighted shortfall; the shortfall level row (C9) is then fixed;
+2. `max_coverage`: most weighted coverage; the coverage level row (C8) is then fixed;
+   `min_distance` (without a yuan price): least weighted distance; row (C10) is then fixed;
+3. least total cost.
+Each phase starts from the previous phase's solution, which is feasible for it. The caller's
+``options.presolve`` applies to the first phase, the one given the caller's start; later phases
+always presolve (without it HiGHS spends a short remaining limit completing its start and
+overruns the limit).
+A branch-and-bound backend on a large model (`Tuning.greedy_start_size`) starts from the greedy
+plan and gets `1 - Tuning.polish_share` of a phase: a plan it leaves unproven is improved by the
+shared search in the rest (`optimizer.search.polish`). A model whose set-up a backend with the
+`slow_set_up` capability could not finish in its time is planned by the hand-over strategy
+instead (`_beyond_set_up`), and a solver that returns no plan leaves the phase its feasible
+start (`_start_if_none`). Every decision here asks for a capability, not a backend's name.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.model.build import PlanModel
+from optimizer.model.milp import Milp
+from optimizer.search.backends import capabilities, handover_strategy, run_backend
+from optimizer.search.decompose import solve_in_parts
+from optimizer.search.greedy import greedy_plan, handles
+from optimizer.search.polish import polish, with_covering_bound
+from optimizer.solvers.base import BRANCH_AND_BOUND, SLOW_SET_UP, SolveOptions, SolveResult, Status, relative_gap
+from optimizer.tuning import TUNING, Tuning
+
+# A later phase that ends with one of these keeps the earlier phase's plan (CP-SAT reports a stop
+# inside a short remaining limit as UNKNOWN).
+_OUT_OF_TIME = (Status.TIME_LIMIT_NO_SOLUTION, Status.UNKNOWN)
+HINT = "hint: "   # the start of a solver note the CLI prints under the status line
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One solve of the sequence."""
+
+    name: str
+    result: SolveResult
+
+
+@dataclass(frozen=True)
+class Solution:
+    """What the phases produced: the last solution vector, and every phase's result."""
+
+    x: npt.NDArray[np.float64] | None
+    phases: tuple[Phase, ...]
+
+    @property
+    def time_limited(self) -> bool:
+        """Whether any phase stopped on its time limit."""
+        return any(p.result.time_limited for p in self.phases)
+
+    @property
+    def status(self) -> Status:
+        """The weakest status of the sequence."""
+        for phase in self.phases:
+            if not phase.result.status.has_solution:
+                if self.x is not None and phase.result.status in _OUT_OF_TIME:
+                    return Status.TIME_LIMIT_FEASIBLE   # an earlier phase's plan stands
+                return phase.result.status
+        if self.time_limited:
+            return Status.TIME_LIMIT_FEASIBLE
+        if any(p.result.status == Status.HEURISTIC for p in self.phases):
+            return Status.HEURISTIC
+        return Status.OPTIMAL
+
+    def phase(self, name: str) -> Phase | None:
+        """The phase called `name`, if it ran."""
+        return next((p for p in self.phases if p.name == name), None)
+
+
+def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
+               options: SolveOptions) -> Solution:
+    """Solve `pm` lexicographically: shortfall (elastic), coverage (max_coverage), cost."""
+    deadline = time.perf_counter() + options.time_limit_s
+    milp, start, tuning = pm.milp, options.start, options.tuning
+    abilities = capabilities(backend)
+    phases: list[Phase] = []
+    plan: list[tuple[str, Any]] = []
+    if elastic:
+        plan.append(("shortfall", pm.shortfall_c))
+    if objective == "max_coverage":
+        plan.append(("coverage", pm.coverage_c))
+    if objective == "min_distance":
+        plan.append(("distance", pm.distance_c))
+    plan.append(("cost", pm.cost_c))
+    large = BRANCH_AND_BOUND in abilities and milp.n_vars + milp.n_rows >= tuning.greedy_start_size
+    for name, c in plan:
+        phase_milp = milp.with_objective(c, 0.0)
+        phase_options = replace(options, start=start)
+        result = _start_kept(phase_milp, start, backend) or (
+            _beyond_set_up(phase_milp, backend, abilities, phase_options, deadline, last=name == plan[-1][0])
+            if large else None)
+        if result is None:
+            start, result = _solver_phase(phase_milp, backend, phase_options, deadline, large,
+                                          presolve=options.presolve or bool(phases))
+        if large:   # a useless bound first (it sets the polish's goal), then the polish in the time left
+            result, reduced_costs = with_covering_bound(phase_milp, result, options.time_limit_s, deadline,
+                                                        tuning=tuning)
+            result = polish(phase_milp, result, deadline, options.mip_gap, tuning=tuning,
+                            reduced_costs=reduced_costs)
+            result = with_backend_hint(phase_milp, result, abilities, tuning=tuning)
+        phases.append(Phase(name, result))
+        if not result.status.has_solution or result.x is None:
+            # A later phase out of time keeps the earlier phase's plan (its start, feasible here).
+            kept = start if len(phases) > 1 and result.status in _OUT_OF_TIME else None
+            return Solution(kept, tuple(phases))
+        start = result.x
+        milp = _fix_phase(milp, pm, name, result.x)
+    return Solution(start, tuple(phases))
+
+
+def with_backend_hint(milp: Milp, result: SolveResult, abilities: frozenset[str], *,
+                      tuning: Tuning = TUNING) -> SolveResult:
+    """`result` with a note naming the `lagrangian` backend where a branch-and-bound solver (its
+    `abilities`) stopped at its limit more than `tuning.hint_gap` from its bound on a model the
+    lagrangian strategy plans: without branch and bound it usually ends much closer in the same
+    time on large covering models (`bench/RESULTS.md`, synthetic cities)."""
+    unproven = (result.status == Status.TIME_LIMIT_FEASIBLE and result.gap is not None
+                and result.gap > tuning.hint_gap)
+    if not unproven or BRANCH_AND_BOUND not in abilities or not handles(milp):
+        return result
+    hint = (f"{HINT}{result.backend} ended at its time limit {100 * result.gap:.1f}% from its bound. On large "
+            "covering models the lagrangian backend (--backend lagrangian, or \"backend\": \"lagrangian\" under "
+            "\"solver\" in the scenario) searches without branch and bound and usually ends much closer in "
+            "the same time (see bench/RESULTS.md)")
+    return replace(result, notes=(*result.notes, hint))
+
+
+def _start_kept(milp: Milp, start: npt.NDArray[np.float64] | None, backend: str) -> SolveResult | None:
+    """A phase with nothing to optimise (every objective coefficient zero, as the cost phase of a
+    maximal-covering plan whose sites cost nothing) keeps its start when that is feasible: no
+    solver call, not even the backend's LP for a bound of 0."""
+    if start is None or np.any(milp.c) or not milp.is_feasible(start):
+        return None
+    return SolveResult(Status.OPTIMAL, start, milp.offset, milp.offset, 0.0, 0.0, None, False, backend,
+                       "every objective coefficient is zero: the start is optimal")
+
+
+def _solver_phase(milp: Milp, backend: str, options: SolveOptions, deadline: float, large: bool, *,
+                  presolve: bool) -> tuple[npt.NDArray[np.float64] | None, SolveResult]:
+    """(start, result) of one phase by `backend`: a large model gets the greedy plan as its start
+    where it has none (`Tuning.greedy_start_swap_share` of the time for swaps) and the solver
+    `1 - Tuning.polish_share` of the time left; a solver that returns no plan leaves the phase
+    that start (`_start_if_none`)."""
+    start, tuning = options.start, options.tuning
+    if start is None and large:   # None if outside the heuristic
+        start = greedy_plan(milp, time_limit_s=tuning.greedy_start_swap_share * options.time_limit_s)
+    phase_options = replace(options, time_limit_s=_solver_seconds(deadline, large, tuning), start=start,
+                            presolve=presolve)
+    return start, _start_if_none(milp, _solve(backend, milp, phase_options), start)
+
+
+def _beyond_set_up(milp: Milp, backend: str, abilities: frozenset[str], options: SolveOptions, deadline: float,
+                   *, last: bool) -> SolveResult | None:
+    """A large model whose set-up would take a backend with the `slow_set_up` capability more
+    than `Tuning.set_up_share` of the time it would get (`_set_up_seconds`), planned by the
+    hand-over strategy instead (`optimizer.search.backends.handover_strategy`), from
+    `options.start` where given (its core and window MIPs are small and run on HiGHS). The last
+    phase's search takes all the time left (nothing polishes after it), an earlier phase the
+    solver's share; no greedy start is built first, since the strategy builds its own. None
+    where the solver is expected to start its search in time, or the model is outside the
+    strategy."""
+    tuning = options.tuning
+    if SLOW_SET_UP not in abilities or not handles(milp):
+        return None
+    left, solver_s = deadline - time.perf_counter(), _solver_seconds(deadline, True, tuning)
+    expected = _set_up_seconds(milp, tuning)
+    if expected <= tuning.set_up_share * solver_s:
+        return None
+    strategy = handover_strategy()
+    result = strategy.solve(milp, replace(options, time_limit_s=left if last else solver_s))
+    note = (f"{backend} was not run: setting up this model ({milp.A.nnz:,} nonzeros) takes it about "
+            f"{expected:.0f} s, out of reach of its time limit, and would leave its search little or nothing "
+            f"of its {solver_s:.0f} s; the {strategy.name} backend planned it instead (its core and window MIPs "
+            "run on HiGHS)")
+    return replace(result, notes=(note, *result.notes))
+
+
+def _solver_seconds(deadline: float, large: bool, tuning: Tuning) -> float:
+    """A phase's time for its solver: all that is left, less the polish's share on a large model."""
+    return max(1.0, (deadline - time.perf_counter()) * (1.0 - tuning.polish_share if large else 1.0))
+
+
+def _set_up_seconds(milp: Milp, tuning: Tuning) -> float:
+    """A guess at the seconds a `slow_set_up` backend spends on `milp` before its search starts:
+    ``Tuning.set_up_seconds * (nonzeros / 10^6) ** Tuning.set_up_power``."""
+    return tuning.set_up_seconds * (milp.A.nnz / 1e6) ** tuning.set_up_power
+
+
+def _start_if_none(milp: Milp, result: SolveResult, start: npt.NDArray[np.float64] | None) -> SolveResult:
+    """A solver out of time before it had a plan of its own leaves the phase the feasible start it
+    was given, with its bound where it had one (HiGHS can spend a short limit completing the
+    start's continuous columns and return nothing): a checked plan is never dropped. The polish
+    then improves it."""
+    if result.status not in _OUT_OF_TIME or start is None or not milp.is_feasible(start):
+        return result
+    objective = float(milp.c @ start + milp.offset)
+    bound = result.bound if result.bound is not None and np.isfinite(result.bound) else None
+    note = f"{result.backend} found no plan in its {result.seconds:.0f} s: the plan it started from is kept"
+    return replace(result, status=Status.TIME_LIMIT_FEASIBLE, x=np.asarray(start, dtype=np.float64),
+                   objective=objective, bound=bound, gap=relative_gap(objective, bound), time_limited=True,
+                   notes=(*result.notes, note))
+
+
+def _solve(backend: str, milp: Milp, options: SolveOptions) -> SolveResult:
+    """One phase: part by part when the model falls apart (`optimizer.search.decompose`), else whole."""
+    parts = solve_in_parts(lambda m, o: run_backend(backend, m, o), milp, options)
+    return parts if parts is not None else run_backend(backend, milp, options)
+
+
+def _fix_phase(milp: Milp, pm: PlanModel, name: str, x: npt.NDArray[np.float64]) -> Milp:
+    """Keep what a phase achieved while later phases optimise something else."""
+    row_lb, row_ub = milp.row_lb.copy(), milp.row_ub.copy()
+    if name == "shortfall":
+        level = float(pm.shortfall_c @ x)
+        if level < 1e-7:   # every target met: hold each shortfall at zero by its bound
+            # (HiGHS 1.15.1 presolve declared "sum p_k sf_k <= 1e-6" with p_k up to 1e6
+            # infeasible on a model whose zero-shortfall plan it had just found.)
+            return replace(milp, ub=np.where(pm.shortfall_c > 0, 0.0, milp.ub))
+        row_ub[pm.shortfall_row] = level + 1e-9 * (1.0 + abs(level))   # weights are >= 1e-6
+    elif name == "coverage":
+        level = float(-pm.coverage_c @ x)
+        row_lb[pm.coverage_row] = level - _slack(level)
+    elif name == "distance":
+        level = float(pm.distance_c @ x)
+        row_ub[pm.distance_row] = level + _slack(level)
+    return milp.with_row_bounds(row_lb, row_ub)
+
+
+def _slack(level: float) -> float:
+    """Room left when a phase's level is fixed: solver noise only, never a whole unit of anything
+    (a relative 1e-7 on a level of 5e5 let HiGHS trade away a covered person)."""
+    return 1e-6 + 1e-9 * abs(level)
+
+
+def open_facilities(pm: PlanModel, x: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(site index, type index) of every facility open in solution `x`."""
+    y = x[pm.milp.var_block("y").start:pm.milp.var_block("y").stop]
+    chosen = y > 0.5
+    return pm.y_site[chosen], pm.y_type[chosen]
+
+
+def assignments(pm: PlanModel, x: npt.NDArray[np.float64]) -> tuple[
+        npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """(unit, site, type) index arrays and shares of every positive assignment in `x`."""
+    z = x[pm.z_var]
+    live = z > 1e-9
+    return pm.z_unit[live], pm.z_site[live], pm.z_type[live], z[live]

@@ -1,0 +1,174 @@
+"""The cost–coverage frontier of a budget sweep: its rows and its files.
+
+One row per capital budget level, every figure taken from that level's checked plan
+document. In the output folder::
+
+    frontier.json, frontier.csv         the frontier (rewritten as levels finish)
+    levels/budget_<yuan>/plan.json      each level's plan (the plan.json contract)
+    levels/budget_<yuan>/level.json     the level's row and the sweep fingerprint: the level is done
+    least.json                          the least sufficient budget solve (and saturation, if run)
+
+A rerun with ``resume`` takes every level whose ``level.json`` carries the same fingerprint.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from optimizer.sweep.levels import budget_label
+
+FRONTIER_FORMAT = 1
+COVERAGE_TOL = 1e-6   # relative: more budget covering less than this is still monotone
+
+
+def level_row(document: dict[str, Any], *, budget_cny: float, seconds: float,
+              weight: str | None) -> dict[str, Any]:
+    """A frontier row from a level's plan document (weighted coverage by the first weight).
+
+    Parameters
+    ----------
+    document : dict
+        The level's ``plan.json`` as written.
+    budget_cny : float
+        The level's capital budget.
+    seconds : float
+        Wall time of the level.
+    weight : str or None
+        The weight `max_coverage` counts (None: one per unit).
+    """
+    by_type = _coverage_by_type(document.get("coverage") or {}, weight)
+    covered = sum(g["covered"] for groups in by_type.values() for g in groups.values())
+    total = sum(g["total"] for groups in by_type.values() for g in groups.values())
+    cost = document.get("cost") or {}
+    has_plan = bool(cost) and document["status"] != "infeasible"
+    return {
+        "budget": budget_cny, "capital": cost.get("capital"), "annual": cost.get("annual"),
+        "total": cost.get("total"), "coverage": covered if has_plan else None,
+        "coverage_share": covered / total if has_plan and total > 0 else None,
+        "coverage_by_type": by_type if has_plan else {},
+        "targets_met": bool(document.get("all_targets_met")), "status": document["status"],
+        "bound": document.get("bound"), "gap": document.get("gap"), "seconds": round(seconds, 3),
+        "time_limited": bool(document["solver"].get("time_limited")),
+        "violations": list(document.get("violations") or []),
+        "plan": f"levels/{budget_label(budget_cny)}/plan.json",
+    }
+
+
+def _coverage_by_type(coverage: dict[str, Any], weight: str | None) -> dict[str, dict[str, Any]]:
+    """``{type: {group: {covered, total, share}}}`` in the objective's weight."""
+    covered_key, total_key = (f"{weight}_covered", weight) if weight else ("units_covered", "units")
+    out: dict[str, dict[str, Any]] = {}
+    for name, groups in coverage.items():
+        out[name] = {}
+        for group, entry in groups.items():
+            total = float(entry[total_key])
+            got = float(entry[covered_key])
+            out[name][group] = {"covered": got, "total": total, "share": got / total if total > 0 else None}
+    return out
+
+
+def finish_rows(rows: list[dict[str, Any]], least_cny: float | None) -> list[dict[str, Any]]:
+    """Sort by budget; add ``least_sufficient``, ``monotone`` and ``marginal_cny_per_covered``.
+
+    ``monotone`` is False where a level covers less than a lower budget's level (possible
+    only when a solve stopped on its time limit); ``marginal_cny_per_covered`` is the extra
+    capital spent per extra unit of weighted coverage since the previous level with a plan
+    (None where coverage did not grow).
+    """
+    out, best, previous = [], None, None
+    for row in sorted(rows, key=lambda r: r["budget"]):
+        row = dict(row, least_sufficient=least_cny is not None and abs(row["budget"] - least_cny) < 0.5,
+                   monotone=True, marginal_cny_per_covered=None)
+        if row["coverage"] is not None:
+            if best is not None and row["coverage"] < best * (1 - COVERAGE_TOL) - COVERAGE_TOL:
+                row["monotone"] = False
+            best = row["coverage"] if best is None else max(best, row["coverage"])
+            if previous is not None and row["coverage"] > previous["coverage"] + COVERAGE_TOL:
+                extra = row["capital"] - previous["capital"]
+                row["marginal_cny_per_covered"] = extra / (row["coverage"] - previous["coverage"])
+            previous = row
+        out.append(row)
+    return out
+
+
+def write_frontier(out_dir: Path, document: dict[str, Any]) -> tuple[Path, Path]:
+    """Write ``frontier.json`` and ``frontier.csv`` into `out_dir` (each replaced atomically)."""
+    json_path, csv_path = out_dir / "frontier.json", out_dir / "frontier.csv"
+    _atomic_text(json_path, json.dumps(document, ensure_ascii=False, indent=1))
+    columns, records = csv_table(document["levels"])
+    tmp = csv_path.with_suffix(".csv.tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(records)
+    os.replace(tmp, csv_path)
+    return json_path, csv_path
+
+
+def csv_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Flat CSV columns: per type and group ``covered_<type>_<group>`` and ``share_<type>_<group>``."""
+    pairs = sorted({(t, g) for row in rows for t, groups in row["coverage_by_type"].items() for g in groups})
+    head = ["budget", "capital", "annual", "total", "coverage", "coverage_share"]
+    tail = ["targets_met", "status", "bound", "gap", "seconds", "time_limited", "least_sufficient",
+            "monotone", "marginal_cny_per_covered", "plan"]
+    columns = head + [f"{k}_{t}_{g}" for t, g in pairs for k in ("covered", "share")] + tail
+    records = []
+    for row in rows:
+        record = {c: row.get(c) for c in head + tail}
+        for t, g in pairs:
+            entry = row["coverage_by_type"].get(t, {}).get(g, {})
+            record[f"covered_{t}_{g}"], record[f"share_{t}_{g}"] = entry.get("covered"), entry.get("share")
+        records.append(record)
+    return columns, records
+
+
+def level_dir(out_dir: Path, budget_cny: float) -> Path:
+    """The folder of one level."""
+    return out_dir / "levels" / budget_label(budget_cny)
+
+
+def save_level(out_dir: Path, document: dict[str, Any], row: dict[str, Any], fingerprint: str) -> Path:
+    """Write a finished level: ``plan.json`` first, then ``level.json`` (which marks it done)."""
+    folder = level_dir(out_dir, row["budget"])
+    folder.mkdir(parents=True, exist_ok=True)
+    _atomic_text(folder / "plan.json", json.dumps(document, ensure_ascii=False, indent=1))
+    _atomic_text(folder / "level.json", json.dumps({"fingerprint": fingerprint, "row": row}, indent=1))
+    return folder
+
+
+def load_level(out_dir: Path, budget_cny: float, fingerprint: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A finished level's (row, plan document) from an earlier run with the same fingerprint."""
+    folder = level_dir(out_dir, budget_cny)
+    try:
+        level = json.loads((folder / "level.json").read_text(encoding="utf-8"))
+        document = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if level.get("fingerprint") != fingerprint or abs(level["row"]["budget"] - budget_cny) >= 0.5:
+        return None
+    return level["row"], document
+
+
+def save_json(path: Path, document: dict[str, Any]) -> None:
+    """Write one JSON document atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_text(path, json.dumps(document, ensure_ascii=False, indent=1))
+
+
+def load_json(path: Path) -> dict[str, Any] | None:
+    """A JSON document, or None when missing or unreadable."""
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,293 @@
+"""What a sweep worker computes: one capital budget level, or one of the two range solves.
+
+A sweep prepares the scenario once (`prepare_sweep`: objective `max_coverage`); every task
+below receives that `Prepared` and changes row bounds only (`Milp.with_row_bounds`):
+
+- ``level``: the `max_coverage` plan within capital budget B, row (C6) ``<= B``, checked
+  by the independent checker like every plan (`optimizer.plan.solve_prepared`);
+- ``least``: the least capital meeting every target, row (C6) lifted, shortfall level (C9)
+  ``<= 0`` in elastic mode, objective = the capital row's coefficients;
+- ``saturation``: the least capital at which more budget buys no more coverage, row (C6)
+  lifted, most coverage first, then least capital.
+
+Tasks are plain records, so they travel to a process pool or a Dask worker unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from optimizer.check.explain import target_limits
+from optimizer.check.plan import check_plan
+from optimizer.errors import CheckFailedError
+from optimizer.model.build import PlanModel
+from optimizer.plan import PlanResult, Prepared, checked_plan, decode_pairs, prepare, solve_prepared
+from optimizer.report.document import plan_document
+from optimizer.scenario.format import Scenario
+from optimizer.search.greedy import greedy_plan
+from optimizer.search.phases import Solution, run_phases
+from optimizer.solvers.base import SolveOptions, Status
+from optimizer.sweep.warm import greedy_fill, start_from_open
+
+FloatArray = npt.NDArray[np.float64]
+LEVEL, LEAST, SATURATION = "level", "least", "saturation"
+
+
+@dataclass(frozen=True)
+class LevelTask:
+    """One solve for a worker.
+
+    Attributes
+    ----------
+    kind : str
+        ``"level"``, ``"least"`` or ``"saturation"``.
+    budget_cny : float or None
+        The capital budget of a ``level`` task.
+    start : float array or None
+        A solution vector feasible at this budget (a lower level's plan): the warm start.
+    greedy : bool
+        Top the start up to the budget greedily before solving (`sweep_greedy.greedy_fill`).
+    fresh : bool
+        The start is not a finished level's plan (the least-capital plan, or none): the level
+        also builds the greedy plan of `optimizer.search.greedy` for its own budget and starts from
+        whichever of the two covers more.
+    """
+
+    kind: str
+    budget_cny: float | None = None
+    start: FloatArray | None = None
+    greedy: bool = True
+    fresh: bool = False
+
+
+@dataclass(frozen=True)
+class LevelOutcome:
+    """A finished ``level`` task: its plan document and the solution to start higher levels from.
+
+    Attributes
+    ----------
+    budget_cny : float
+    document : dict
+        The level's ``plan.json`` (every figure from the checker).
+    x : float array or None
+        The solution vector when the level has a plan that a higher budget can start from.
+    seconds : float
+        Wall time of the level on its worker.
+    """
+
+    budget_cny: float
+    document: dict[str, Any]
+    x: FloatArray | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class CapitalOutcome:
+    """A finished ``least`` or ``saturation`` task.
+
+    Attributes
+    ----------
+    kind : str
+        ``"least"`` or ``"saturation"``.
+    status : str
+        The solve's status (`optimizer.solvers.base.Status` value).
+    capital_cny, annual_cny : float or None
+        The checker's capital and annual cost of the plan found (None when none was found).
+    bound_cny : float or None
+        Proven lower bound on the least capital (``least`` only).
+    pairs : list of (site id, type)
+        The plan's open facilities (a warm start, also after a resume).
+    x : float array or None
+        The solution vector.
+    seconds : float
+    """
+
+    kind: str
+    status: str
+    capital_cny: float | None
+    annual_cny: float | None
+    bound_cny: float | None
+    pairs: list[tuple[Any, str]]
+    x: FloatArray | None
+    seconds: float
+
+    @property
+    def proven(self) -> bool:
+        """Whether the solve proved its capital least (within the MIP gap)."""
+        return self.status == Status.OPTIMAL.value
+
+
+def prepare_sweep(scenario: Scenario, base_dir: Any, *, elastic: bool) -> Prepared:
+    """Load and build once, as `max_coverage` (and elastic when asked): every level re-uses it."""
+    update: dict[str, Any] = {"objective": "max_coverage", "elastic": elastic or scenario.elastic}
+    return prepare(scenario.model_copy(update=update), base_dir)
+
+
+def run_task(prep: Prepared, task: LevelTask) -> LevelOutcome | CapitalOutcome:
+    """Run one task on `prep` (the function process pools and Dask workers call)."""
+    if task.kind == LEVEL:
+        assert task.budget_cny is not None
+        return run_level(prep, task.budget_cny, task.start, greedy=task.greedy, fresh=task.fresh)
+    if task.kind in (LEAST, SATURATION):
+        return capital_solve(prep, task.kind, task.start)
+    raise ValueError(f"`task.kind`: unknown sweep task '{task.kind}'")
+
+
+def at_budget(prep: Prepared, budget_cny: float) -> Prepared:
+    """`prep` with capital budget `budget_cny`: row (C6) and the scenario the checker reads."""
+    model = prep.model
+    row_ub = model.milp.row_ub.copy()
+    row_ub[model.capital_row] = budget_cny
+    budget = prep.scenario.budget.model_copy(update={"capital": budget_cny})
+    scenario = prep.scenario.model_copy(update={"budget": budget})
+    milp = model.milp.with_row_bounds(model.milp.row_lb, row_ub)
+    return replace(prep, scenario=scenario, model=replace(model, milp=milp))
+
+
+def run_level(prep: Prepared, budget_cny: float, start: FloatArray | None, *,
+              greedy: bool = True, fresh: bool = False) -> LevelOutcome:
+    """The `max_coverage` plan within `budget_cny`, checked, as a plan document.
+
+    With `greedy`, the start (a lower level's plan; in elastic mode also none) is first topped
+    up to the budget by `optimizer.sweep.warm.greedy_fill`; with `fresh` (the start is not a
+    level's plan), the greedy plan of `optimizer.search.greedy` for this budget replaces it when it
+    covers more (the least-capital plan places its required facilities for capital alone: at
+    20,000 x 3,000 it left the lowest level 22% below that plan). A start feasible at this budget
+    skips presolve in the first phase: at 20,000 units x 3,000 sites HiGHS presolve ran 18-27 s
+    before it stopped on a 10 s limit, unfinished, leaving the start unimproved and without a
+    bound; without presolve the run keeps to its limit (its bound may then be only the one HiGHS
+    has before the root LP, hence a wide gap, reported as it is).
+    """
+    began = time.perf_counter()
+    if greedy and (start is not None or prep.scenario.elastic):
+        start = greedy_fill(prep, start, budget_cny)
+    level = at_budget(prep, budget_cny)
+    if fresh:
+        start = better_start(level, start)
+    warm = start is not None and level.model.milp.is_feasible(start)
+    result = solve_prepared(level, start=start, presolve=not warm)
+    kept = _start_as_plan(level, result, start)
+    document = plan_document(kept or result)
+    if kept is not None:
+        document["notes"].append("the solver found no plan within the time limit: this is the warm start "
+                                 "(a lower level's plan topped up greedily), checked like every plan")
+        result = kept
+    has_plan = result.checked is not None and result.status != Status.INFEASIBLE.value
+    x = result.solution.x if has_plan else None
+    return LevelOutcome(budget_cny, document, x, time.perf_counter() - began)
+
+
+def better_start(level: Prepared, start: FloatArray | None) -> FloatArray | None:
+    """`start` or the greedy plan of `optimizer.search.greedy` at this level, whichever covers more
+    (feasible ones only; the greedy plan is None for models outside the heuristic, e.g. elastic)."""
+    model = level.model
+    plan = greedy_plan(model.milp.with_objective(model.coverage_c, 0.0))
+    if plan is None or not model.milp.is_feasible(plan):
+        return start
+    if start is not None and model.milp.is_feasible(start) and model.coverage_c @ start <= model.coverage_c @ plan:
+        return start
+    return plan
+
+
+def _start_as_plan(level: Prepared, result: PlanResult, start: FloatArray | None) -> PlanResult | None:
+    """When the solver stopped without a plan, the warm start is one, if it is feasible here."""
+    if result.checked is not None or result.status != Status.TIME_LIMIT_NO_SOLUTION.value or start is None:
+        return None
+    if not level.model.milp.is_feasible(start):
+        return None
+    solution = Solution(start, result.solution.phases)
+    return PlanResult(level, solution, checked_plan(level, solution), solution.status.value, None)
+
+
+def known_infeasible(prep: Prepared, budget_cny: float, least: CapitalOutcome) -> LevelOutcome:
+    """A level below the proven least capital: no plan meets the targets, so no solve is run."""
+    level = at_budget(prep, budget_cny)
+    if least.status == Status.INFEASIBLE.value:
+        budget: dict[str, Any] = {"cause": None, "note": "the targets cannot be met even without a budget"}
+    else:
+        budget = {"cause": "budget", "least_capital": least.capital_cny, "least_capital_bound": least.bound_cny,
+                  "capital_budget": budget_cny, "proven": least.proven}
+    explanation = {"targets": target_limits(level.scenario, level.region, level.reach), "budget": budget,
+                   "best_plan": "none: a sweep level below the least sufficient budget is not solved"}
+    result = PlanResult(level, Solution(None, ()), None, Status.INFEASIBLE.value, explanation)
+    return LevelOutcome(budget_cny, plan_document(result), None, 0.0)
+
+
+def capital_solve(prep: Prepared, kind: str, start: FloatArray | None) -> CapitalOutcome:
+    """The least capital meeting every target (``least``), or buying the most coverage (``saturation``)."""
+    began = time.perf_counter()
+    free = _capital_model(prep.model, every_target=kind == LEAST)
+    solver = prep.scenario.solver
+    options = SolveOptions(time_limit_s=solver.time_limit_s, mip_gap=solver.mip_gap,
+                           threads=solver.threads, start=start)
+    objective = "min_cost" if kind == LEAST else "max_coverage"
+    elastic = prep.scenario.elastic and kind == SATURATION
+    solution = run_phases(free, backend=solver.backend, objective=objective, elastic=elastic, options=options)
+    cost_phase = solution.phase("cost")
+    bound = cost_phase.result.bound if kind == LEAST and cost_phase is not None else None
+    if solution.x is None:
+        return CapitalOutcome(kind, solution.status.value, None, None, bound, [], None,
+                              time.perf_counter() - began)
+    pairs = decode_pairs(prep, free, solution.x)
+    cost = _checked_cost(prep, pairs, every_target=kind == LEAST)
+    return CapitalOutcome(kind, solution.status.value, cost["capital"], cost["annual"], bound, pairs,
+                          solution.x, time.perf_counter() - began)
+
+
+def _capital_model(model: PlanModel, *, every_target: bool) -> PlanModel:
+    """Capital row (C6) lifted, objective = capital; with `every_target`, shortfall (C9) <= 0."""
+    row_ub = model.milp.row_ub.copy()
+    row_ub[model.capital_row] = np.inf
+    if every_target:
+        row_ub[model.shortfall_row] = 0.0
+    capital_c = np.asarray(model.milp.A[[model.capital_row], :].toarray()[0], dtype=np.float64)
+    return replace(model, milp=model.milp.with_row_bounds(model.milp.row_lb, row_ub), cost_c=capital_c)
+
+
+def _checked_cost(prep: Prepared, pairs: list[tuple[Any, str]], *, every_target: bool) -> dict[str, float]:
+    """The checker's cost of a capital solve's plan; it must meet every target when asked to."""
+    budget = prep.scenario.budget.model_copy(update={"capital": None})
+    scenario = prep.scenario.model_copy(update={"budget": budget})
+    checked = check_plan(scenario, prep.region, prep.base_dir, pairs)
+    problems = list(checked.violations)
+    if every_target and not checked.targets_met:
+        problems.append("the least-capital plan meets every target row but the checker finds a target "
+                        "unmet: " + ", ".join(str(t["index"]) for t in checked.targets if not t["met"]))
+    if problems:
+        raise CheckFailedError(problems, "sweep least sufficient budget")
+    return checked.cost
+
+
+def cheapest_facility_cny(prep: Prepared) -> float:
+    """Capital of the cheapest new facility: a smaller budget buys nothing new."""
+    model = prep.model
+    y = model.milp.var_block("y")
+    row = model.milp.A[[model.capital_row], :].toarray()[0][y.start:y.stop]
+    priced = row[row > 0]
+    return float(priced.min()) if len(priced) else 0.0
+
+
+def start_from_pairs(prep: Prepared, pairs: list[tuple[Any, str]]) -> FloatArray:
+    """A start vector from open (site id, type) pairs, e.g. a finished level's ``plan.json``."""
+    model, region = prep.model, prep.region
+    index = np.full((region.sites.n, len(region.type_names)), -1, dtype=np.int64)
+    index[model.y_site, model.y_type] = np.arange(len(model.y_site))
+    position = {str(site_id): s for s, site_id in enumerate(region.sites.ids)}
+    y_values = np.zeros(len(model.y_site))
+    for site_id, type_name in pairs:
+        s = position.get(str(site_id))
+        t = region.type_names.index(type_name) if type_name in region.type_names else -1
+        if s is not None and t >= 0 and index[s, t] >= 0:
+            y_values[index[s, t]] = 1.0
+    return start_from_open(prep, y_values)
+
+
+def budget_label(budget_cny: float) -> str:
+    """Folder name of a level: whole yuan, rounded up so that it never understates the budget."""
+    return f"budget_{math.ceil(budget_cny - 1e-6):d}"
