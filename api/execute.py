@@ -77,7 +77,7 @@ def sync_folder(folder: Path) -> None:
     """Flush every file of `folder` to disk before the job is recorded as done.
 
     Workers let GDAL write GeoPackages without a sync per transaction (OGR_SQLITE_SYNCHRONOUS=OFF,
-    twice as fast); this one sync per file makes the finished results as durable as the job store.
+    much faster); this one sync per file makes the finished results as durable as the job store.
     """
     for path in folder.iterdir():
         if path.is_file():

@@ -155,6 +155,7 @@ def heartbeat(conn: sqlite3.Connection, *, job_id: str, attempt: int, now: float
 
     ``"lost"``: the job is no longer this attempt's (declared stale and re-queued, or finished).
     """
+    args: list[float | str]
     sets, args = "heartbeat_at = ?", [now]
     if progress is not None:
         sets, args = sets + ", progress = ?", [now, json.dumps(progress)]

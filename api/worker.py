@@ -31,7 +31,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Literal
 
 from api import store
 from api.settings import Settings
@@ -161,7 +161,7 @@ class Worker:
         log.info("job %s %s%s", job.id, status, "" if stored else " (but it was re-queued meanwhile: dropped)")
 
 
-def _receive(receiver: Connection, timeout_s: float) -> tuple[str, dict[str, Any]] | str | None:
+def _receive(receiver: Connection, timeout_s: float) -> tuple[str, dict[str, Any]] | Literal["eof"] | None:
     """The child's next message, None when there is none yet, ``"eof"`` when the child has gone."""
     try:
         if not receiver.poll(timeout_s):

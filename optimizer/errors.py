@@ -26,6 +26,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        """Return ``"<location>: <message>"``."""
         return f"{self.location}: {self.message}"
 
 

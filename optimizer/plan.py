@@ -60,7 +60,13 @@ class PlanResult:
 
 
 def prepare(scenario: Scenario, base_dir: Path, *, reduce: bool = True) -> Prepared:
-    """Load geodata, build reach and the model, reduced unless `reduce` is False (no solve)."""
+    """Load geodata, build reach and the model, reduced unless `reduce` is False (no solve).
+
+    Returns
+    -------
+    Prepared
+        What `solve_prepared` solves, as often as needed (a sweep re-uses one).
+    """
     region = load_region(scenario, base_dir)
     return _prepared(scenario, base_dir, region, build_reach(scenario, region, base_dir), reduce)
 
@@ -113,7 +119,29 @@ def solve(scenario: Scenario, base_dir: Path, *, backend: str | None = None,
           reduce: bool = True) -> PlanResult:
     """Solve a validated scenario; overrides replace the scenario's `solver` settings.
 
-    `reduce=False` solves the model without the exact reductions of `optimizer.model.reduce`.
+    Parameters
+    ----------
+    scenario : Scenario
+        A validated scenario (`optimizer.scenario.format.load_scenario`).
+    base_dir : Path
+        The folder the scenario's relative paths refer to.
+    backend, time_limit_s, mip_gap : optional
+        Replace the scenario's ``solver`` fields of the same names.
+    reduce : bool
+        Apply the exact reductions of `optimizer.model.reduce` (default); False solves the
+        model as built.
+
+    Returns
+    -------
+    PlanResult
+        The checked plan (``checked`` is None when no plan was found) and how it was obtained;
+        when no plan meets the targets, ``explanation`` says why.
+
+    Raises
+    ------
+    OptimizerError
+        `GeodataError` for a bad data file, `BackendError` for an unknown or failing backend,
+        `CheckFailedError` when the independent checker disagrees with the solver.
     """
     solver = scenario.solver.model_copy(update={k: v for k, v in (
         ("backend", backend), ("time_limit_s", time_limit_s), ("mip_gap", mip_gap)) if v is not None})
@@ -180,7 +208,10 @@ def money_objective(prep: Prepared, checked: CheckedPlan) -> float:
 
 
 def _not_above(name: str, model_value: float, true_value: float, optimal: bool) -> list[str]:
-    """The model's figure may exceed the truth for a loose incumbent, never fall below it."""
+    """List a disagreement when the model's figure falls below the checker's, or differs at an optimum.
+
+    The model's figure may exceed the truth for a loose incumbent, never fall below it.
+    """
     tol = 1e-6 * max(1.0, abs(true_value))
     if model_value < true_value - tol or (optimal and model_value > true_value + tol):
         return [f"solver {name} {model_value:,.2f} but checker {name} {true_value:,.2f}"]
@@ -231,7 +262,7 @@ def _explain_infeasible(prep: Prepared, solution: Solution) -> PlanResult:
 
 
 def _budget_needed(prep: Prepared) -> dict[str, Any]:
-    """The least capital (and annual) cost meeting every target, budget rows lifted."""
+    """Find the least capital (and annual) cost meeting every target, budget rows lifted."""
     model = prep.model
     row_ub = model.milp.row_ub.copy()
     row_ub[[model.capital_row, model.annual_row]] = np.inf

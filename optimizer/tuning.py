@@ -2,8 +2,8 @@
 
 The search and the bounds read their values from a `Tuning` (the default is `TUNING`); a caller
 can pass another through `SolveOptions.tuning`. Each field says what it trades and why it has its
-value. Values tied to this machine's speed (the seconds estimates) are shown by the benchmarks
-named in their notes; `bench/RESULTS.md` holds the figures and the commands that give them.
+value. Values tied to a machine's speed (the seconds estimates) come from the benchmarks named in
+their notes; `bench/RESULTS.md` holds the figures, the machine and the commands that give them.
 Nothing here changes what a plan means, only how fast a good plan and a tight bound are found.
 """
 
@@ -45,7 +45,8 @@ class Tuning:
     polish_share: float = 0.5
     """Of a large model's phase, the share held back from the solver for the polish (core and
     window MIPs, `optimizer.search.polish`): the solver reaches its plan early and the polish's
-    LP ranking then pays more than more branching (`python -m bench.synthetic` cities)."""
+    LP ranking then pays more than more branching (the synthetic city, `python -m bench.synthetic`;
+    see bench/RESULTS.md)."""
     useful_gap: float = 0.05
     """A time-limited solver's own bound beyond this gap counts as useless: the covering dual
     ascent's bound is then computed and kept when better."""
@@ -65,8 +66,9 @@ class Tuning:
     """Of the polish's time left after the LP, core MIPs; windows get the rest."""
     set_up_seconds: float = 2.4
     """HiGHS's and CP-SAT's set-up of a large model with a start, which no time limit
-    interrupts, is estimated as ``set_up_seconds * (nonzeros / 1e6) ** set_up_power``: fitted
-    to runs at about one and about fifteen million nonzeros on this machine (2 cores)."""
+    interrupts, is estimated as ``set_up_seconds * (nonzeros / 1e6) ** set_up_power``, from
+    synthetic-city runs (`python -m bench.synthetic`) of about one and about fifteen million
+    nonzeros on the machine described in bench/RESULTS.md; a faster machine needs less."""
     set_up_power: float = 1.5
     """See `set_up_seconds`."""
     set_up_share: float = 0.5
@@ -130,8 +132,8 @@ class Tuning:
     # -- bounds: LP relaxation, dual ascent, subgradient, blocks -----------------------------
     interior_seconds: float = 1.4
     """HiGHS's interior point on the LP relaxation is estimated at ``interior_seconds *
-    (binding nonzeros / 1e5) ** interior_power`` seconds (fitted on this machine to the
-    `bench methods` and synthetic-city LPs)."""
+    (binding nonzeros / 1e5) ** interior_power`` seconds, from the LPs of `python -m bench
+    methods` and the synthetic city on the machine described in bench/RESULTS.md."""
     interior_power: float = 1.3
     """See `interior_seconds`."""
     first_order_seconds: float = 1.2

@@ -10,10 +10,11 @@ are feasible for that LP's dual). A block is a connected patch of the map: rows 
 first through shared variables, as the plan windows of `optimizer.search.windows` grow. Region-wide rows
 (budgets, shares) keep the prices they were given (the dual ascent prices them by line search).
 
-Where the dual ascent and subgradient stall a few percent below the LP bound (partial covering
-with co-location, 10^5 units), block re-solves keep climbing towards it. The value is tracked
-block by block; the caller re-evaluates the final multipliers in full (`lagrangian.evaluate`),
-so the bound reported is an exact evaluation, as every bound here.
+Where the dual ascent and subgradient stall a few percent below the LP bound (large partial
+covering models with co-location), block re-solves keep climbing towards it. The value is tracked
+block by block; the caller re-evaluates the final multipliers in full
+(`optimizer.bounds.subgradient.evaluate`), so the bound reported is an exact evaluation, as
+every bound here.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -81,9 +83,9 @@ def window_ascent(milp: Milp, lam: FloatArray, *, time_limit_s: float, solve_lp:
 
 class _Sizes:
     """Block size by trial. Larger blocks move more multipliers together (coordinate ascent
-    stalls less) but cost more than linearly to solve; which wins depends on the model (at
-    20,000 units blocks of 12,000 rows climb fastest, at 100,000 about 2,000). Rounds of blocks
-    alternate between `size` and twice it; after `TUNING.block_trial` of each, the size whose blocks gained more per
+    stalls less) but cost more than linearly to solve; which wins depends on the model (the
+    best size differs several-fold between models). Rounds of blocks alternate between `size`
+    and twice it; after `Tuning.block_trial` of each, the size whose blocks gained more per
     second wins: `size` doubles if the larger did, halves otherwise. Both are measured over the
     same stretch of the ascent, so the bound's natural slowing favours neither."""
 
@@ -151,7 +153,7 @@ def _block_lp(milp: Milp, windows: Windows, rows: IntArray, lam: FloatArray,
               rc: FloatArray) -> tuple[Milp, IntArray, sp.csr_array]:
     """Block `rows`' LP (its columns' costs less the other rows' prices), its columns, its matrix."""
     block = sp.csr_array(windows.by_row[rows])
-    cols = np.unique(block.indices)
+    cols = cast(IntArray, np.unique(block.indices))   # an index array; scipy-stubs say int32
     sub = sp.csr_array(block[:, cols])
     c_block = rc[cols] + sub.T @ lam[rows]   # add back the block's own share of the reduced costs
     lp = Milp(c_block, 0.0, milp.lb[cols], milp.ub[cols], np.full(len(cols), CONTINUOUS, np.int8),

@@ -47,7 +47,7 @@ def adjust(ptr, idx, coef, t_ptr, t_idx, room, raised, residual, gain, order, pa
             after = 0.0
             for p in range(ptr[j], ptr[j + 1]):   # the items sharing a facility with j, then j
                 for q in range(t_ptr[idx[p]], t_ptr[idx[p] + 1]):
-                    i = t_idx[q]   # the check inline: a call per neighbour costs 20x more
+                    i = t_idx[q]   # the check inline: a call per neighbour costs far more
                     if i != j and tight[i] == 0 and raised[i] < room[i] - _EPS:
                         after += _raise(i, ptr, idx, coef, t_ptr, t_idx, room, raised, residual, gain,
                                         tight, log_item, old_raised, item_logged, log_fac, old_residual,

@@ -1,8 +1,8 @@
 """Good Lagrange multipliers for covering models in a few sparse passes (the bound's start).
 
-Subgradient alone climbs slowly on large covering models, and first-order LP solvers need
-minutes at 10^5 units. The structure gives most of the dual directly (Erlenkotter's dual ascent
-for facility location, in its covering form):
+Subgradient alone climbs slowly on large covering models, and LP solvers need minutes on the
+largest ones. The structure gives most of the dual directly (Erlenkotter's dual ascent for
+facility location, in its covering form):
 
 - a co-location row (C1b) is priced at its best saving, so a facility's price in the bound is
   its cheapest co-located cost; once the ascent is done, what of that price the hosts' unused
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import cast
 
 import numba
 import numpy as np
@@ -39,6 +40,8 @@ from optimizer.tuning import TUNING
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+# scipy keeps a CSR matrix's indptr and indices int32 until it needs int64
+CsrIndex = npt.NDArray[np.int32] | npt.NDArray[np.int64]
 _GOLD = 0.6180339887498949
 
 
@@ -63,10 +66,11 @@ def open_mask(milp: Milp) -> BoolArray:
 
 
 def covering_bound(milp: Milp, adjust_s: float = 5.0, blocks_s: float = 0.0) -> tuple[float, FloatArray, FloatArray]:
-    """(bound, multipliers, the dual ascent's site ranking) from covering dual ascent (seconds
-    even at 10^5 units), up to `adjust_s` of dual adjustment, then up to `blocks_s` of block
-    re-solves (`optimizer.bounds.blocks`), which climb on towards the LP bound. The ascent's
-    reduced costs rank sites for `optimizer.search.core` (better than the blocks' do)."""
+    """(bound, multipliers, the dual ascent's site ranking) from covering dual ascent (a few
+    sparse passes, fast even on large models), up to `adjust_s` of dual adjustment, then up to
+    `blocks_s` of block re-solves (`optimizer.bounds.blocks`), which climb on towards the LP
+    bound. The ascent's reduced costs rank sites for `optimizer.search.core` (better than the
+    blocks' do)."""
     found = ascent(milp, open_mask(milp), adjust_s=adjust_s)
     if blocks_s <= 0:
         return integral_bound(milp, found.value), found.multipliers, found.site_rank
@@ -78,8 +82,8 @@ def covering_bound(milp: Milp, adjust_s: float = 5.0, blocks_s: float = 0.0) -> 
 class Ascent:
     """The dual ascent's multipliers, L at them, and the reduced costs that rank sites for core
     search: theirs, ties (most sites sit at 0) broken by those before the co-location prices
-    moved to the hosts (`_moved_to_hosts`). By the moved ones alone a 20,000-unit core found
-    nothing in 15 s; with the ties broken 105.87M, by the unmoved ones alone 106.46M."""
+    moved to the hosts (`_moved_to_hosts`). Ranked by the moved ones alone, core search finds
+    little; with the ties broken it does better than by the unmoved ones alone."""
 
     multipliers: FloatArray
     value: float
@@ -157,8 +161,8 @@ def _moved_to_hosts(milp: Milp, items: _Items, rows: _Rows, lam: FloatArray,
     None where no co-location has a host row. The ascent prices every co-location at the
     guest's whole saving (C1b), which uses up the guest's reduced cost: the units in its reach
     get less. A host that no unit's multiplier could use any more can carry that price instead,
-    and the guest's units then rise (100,000-unit city: 46.21M -> 47.26M in 2 s, where 20 s of
-    block re-solves gain 0.5M; the LP is 49.66M; 20,000 units: 95.43M -> 96.25M)."""
+    and the guest's units then rise: on models with co-location this raises the bound more, and
+    much faster, than block re-solves do."""
     pairs = _pairs(milp, rows.colocation)
     if not (pairs.host >= 0).any():
         return None
@@ -309,8 +313,9 @@ def _part_values(milp: Milp, lam: FloatArray, part_of_row: IntArray, part_of_var
     """`optimizer.bounds.subgradient.evaluate`'s terms summed per part."""
     var_term, row_term, _, _ = terms(milp, lam)
     n = int(part_of_row.max()) + 1
-    return (np.bincount(part_of_var, weights=var_term, minlength=n)[:n]
-            + np.bincount(part_of_row, weights=row_term, minlength=n)[:n])
+    # cast: numpy's stub types bincount as intp, also when it sums float weights
+    return cast(FloatArray, np.bincount(part_of_var, weights=var_term, minlength=n)[:n]
+                + np.bincount(part_of_row, weights=row_term, minlength=n)[:n])
 
 
 @dataclass(frozen=True)
@@ -383,7 +388,7 @@ def _adjust(milp: Milp, items: _Items, room: FloatArray, raised: FloatArray, res
 
 
 @numba.njit(cache=True, nogil=True)
-def _sequential_ascent(indptr: IntArray, indices: IntArray, coef: FloatArray, order: IntArray,
+def _sequential_ascent(indptr: CsrIndex, indices: CsrIndex, coef: FloatArray, order: IntArray,
                        room: FloatArray, residual: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Raise each item in turn as far as its tightest facility and its room allow
     (Gauss-Seidel: each raise sees the residuals the earlier ones left)."""
@@ -406,7 +411,7 @@ def _row_min(S: sp.csr_array, per_col: FloatArray) -> FloatArray:
     return row_reduce(np.minimum, per_col[S.indices] / S.data, S.indptr)
 
 
-def row_reduce(ufunc: np.ufunc, values: FloatArray, indptr: IntArray) -> FloatArray:
+def row_reduce(ufunc: np.ufunc, values: FloatArray, indptr: CsrIndex) -> FloatArray:
     """`ufunc` (np.minimum or np.maximum) over each CSR row's values; empty rows get the
     ufunc's neutral element (inf for minimum, -inf for maximum)."""
     neutral = np.inf if ufunc is np.minimum else -np.inf

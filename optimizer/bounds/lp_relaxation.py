@@ -3,12 +3,11 @@ values to rank sites.
 
 Two solvers. Blocks of rows (`optimizer.bounds.blocks`) are small and re-solved thousands of
 times: dual simplex. The whole relaxation of a large covering model is degenerate and large:
-HiGHS's interior point solves it many times faster (5,000-unit four-type city 1.3 s against
-2.2 s; 20,000 x 3,000 MCLP 7 s against 112 s; the 20,000-unit city 26 s against over 120 s).
-Presolve is off (HiGHS cannot postsolve an interior solution without a basis, and then reports
-none), and so is crossover, unless HiGHS cannot call the interior solution optimal: then the
-solve is repeated with crossover where HiGHS deems it needed (at 20,000 units crossover costs
-7 s more; it is needed on some small models).
+HiGHS's interior point solves it much faster than the simplex, by a margin that grows with the
+model. Presolve is off (HiGHS cannot postsolve an interior solution without a basis, and then
+reports none), and so is crossover, unless HiGHS cannot call the interior solution optimal: then
+the solve is repeated with crossover where HiGHS deems it needed (crossover costs much time on
+large models, and is needed on some small ones).
 
 No solution here is trusted for a bound as it is: the duals come projected onto their signs
 (`optimizer.bounds.subgradient.project`, which mends the LP's tolerance) and L is evaluated at them
@@ -36,9 +35,9 @@ from optimizer.tuning import TUNING
 
 FloatArray = npt.NDArray[np.float64]
 
-# Interior point without crossover, to a looser optimality tolerance than HiGHS's 1e-8: 20,000-unit
-# city 25.8 s against 32.7 s, L at its duals 81 (of 101.1M) below the LP's, which costs no bound
-# worth having (every bound is L evaluated exactly).
+# Interior point without crossover, to a looser optimality tolerance than HiGHS's 1e-8: it ends
+# sooner, and L at its duals lies a negligible fraction below the LP's, which costs no bound worth
+# having (every bound is L evaluated exactly).
 _INTERIOR = {"run_crossover": "off", "presolve": False, "ipm_optimality_tolerance": 1e-5}
 _NO_STATUS = 4   # scipy's status for a HiGHS model status it does not map (here "Unknown")
 
@@ -71,7 +70,8 @@ def lp_solution(lp: Milp, time_limit_s: float = np.inf, interior: bool = False) 
         with warnings.catch_warnings():
             # scipy passes HiGHS options it does not know (run_crossover) on to HiGHS, with a warning
             warnings.simplefilter("ignore", OptimizeWarning)
-            return linprog(lp.c, A_ub=A_ub if len(b_ub) else None, b_ub=b_ub if len(b_ub) else None,
+            # scipy-stubs reject the sparse A_ub/A_eq and (n, 2) bounds array that the HiGHS methods take
+            return linprog(lp.c, A_ub=A_ub if len(b_ub) else None, b_ub=b_ub if len(b_ub) else None,  # type: ignore[call-overload, misc]
                            A_eq=A[eq_rows] if len(eq_rows) else None,
                            b_eq=lp.row_lb[eq_rows] if len(eq_rows) else None,
                            bounds=bounds, method="highs-ipm" if interior else "highs-ds", options=options)
@@ -97,9 +97,8 @@ def lp_solution(lp: Milp, time_limit_s: float = np.inf, interior: bool = False) 
 def first_order_solution(lp: Milp, time_limit_s: float) -> LpSolution | None:
     """The LP relaxation of `lp` by HiGHS's first-order method (PDLP) over its binding rows,
     stopped at `time_limit_s` if not converged: approximate duals and values, None if HiGHS
-    returns no dual vector. Where the interior point is too slow it still gets near the LP:
-    100,000 x 10,000 set covering 341.90 in 26 s (LP 343.01, interior point 150 s), 50,000 x
-    5,000 374.67 in 10.7 s (LP 374.73). HiGHS's run releases the GIL, so the plan's search runs
+    returns no dual vector. Where the interior point is too slow it still gets near the LP bound,
+    in a fraction of the interior point's time. HiGHS's run releases the GIL, so the plan's search runs
     beside it (OR-Tools' PDLP holds it). Where OR-Tools is loaded (its HiGHS clashes with
     highspy's) it runs in highspy's worker process."""
     return in_family_process("highspy", _first_order_in_parts, lp, time_limit_s)
@@ -107,9 +106,9 @@ def first_order_solution(lp: Milp, time_limit_s: float) -> LpSolution | None:
 
 def _first_order_in_parts(lp: Milp, time_limit_s: float) -> LpSolution | None:
     """`_first_order` part by part where the model falls apart (`optimizer.model.parts.groups`),
-    each part's time in proportion to its nonzeros: over the whole 20,000-unit city (a main part
-    and a small one, 10 s) it stopped 0.9-1.5% short of the LP, part by part 0.1%. Exact: the
-    parts share no row, so their duals and values put together are the whole model's."""
+    each part's time in proportion to its nonzeros: within the same time it stops much nearer
+    the LP part by part than over the whole model. Exact: the parts share no row, so their duals
+    and values put together are the whole model's."""
 
     parts = groups(lp)
     if len(parts) < 2:
@@ -159,11 +158,10 @@ def lp_method(milp: Milp, seconds: float) -> tuple[str, float] | None:
     `interior_seconds`) where it is not expected to take `TUNING.first_order_gain` times the
     first-order LP's time (`first_order_seconds`) and fits with `TUNING.interior_risk` to spare; else
     the first-order LP ("first-order") for up to its estimate (to about 0.1% of the LP) where
-    that fits; else the interior point where it fits at all. The first-order LP is 0.01-0.3%
-    short of the LP but leaves the rest of the solve more time (the 20,000-unit city with
-    `lagrangian` at 60 s closed to 0.92% by it, 10 s, against 1.24% by the interior point, 25
-    s), and stopped at its time it still returns what it has, where the interior point returns
-    nothing."""
+    that fits; else the interior point where it fits at all. The first-order LP ends a little
+    short of the LP but leaves the rest of the solve more time, so a whole solve can close a
+    smaller gap with it, and stopped at its time it still returns what it
+    has, where the interior point returns nothing."""
     if seconds <= 0:
         return None
     interior, first_order = interior_seconds(milp), first_order_seconds(milp)
@@ -186,9 +184,9 @@ def solve_by(milp: Milp, method: tuple[str, float], seconds: float) -> LpSolutio
 
 def interior_seconds(milp: Milp) -> float:
     """A guess at the interior point's seconds for the whole relaxation of `milp`, from the
-    nonzeros of its binding rows (fitted on this machine; within 0.6-1.4 times the measured time
-    on the models in `TUNING.interior_seconds`'s note)."""
-    return TUNING.interior_seconds * (_binding_nonzeros(milp) / 1e5) ** TUNING.interior_power
+    nonzeros of its binding rows (`Tuning.interior_seconds`, `Tuning.interior_power`, whose
+    note names the benchmarks they are estimated from)."""
+    return float(TUNING.interior_seconds * (_binding_nonzeros(milp) / 1e5) ** TUNING.interior_power)
 
 
 def first_order_seconds(milp: Milp) -> float:

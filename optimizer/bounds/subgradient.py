@@ -10,12 +10,11 @@ problem per variable over its box:
 For every admissible ``lam`` this is a lower bound on the MILP (and on its LP relaxation), so the
 bound we report is an exact evaluation, never an estimate; the ascent only decides how good it
 is. The maximum over ``lam`` equals the LP bound. The step is Beasley's (1993): a Polyak step
-towards 5% beyond the target, its factor starting at 2 and halved after 30 steps without a
-new best bound, with subgradient components that cannot move a multiplier off its sign bound
-zeroed. The rule that halved the factor whenever the last 20 bounds spread over 1% (and
-started it at 0.1) halved it while the bound was still climbing fast: 50,000 x 5,000 set
-covering from zero 220 in 10 s against 359 now (LP 375), 20,000 x 3,000 MCLP from the dual
-ascent's -6.011M -6.007M against -5.953M (LP -5.882M).
+towards `Tuning.subgradient_overshoot` beyond the target, its factor starting at
+`initial_factor` and halved after `Tuning.subgradient_patience` steps without a new best bound,
+with subgradient components that cannot move a multiplier off its sign bound zeroed. Halving
+only when the bound stops improving keeps the step large while the bound still climbs fast;
+a rule that halves it whenever recent bounds spread out shrinks it too early.
 """
 
 from __future__ import annotations

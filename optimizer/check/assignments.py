@@ -8,7 +8,7 @@ assigned share, and the weighted distance of the `min_distance` objective, witho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -55,9 +55,9 @@ def _positions(region: Region, assignments: pd.DataFrame | None) -> pd.DataFrame
     units = pd.Index(pd.Series(region.demand.ids).astype(str))
     sites = pd.Index(pd.Series(region.sites.ids).astype(str))
     types = pd.Index(list(region.type_names))
-    out = pd.DataFrame({"i": units.get_indexer(assignments["demand"].astype(str)),
-                        "s": sites.get_indexer(assignments["site"].astype(str)),
-                        "t": types.get_indexer(assignments["type"]),
+    out = pd.DataFrame({"i": units.get_indexer(pd.Index(assignments["demand"].astype(str))),
+                        "s": sites.get_indexer(pd.Index(assignments["site"].astype(str))),
+                        "t": types.get_indexer(pd.Index(assignments["type"])),
                         "share": assignments["share"].to_numpy(dtype=np.float64)})
     if (out[["i", "s", "t"]] < 0).any().any():
         raise ValueError("an assignment names an unknown unit, site or facility type")
@@ -67,11 +67,11 @@ def _positions(region: Region, assignments: pd.DataFrame | None) -> pd.DataFrame
 def pair_distance(region: Region, i: npt.NDArray[np.int64], s: npt.NDArray[np.int64]) -> FloatArray:
     """Distance (or time) of each (unit, site) pair: coordinates, or the table (inf if absent)."""
     if region.distances is None:
-        return np.hypot(*(region.demand.xy[i] - region.sites.xy[s]).T).astype(np.float64)
+        return cast(FloatArray, np.hypot(*(region.demand.xy[i] - region.sites.xy[s]).T).astype(np.float64))
     pairs = region.distances
     lookup = pd.Series(pairs.value, index=pairs.demand.astype(np.int64) * region.sites.n + pairs.site)
     found = lookup.reindex(i.astype(np.int64) * region.sites.n + s)
-    return found.fillna(np.inf).to_numpy(dtype=np.float64)
+    return cast(FloatArray, found.fillna(np.inf).to_numpy(dtype=np.float64))   # pandas-stubs: floating[Any]
 
 
 def _capacitated(scenario: Scenario, region: Region, t: int, rows: pd.DataFrame,
@@ -96,7 +96,8 @@ def _capacitated(scenario: Scenario, region: Region, t: int, rows: pd.DataFrame,
         bad.append(f"'{name}' is single-source but units are split between facilities")
     weight = (np.ones(region.demand.n) if ftype.capacity_weight is None
               else region.demand.weights[ftype.capacity_weight])
-    load = np.bincount(s, weights=share * weight[i] * ftype.uptake, minlength=region.sites.n)
+    # cast: numpy's stub types bincount as intp, also when it sums float weights
+    load = cast(FloatArray, np.bincount(s, weights=share * weight[i] * ftype.uptake, minlength=region.sites.n))
     cap = region.sites.capacity[:, t]
     over = np.flatnonzero(load > np.nan_to_num(cap, nan=np.inf) * (1 + SHARE_TOL) + SHARE_TOL)
     if len(over):

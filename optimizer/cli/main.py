@@ -6,7 +6,6 @@ Exit codes: 0 every target met; 1 solved but a target is not met, or no plan was
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -254,4 +253,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -81,7 +81,7 @@ def _details(preset: Preset, console: Console) -> None:
         console.print(f"  {escape(item.clause)}: 「{escape(item.quote)}」 — {escape(item.why)}", highlight=False)
     if preset.guidance:
         console.print("[bold]guidance[/] (how to model, no figure):")
-        for item in preset.guidance:
-            console.print(f"  {escape(item.clause)}: 「{escape(item.quote)}」 — {escape(item.note)}", highlight=False)
+        for hint in preset.guidance:
+            console.print(f"  {escape(hint.clause)}: 「{escape(hint.quote)}」 — {escape(hint.note)}", highlight=False)
     for note in preset.notes:
         console.print(f"[bold]note[/]: {escape(note)}", highlight=False)

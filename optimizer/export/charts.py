@@ -151,6 +151,8 @@ def write_map_png(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame], path:
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         _draw_plan(ax, bundle, layers)
+        x0: float
+        x1: float
         x0, y0, x1, y1 = layers["zones"].total_bounds   # the zones hold every unit and site; roads may reach out
         pad = 0.03 * max(x1 - x0, y1 - y0, 1.0)
         ax.set_xlim(x0 - pad, x1 + pad)

@@ -7,6 +7,7 @@ them; the alias (别名) is what QGIS shows in attribute tables and forms. READM
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 # name -> (Chinese alias, description)
@@ -50,7 +51,7 @@ _TARGET_PART = {"req": ("要求值", "required"), "ach": ("实际值", "achieved
 
 def _prefixed(column: str, weights: list[str], unit_label: tuple[str, str]) -> tuple[str, str] | None:
     """Aliases of the fields named after a facility type or a weight."""
-    prefixes = {
+    prefixes: dict[str, Callable[[str], tuple[str, str]]] = {
         "served_": lambda rest: (f"服务人口（{rest}）", f"sum of weight `{rest}` over the units served"),
         "cov_": lambda rest: (f"{rest}是否覆盖", f"1 covered by `{rest}`, 0 not, empty: `{rest}` does not serve it"),
         "dist_": lambda rest: (f"至最近{rest}{unit_label[0]}",

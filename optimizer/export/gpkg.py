@@ -16,6 +16,7 @@ import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import pandas as pd
@@ -99,7 +100,7 @@ def _write_styles(bundle: PlanBundle, layers: dict[str, pd.DataFrame],
     for name in STYLED:
         frame = layers[name]
         rules = layer_rules(name, bundle.region.type_names)
-        polygon = "Polygon" in (GEOMETRY_TYPES.get(name) or _demand_geometry_type(frame))
+        polygon = "Polygon" in (GEOMETRY_TYPES.get(name) or _demand_geometry_type(cast(gpd.GeoDataFrame, frame)))
         rows.append({
             "f_table_catalog": "", "f_table_schema": "", "f_table_name": name, "f_geometry_column": "geom",
             "styleName": name, "styleQML": qml_document(rules, {c: a for c, (a, _) in aliases[name].items()},

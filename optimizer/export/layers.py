@@ -9,7 +9,7 @@ seam for walking isochrones).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -83,7 +83,7 @@ def _demand_geometry(bundle: PlanBundle) -> gpd.GeoSeries:
     frame = bundle.region.demand.frame
     kinds = set(frame.geom_type)
     if kinds <= {"Point"} or kinds <= {"Polygon", "MultiPolygon"}:
-        return frame.geometry.reset_index(drop=True)
+        return cast(gpd.GeoSeries, frame.geometry.reset_index(drop=True))
     xy = bundle.region.demand.xy
     return gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=bundle.region.crs)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import pandas as pd
@@ -115,12 +116,13 @@ def _jobs(bundle: PlanBundle, layers: dict[str, pd.DataFrame], out_dir: Path,
     from optimizer.export.gpkg import write_gpkg
     from optimizer.export.webmap import write_webmap
 
+    spatial = cast(dict[str, gpd.GeoDataFrame], layers)   # the layers these writers read are GeoDataFrames
     return {
         "gpkg": lambda: [write_gpkg(bundle, _reprojected(layers, crs) if crs else layers, out_dir / "plan.gpkg")],
-        "geojson": lambda: [_write_geojson(layers["facilities"], out_dir / "plan.geojson")],
-        "csv": lambda: [write_csv(layers["facilities"], out_dir / "plan.csv")],
-        "html": lambda: [write_webmap(bundle, layers, out_dir / "map.html")],
-        "png": lambda: [write_map_png(bundle, layers, out_dir / "map.png"),
+        "geojson": lambda: [_write_geojson(spatial["facilities"], out_dir / "plan.geojson")],
+        "csv": lambda: [write_csv(spatial["facilities"], out_dir / "plan.csv")],
+        "html": lambda: [write_webmap(bundle, spatial, out_dir / "map.html")],
+        "png": lambda: [write_map_png(bundle, spatial, out_dir / "map.png"),
                         write_targets_png(bundle, out_dir / "targets.png")],
     }
 

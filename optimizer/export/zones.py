@@ -11,7 +11,7 @@ by `ZONE_MARGIN_M`: a sketch for the map, not an official boundary.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -139,7 +139,8 @@ def zones_frame(bundle: PlanBundle) -> gpd.GeoDataFrame:
         frame[f"t{k}_ach"] = [np.nan if r is None else float(r["achieved"]) for r in rows]
         frame[f"t{k}_met"] = pd.array([None if r is None else int(r["met"]) for r in rows], dtype="Int8")
     per_zone = [k for k, target in enumerate(bundle.scenario.targets) if getattr(target, "per_zone", False)]
-    worst = [[_ratio(readings[k][z]) for k in per_zone if readings[k][z] is not None] for z in range(len(zones))]
+    worst = [[_ratio(cast(dict[str, Any], readings[k][z])) for k in per_zone if readings[k][z] is not None]
+             for z in range(len(zones))]
     frame["achievement"] = [min(w) if w else np.nan for w in worst]
     frame["all_met"] = pd.array([None if not w else int(min(w) >= 1.0) for w in worst], dtype="Int8")
     frame["target_class"] = [achievement_class(min(w) if w else None, min(w) >= 1.0 if w else None)

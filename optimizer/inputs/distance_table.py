@@ -65,7 +65,7 @@ def distance_pairs(frame: pd.DataFrame, spec: DistanceTableSpec, demand_ids: npt
 def _index_of(column: pd.Series, ids: npt.NDArray[np.object_], where: str, name: str) -> IntArray:
     """Positions of the table's ids among the layer's ids (compared as text)."""
     lookup = pd.Index(pd.Series(ids).astype(str))
-    pos = lookup.get_indexer(column.astype(str))
+    pos = lookup.get_indexer(pd.Index(column.astype(str)))
     if (pos < 0).any():
         unknown = pd.unique(column[pos < 0].astype(str))[:5]
         raise GeodataError(f"{name} ids not in the {name} layer: {', '.join(unknown)}", where)

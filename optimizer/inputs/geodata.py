@@ -40,7 +40,7 @@ class Demand:
     group: ObjArray
     zone: ObjArray
     weights: dict[str, FloatArray]
-    frame: gpd.GeoDataFrame
+    frame: pd.DataFrame
 
     @property
     def n(self) -> int:
@@ -64,7 +64,7 @@ class Sites:
     existing: BoolArray
     capex_cny: FloatArray
     capacity: FloatArray
-    frame: gpd.GeoDataFrame
+    frame: pd.DataFrame
 
     @property
     def n(self) -> int:
@@ -118,6 +118,7 @@ def region_from_frames(scenario: Scenario, demand_frame: pd.DataFrame, sites_fra
         raise GeodataError("tables without geometry need a distance table (`distances`)", "distances")
     crs = scenario.crs or "none"
     if geo:
+        assert isinstance(demand_frame, gpd.GeoDataFrame) and isinstance(sites_frame, gpd.GeoDataFrame)
         crs = scenario.crs or _utm_crs(demand_frame, sites_frame, notes)
         demand_frame = _project(demand_frame, crs, "demand", scenario.crs, notes)
         sites_frame = _project(sites_frame, crs, "sites", scenario.crs, notes)
@@ -194,7 +195,7 @@ def _project(frame: gpd.GeoDataFrame, crs: str, name: str, given: str | None,
     return frame.to_crs(crs)
 
 
-def representative_xy(frame: gpd.GeoDataFrame, ids: ObjArray, name: str,
+def representative_xy(frame: pd.DataFrame, ids: ObjArray, name: str,
                       *, surface: bool = False) -> FloatArray:
     """``(n, 2)`` coordinates: points as they are, polygons by centroid (or surface point);
     NaN for a table without geometry."""
@@ -212,7 +213,7 @@ def representative_xy(frame: gpd.GeoDataFrame, ids: ObjArray, name: str,
     return np.column_stack([points.x.to_numpy(), points.y.to_numpy()]).astype(np.float64)
 
 
-def _ids(frame: gpd.GeoDataFrame, field_name: str, name: str) -> ObjArray:
+def _ids(frame: pd.DataFrame, field_name: str, name: str) -> ObjArray:
     column = _column(frame, field_name, f"{name}.id", name)
     missing = column.isna().to_numpy()
     if missing.any():
@@ -227,7 +228,7 @@ def _ids(frame: gpd.GeoDataFrame, field_name: str, name: str) -> ObjArray:
     return ids
 
 
-def _column(frame: gpd.GeoDataFrame, field_name: str, where: str, name: str) -> pd.Series:
+def _column(frame: pd.DataFrame, field_name: str, where: str, name: str) -> pd.Series:
     if field_name not in frame.columns:
         fields = ", ".join(c for c in frame.columns if c != frame.geometry.name)
         raise GeodataError(f"the {name} layer has no attribute '{field_name}'; its attributes are: "
@@ -235,7 +236,7 @@ def _column(frame: gpd.GeoDataFrame, field_name: str, where: str, name: str) -> 
     return frame[field_name]
 
 
-def _labels(frame: gpd.GeoDataFrame, field_name: str | None, where: str, name: str,
+def _labels(frame: pd.DataFrame, field_name: str | None, where: str, name: str,
             ids: ObjArray) -> ObjArray:
     """String labels (group, zone) of every feature; ``""`` when no attribute is named."""
     if field_name is None:
@@ -248,7 +249,7 @@ def _labels(frame: gpd.GeoDataFrame, field_name: str | None, where: str, name: s
     return column.astype(str).str.strip().to_numpy(dtype=object)
 
 
-def numeric_column(frame: gpd.GeoDataFrame, field_name: str, where: str, name: str,
+def numeric_column(frame: pd.DataFrame, field_name: str, where: str, name: str,
                    ids: ObjArray, *, allow_null: bool = False) -> FloatArray:
     """A non-negative numeric attribute; NaN for nulls when `allow_null`."""
     column = _column(frame, field_name, where, name)
@@ -274,7 +275,7 @@ def _some(ids: ObjArray) -> str:
     return shown + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
 
 
-def _demand_arrays(frame: gpd.GeoDataFrame, spec: DemandSpec, notes: list[str]) -> Demand:
+def _demand_arrays(frame: pd.DataFrame, spec: DemandSpec, notes: list[str]) -> Demand:
     ids = _ids(frame, spec.id, "demand")
     xy = representative_xy(frame, ids, "demand", surface=spec.point == "surface")
     if isinstance(frame, gpd.GeoDataFrame) and (~frame.geom_type.isin(["Point"])).any():
@@ -286,7 +287,7 @@ def _demand_arrays(frame: gpd.GeoDataFrame, spec: DemandSpec, notes: list[str]) 
     return Demand(ids, xy, group, zone, weights, frame)
 
 
-def _site_arrays(frame: gpd.GeoDataFrame, scenario: Scenario, types: tuple[str, ...]) -> Sites:
+def _site_arrays(frame: pd.DataFrame, scenario: Scenario, types: tuple[str, ...]) -> Sites:
     spec: SitesSpec = scenario.sites
     ids = _ids(frame, spec.id, "sites")
     xy = representative_xy(frame, ids, "sites")
@@ -305,7 +306,7 @@ def _site_arrays(frame: gpd.GeoDataFrame, scenario: Scenario, types: tuple[str, 
     return Sites(ids, xy, zone, allowed, existing, capex_cny, _capacities(frame, scenario, types, ids), frame)
 
 
-def _capacities(frame: gpd.GeoDataFrame, scenario: Scenario, types: tuple[str, ...], ids: ObjArray) -> FloatArray:
+def _capacities(frame: pd.DataFrame, scenario: Scenario, types: tuple[str, ...], ids: ObjArray) -> FloatArray:
     """``[s, t]`` capacity: the site attribute if given, else the type's; NaN = uncapacitated."""
     default = np.array([np.nan if scenario.facility_types[t].capacity is None
                         else scenario.facility_types[t].capacity for t in types], dtype=np.float64)
@@ -317,7 +318,7 @@ def _capacities(frame: gpd.GeoDataFrame, scenario: Scenario, types: tuple[str, .
     return capacity
 
 
-def _type_sets(frame: gpd.GeoDataFrame, field_name: str, where: str, ids: ObjArray,
+def _type_sets(frame: pd.DataFrame, field_name: str, where: str, ids: ObjArray,
                types: tuple[str, ...]) -> BoolArray:
     """Parse a comma-separated type list per site into a boolean ``[s, t]`` table."""
     column = _column(frame, field_name, where, "sites").fillna("").astype(str)

@@ -35,7 +35,7 @@ class Windows:
         median = float(np.median(length[live])) if live.any() else 0.0
         self.local_row = live & (length <= max(TUNING.local_row_min, TUNING.local_row_factor * median))
         free = milp.lb < milp.ub
-        self.free_int = free & (milp.integrality == INTEGER)
+        self.free_int: npt.NDArray[np.bool_] = free & (milp.integrality == INTEGER)
         self.free_cont = free & (milp.integrality != INTEGER)
 
     def _rows_of(self, cols: IntArray) -> IntArray:

@@ -33,6 +33,7 @@ so each shortfall counts relative to its requirement and every backend can hold 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -126,8 +127,8 @@ class _Builder:
         block.sum_duplicates()
         return self.add_csr_rows(name, block.indptr, block.indices, block.data, lb, ub)
 
-    def add_csr_rows(self, name: str, indptr: IntArray, indices: IntArray, data: FloatArray,
-                     lb: FloatArray, ub: FloatArray) -> IntArray:
+    def add_csr_rows(self, name: str, indptr: npt.NDArray[np.integer[Any]], indices: npt.NDArray[np.integer[Any]],
+                     data: FloatArray, lb: FloatArray, ub: FloatArray) -> IntArray:
         """Rows given as CSR arrays over the variables so far (no duplicate columns in a row);
         returns their global indices."""
         n = len(lb)
@@ -141,8 +142,8 @@ class _Builder:
         return np.arange(self.n_rows - n, self.n_rows, dtype=np.int64)
 
     def milp(self) -> Milp:
-        # blocks are stacked by their CSR arrays: a COO -> CSR pass over the 15 million
-        # coverage-link entries of a 100,000-unit city took 1.1 s
+        # blocks are stacked by their CSR arrays: a COO -> CSR pass over the millions of
+        # coverage-link entries of a large region would cost a sort
         ends = np.cumsum([0] + [p[-1] for p in self.indptr])
         indptr = np.concatenate([np.zeros(1, np.int64)] + [p[1:] + end for p, end in zip(self.indptr, ends)])
         A = sp.csr_array((_cat(self.data), _cat(self.indices).astype(np.int64, copy=False), indptr),
@@ -155,7 +156,7 @@ class _Builder:
                     tuple(self.var_blocks), tuple(self.row_blocks))
 
 
-def _cat(parts: list[npt.NDArray[np.generic]]) -> npt.NDArray[np.generic]:
+def _cat(parts: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
@@ -261,12 +262,12 @@ def _colocation(b: _Builder, scenario: Scenario, region: Region, y: _OpenVars) -
     options: list[tuple[IntArray, IntArray, FloatArray]] = []   # (y var of t, y var of h, factor)
     for t, name in enumerate(names):
         rows = y.type == t
-        for host, factor in scenario.facility_types[name].colocate.items():
+        for host, host_factor in scenario.facility_types[name].colocate.items():
             h = names.index(host)
             s = y.site[rows]
-            base[rows] = np.where(existing[s, h], np.minimum(base[rows], factor), base[rows])
+            base[rows] = np.where(existing[s, h], np.minimum(base[rows], host_factor), base[rows])
             may = (y.index[s, h] >= 0) & ~existing[s, h] & ~existing[s, t]
-            options.append((y.var[rows][may], y.index[s[may], h], np.full(may.sum(), factor)))
+            options.append((y.var[rows][may], y.index[s[may], h], np.full(may.sum(), host_factor)))
     _fill_costs(y, scenario, region, base)
     t_var, h_var, factor = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if options:
@@ -288,7 +289,7 @@ def _colocation(b: _Builder, scenario: Scenario, region: Region, y: _OpenVars) -
 
 def capacitated_types(region: Region) -> npt.NDArray[np.bool_]:
     """``[t]``: some site gives type t a finite capacity."""
-    return ~np.isnan(region.sites.capacity).all(axis=0)
+    return cast(npt.NDArray[np.bool_], ~np.isnan(region.sites.capacity).all(axis=0))
 
 
 def distance_types(scenario: Scenario, region: Region) -> npt.NDArray[np.bool_]:
@@ -456,8 +457,7 @@ def _reach_rows(reach: Reach, t: int, units: IntArray, y: _OpenVars,
                 z: _Assign) -> tuple[IntArray, IntArray]:
     """CSR (indptr, columns) of the reach of `units` for type t, one row per unit: the column
     covering each pair is z[i,s,t] for capacitated types (coverage is the assigned share), else
-    y[s,t]. scipy's row selection gathers the pairs (a gather by `np.repeat` took 2 s at
-    100,000 units)."""
+    y[s,t]. scipy's row selection gathers the pairs (much faster than a gather by `np.repeat`)."""
     R = reach.by_type[t]
     # the stored position of each pair travels as its value: z variables are numbered by it
     position = sp.csr_array((np.arange(R.nnz, dtype=np.int64), R.indices, R.indptr), shape=R.shape)
@@ -527,7 +527,7 @@ def _coverage_groups(target: CoverageTarget, scenario: Scenario, region: Region,
     m = measure_of(target.measure, region)
     units = np.flatnonzero(coverage_scope(target, scenario, region))
     row, zones = _zone_rows(region.demand.zone[units], target.per_zone)
-    total = np.bincount(row, weights=m[units], minlength=len(zones))
+    total = cast(FloatArray, np.bincount(row, weights=m[units], minlength=len(zones)))   # stub: intp, always
     positive = m[units] > 0
     required = target.min_share * total
     return _RowGroups("C3 coverage target", row[positive], x.index[units[positive], t],

@@ -2,8 +2,9 @@
 holds: which parts of a model are independent of each other.
 
 Union-find over the nonzeros, one pass (numba). SciPy's `connected_components` needs the
-bipartite graph as one square matrix, [[0, A], [A^T, 0]]: at 10^5 units (15 million nonzeros)
-building it took 3-4 s of every solve, twice (exact decomposition and the dual ascent's parts).
+bipartite graph as one square matrix, [[0, A], [A^T, 0]], which holds every nonzero twice:
+on large models building it is a noticeable share of every solve, and it is needed twice (exact
+decomposition and the dual ascent's parts).
 """
 
 from __future__ import annotations

@@ -32,7 +32,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -43,7 +43,7 @@ from optimizer.model.build import PlanModel, capacitated_types, distance_types
 from optimizer.model.milp import concat_ranges
 from optimizer.model.subsets import subset_pairs
 from optimizer.reach.base import Reach
-from optimizer.scenario.fields import CountTarget, LandTarget
+from optimizer.scenario.fields import CountTarget, CoverageTarget, LandTarget
 from optimizer.scenario.format import Scenario
 from optimizer.tuning import TUNING
 
@@ -169,7 +169,7 @@ def _apply(pm: PlanModel, col_map: IntArray, state: _State) -> PlanModel:
               for name in ("cost_c", "coverage_c", "shortfall_c", "distance_c")}
     new = replace(milp, A=A, lb=state.lb, ub=state.ub, row_lb=state.row_lb, row_ub=state.row_ub,
                   c=_merge_objective(milp.c, col_map))
-    return replace(pm, milp=new, **merged)
+    return replace(pm, milp=new, **merged)  # type: ignore[arg-type]  # mypy matches **merged against every field
 
 
 def _merge_objective(c: FloatArray, col_map: IntArray) -> FloatArray:
@@ -242,7 +242,7 @@ def _merge_units(pm: PlanModel, scenario: Scenario, region: Region, reach: Reach
 # ---------------------------------------------------------------- set algebra
 
 
-def _binary(M: sp.csr_array) -> sp.csr_array:
+def _binary(M: sp.csr_array | sp.csc_array) -> sp.csr_array:
     """A 0/1 CSR copy of `M`'s pattern with sorted indices (explicit zeros count as entries)."""
     M = sp.csr_array(M)
     out = sp.csr_array((np.ones(len(M.indices)), M.indices.copy(), M.indptr.copy()), shape=M.shape)
@@ -270,7 +270,7 @@ def _row_hash(B: sp.csr_array, salt: npt.NDArray[np.uint64]) -> npt.NDArray[np.u
     """Sum of the salts of each row's columns, modulo 2^64."""
     with np.errstate(over="ignore"):
         cum = np.concatenate([np.zeros(1, np.uint64), np.cumsum(salt[B.indices], dtype=np.uint64)])
-        return cum[B.indptr[1:]] - cum[B.indptr[:-1]]
+        return cast(npt.NDArray[np.uint64], cum[B.indptr[1:]] - cum[B.indptr[:-1]])
 
 
 def _rows_differ(B: sp.csr_array, a: IntArray, b: IntArray) -> BoolArray:
@@ -320,7 +320,8 @@ def _type_rows(pm: PlanModel, scenario: Scenario, region: Region, t: int,
 def _cover_rows(pm: PlanModel, scenario: Scenario, name: str) -> IntArray:
     """(C3a) rows of every 100% target on type `name`."""
     parts = [np.arange(b.start, b.stop) for b in pm.milp.row_blocks
-             if b.name.startswith("C3a ") and scenario.targets[int(b.name.split()[-1])].facility == name]
+             if b.name.startswith("C3a ")   # a C3a row block belongs to a coverage target
+             and cast(CoverageTarget, scenario.targets[int(b.name.split()[-1])]).facility == name]
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
 
@@ -332,7 +333,7 @@ def _unit_rows(pm: PlanModel, rows: IntArray, ycols: IntArray) -> BoolArray:
     inside = np.isin(sub.indices, ycols) & (sub.data == 1.0)
     bad = np.zeros(len(rows), dtype=bool)
     bad[np.repeat(np.arange(len(rows)), np.diff(sub.indptr))[~inside]] = True
-    return ~bad & (pm.milp.row_lb[rows] == 1.0) & np.isinf(pm.milp.row_ub[rows])
+    return cast(BoolArray, ~bad & (pm.milp.row_lb[rows] == 1.0) & np.isinf(pm.milp.row_ub[rows]))
 
 
 def _sites_ok(pm: PlanModel, scenario: Scenario, region: Region, t: int, ycols: IntArray,
@@ -454,7 +455,7 @@ def _dominates(vk: IntArray, vj: IntArray, costs: _Costs, degree: IntArray, k: I
     cheaper = [c[vk] <= c[vj] for c in (costs.capital, costs.annual, costs.total)]
     strictly = [c[vk] < c[vj] for c in (costs.capital, costs.annual, costs.total)]
     tie_ok = (degree[k] > degree[j]) | np.logical_or.reduce(strictly) | (k < j)
-    return np.logical_and.reduce(cheaper) & tie_ok
+    return cast(BoolArray, np.logical_and.reduce(cheaper) & tie_ok)
 
 
 def _sizes(pm: PlanModel, types: list[_TypeRows | None], region: Region) -> dict[str, dict[str, int]]:

@@ -67,7 +67,7 @@ def store(cache_dir: Path, key: str, arrays: dict[str, npt.NDArray[Any]]) -> str
         cache_dir.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
         with os.fdopen(handle, "wb") as out:
-            np.savez(out, **arrays)
+            np.savez(out, **arrays)  # type: ignore[arg-type]  # mypy matches **arrays against allow_pickle: bool
         os.replace(tmp, cache_dir / f"{key}.npz")
     except OSError as exc:
         if tmp is not None:

@@ -17,6 +17,7 @@ import functools
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -178,7 +179,7 @@ def _cached_graph(path: str, mtime_ns: int, size: int, layer: str | None, crs: s
                   bbox: tuple[float, float, float, float] | None) -> StreetGraph:
     ways = read_ways(Path(path), layer, bbox)
     keep = walkable_mask(ways)
-    lines = ways.geometry[keep]
+    lines = cast(gpd.GeoSeries, ways.geometry[keep])   # pandas-stubs' [] gives a plain Series
     if lines.crs is None:
         raise GeodataError("the network layer has no CRS; give the file one", "network.path")
     graph = build_street_graph(lines.to_crs(crs), ways_dropped=int((~keep).sum()))
@@ -292,7 +293,7 @@ def snap_points(graph: StreetGraph, xy: FloatArray) -> Snap:
     if len(xy) == 0:
         return Snap(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
     a, b = graph.node_xy[graph.seg_u], graph.node_xy[graph.seg_v]
-    tree = shapely.STRtree(shapely.linestrings(np.stack([a, b], axis=1)))
+    tree = shapely.STRtree(shapely.linestrings(np.stack([a, b], axis=1)))  # type: ignore[arg-type]  # n lines, not one
     found = tree.query_nearest(shapely.points(xy), all_matches=False)
     order = np.argsort(found[0], kind="stable")
     seg = found[1][order].astype(np.int64)

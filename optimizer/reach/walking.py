@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -117,7 +117,7 @@ class WalkGraph:
     @functools.cached_property
     def sorted_x(self) -> FloatArray:
         """x of the nodes in `by_x` order."""
-        return self.node_xy[self.by_x, 0]
+        return cast(FloatArray, self.node_xy[self.by_x, 0])
 
 
 def attach_points(graph: StreetGraph, snap: Snap) -> tuple[WalkGraph, IntArray]:

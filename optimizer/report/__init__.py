@@ -1,1 +1,7 @@
-"""TODO."""
+"""Report: plan.json, the plan contract, every figure taken from the checker.
+
+`document` writes the plan document (facilities, cost, targets, coverage, solver status, bound
+and gap); `network` adds its section on walking reach.
+
+Flow: check → **report** (beside export) → sweep and cli, which write and read plan.json.
+"""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -48,7 +48,7 @@ def plan_document(result: PlanResult) -> dict[str, Any]:
         doc["network"] = network_section(result)
     if result.explanation is not None:
         doc["explanation"] = {k: v for k, v in result.explanation.items() if k != "uncoverable"}
-    return _jsonable(doc)
+    return cast(dict[str, Any], _jsonable(doc))
 
 
 def write_plan(result: PlanResult, out_dir: Path, *, source: dict[str, Any] | None = None) -> Path:
@@ -128,7 +128,7 @@ def _coverage(result: PlanResult, checked: CheckedPlan) -> dict[str, Any]:
         per_group = {}
         for group in sorted(set(region.demand.group[served])):
             in_group = served & (region.demand.group == group)
-            entry = {"units": int(in_group.sum()), "units_covered": int((in_group & covered).sum())}
+            entry: dict[str, float] = {"units": int(in_group.sum()), "units_covered": int((in_group & covered).sum())}
             for weight, values in region.demand.weights.items():
                 entry[weight] = float(values[in_group].sum())
                 entry[f"{weight}_covered"] = float(values[in_group & covered].sum())

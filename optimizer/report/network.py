@@ -7,7 +7,7 @@ straight-line distance would count as covered by the chosen plan but walking doe
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -74,7 +74,7 @@ def _straight_line_only(checked: CheckedPlan, scenario: Scenario, region: Region
         open_sites = [position[str(f["site"])] for f in checked.facilities if f["type"] == name]
         straight = np.full(region.demand.n, np.inf)
         if open_sites:
-            straight = cKDTree(region.sites.xy[open_sites]).query(region.demand.xy)[0]
+            straight = cast(npt.NDArray[np.float64], cKDTree(region.sites.xy[open_sites]).query(region.demand.xy)[0])
         served = served_mask(scenario.facility_types[name], region.demand.group)
         lost = np.flatnonzero(served & (straight <= summary.limits_m[t]) & ~checked.covered[name])
         out[name] = {"units": len(lost),

@@ -76,8 +76,23 @@ class Scenario(_Strict):
 def parse_scenario(document: Any, *, base_dir: Path | None = None) -> tuple[Scenario, Path]:
     """Validate a scenario document (already parsed JSON).
 
-    Returns the scenario and the folder its relative paths refer to. Raises `ScenarioError`
-    listing every problem, each with its JSON path.
+    Parameters
+    ----------
+    document : dict
+        The scenario, format 1, as parsed from JSON.
+    base_dir : Path, optional
+        The folder its relative paths refer to (default: the working directory).
+
+    Returns
+    -------
+    scenario : Scenario
+    base_dir : Path
+        The folder its relative paths refer to, absolute.
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem, each with its JSON path.
     """
     if not isinstance(document, dict):
         raise ScenarioError("a scenario is a JSON object", "(document)")
@@ -90,7 +105,19 @@ def parse_scenario(document: Any, *, base_dir: Path | None = None) -> tuple[Scen
 
 
 def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
-    """Read and validate a scenario file; paths inside it are relative to its folder."""
+    """Read and validate a scenario file; paths inside it are relative to its folder.
+
+    Returns
+    -------
+    scenario : Scenario
+    base_dir : Path
+        The file's folder, absolute.
+
+    Raises
+    ------
+    ScenarioError
+        For an unreadable file, invalid JSON, or every problem of the document (`parse_scenario`).
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -108,8 +135,8 @@ def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
 
 
 def _problems(err: Any, document: dict[str, Any]) -> list[Problem]:
-    """A pydantic error as problems: preset expansion reports its own, each at its place."""
-    error = (err.get("ctx") or {}).get("error")
+    """Turn a pydantic error into problems; preset expansion reports its own, each at its place."""
+    error: Any = (err.get("ctx") or {}).get("error")
     if isinstance(getattr(error, "problems", None), list):
         return list(error.problems)
     return [_problem(err, document)]
@@ -180,7 +207,7 @@ class _Sequence(BaseModel):
 
 
 def scenario_json_schema() -> dict[str, Any]:
-    """The published JSON Schema of format 1 (`scenarios/schema.json`)."""
+    """Return the published JSON Schema of format 1 (`scenarios/schema.json`)."""
     schema = Scenario.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Elder-care facility-location scenario, format 1"

@@ -1,8 +1,9 @@
-"""Every backend a scenario or the command line can name: the MIP solvers of `optimizer.solvers`
-and the search strategies of this package (`lagrangian`), behind one lookup.
+"""Every backend a scenario or the command line can name, behind one lookup.
 
-Code that needs a kind of backend asks for a capability (`optimizer.solvers.base`), never a
-name; names are for people, in `solver.backend` and `--backend`.
+The MIP solvers of `optimizer.solvers` and the search strategies of this package
+(`lagrangian`). Code that needs a kind of backend asks for a capability
+(`optimizer.solvers.base`), never a name; names are for people, in `solver.backend` and
+`--backend`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ def backend_names() -> list[str]:
 
 
 def get_backend(name: str) -> Backend:
-    """The backend called `name`; a `BackendError` naming `solver.backend` for an unknown name."""
+    """Return the backend called `name`.
+
+    Raises
+    ------
+    BackendError
+        For an unknown name, naming `solver.backend` and the names that exist.
+    """
     if name in STRATEGIES:
         return STRATEGIES[name]()
     try:
@@ -35,18 +42,21 @@ def get_backend(name: str) -> Backend:
 
 
 def capabilities(name: str) -> frozenset[str]:
-    """What the backend called `name` can do."""
+    """Return what the backend called `name` can do (`optimizer.solvers.base` capabilities)."""
     return get_backend(name).capabilities
 
 
 def run_backend(name: str, model: Milp, options: SolveOptions) -> SolveResult:
-    """Solve `model` with the backend called `name` (a solver in its own process where its native
-    library clashes with one loaded here; a strategy in this process)."""
+    """Solve `model` with the backend called `name`.
+
+    A solver runs in its own process where its native library clashes with one loaded here;
+    a strategy runs in this process.
+    """
     if name in STRATEGIES:
         return STRATEGIES[name]().solve(model, options)
     return registry.run_backend(name, model, options)
 
 
 def handover_strategy() -> Backend:
-    """The strategy that plans a model a branch-and-bound solver cannot set up in its time."""
+    """Return the strategy that plans a model a branch-and-bound solver cannot set up in its time."""
     return LagrangianBackend()

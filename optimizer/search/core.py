@@ -3,16 +3,16 @@
 The candidate sites are ranked (`site_rank`): by the LP relaxation's values where it was solved,
 else by Lagrangian reduced costs (a site whose reduced cost is high is rarely in a good plan: the
 "core" of Caprara, Fischetti and Toth's set-covering heuristic). The LP's values say more: most
-sites of a covering LP have reduced cost 0, and the values say which of them the LP opens (on the
-5,000-unit city's main part a core ranked by them reached 130.81M in 8 s, ranked by the reduced
-costs 132.81M in 30 s; the LP bound is 130.00M).
+sites of a covering LP have reduced cost 0, and the values say which of them the LP opens, so a
+core ranked by them reaches better plans sooner than one ranked by reduced costs.
 
 The core model keeps the plan's open sites, the fixed ones and the `extra` best-ranked closed
 sites; every other site stays closed. Coverage variables whose units see the same core sites (and
 sit in the same other rows) become one variable: covering is free once a site in reach is open, so the
-merged model is exact for the core. At 100,000 units and 3% of the sites, 183,000 coverage
-variables become about 10,000, and HiGHS solves the whole core, share rows and budgets included,
-where windows (`optimizer.search.windows`) only see a neighbourhood and cannot move coverage across the map.
+merged model is exact for the core. A core of a small share of the sites merges the coverage
+variables into a small fraction of their number, and HiGHS solves the whole core, share rows and
+budgets included, where windows (`optimizer.search.windows`) only see a neighbourhood and cannot
+move coverage across the map.
 
 The core grows when HiGHS proves it has nothing better and shrinks when HiGHS stops on its time
 limit without a gain. Every plan put back is checked against the whole model's rows. A core that
@@ -63,7 +63,7 @@ class CoreModel:
 class CoreShape:
     """What every core of a model shares, read once per search: the sites, the coverage-link
     rows with their coverage variables, the rows those variables also sit in (as keys), and the
-    co-location rows (at 100,000 units this took half of each core model's 0.9 s)."""
+    co-location rows (reading them is a large part of building each core model)."""
 
     def __init__(self, milp: Milp) -> None:
         self.milp = milp
@@ -115,7 +115,7 @@ def core_model(milp: Milp, plan: FloatArray, keep_site: npt.NDArray[np.bool_],
     P = sp.csr_array((np.ones(len(kept)), (kept, new_of[kept])), shape=(milp.n_vars, len(plain) + n_groups))
     rows = np.sort(np.concatenate([np.flatnonzero(shape.is_other_row), shape.links[first_link]]))
     first_cover = cover_var[first_link]
-    core = Milp(P.T @ milp.c, milp.offset,
+    core = Milp(P.T @ milp.c, milp.offset,  # type: ignore[arg-type]  # scipy-stubs: sparse @ 1-d array may be sparse
                 np.concatenate([milp.lb[plain], milp.lb[first_cover]]),
                 np.concatenate([milp.ub[plain], milp.ub[first_cover]]),
                 np.concatenate([milp.integrality[plain], milp.integrality[first_cover]]),
@@ -127,7 +127,7 @@ def core_model(milp: Milp, plan: FloatArray, keep_site: npt.NDArray[np.bool_],
 
 def _held_by_colocation(shape: CoreShape, closed_site: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
     """Co-location variables (d) in a row with a closed site: a factor needs its host and its
-    guest open (C1a, C1b), so they are 0 in every plan of the core (at 100,000 units 19,000 of
+    guest open (C1a, C1b), so they are 0 in every plan of the core (on large models many of
     them, which HiGHS's presolve would otherwise have to remove)."""
     held = np.zeros(shape.milp.n_vars, dtype=bool)
     C = shape.colocation_rows
@@ -174,11 +174,10 @@ def core_search(milp: Milp, plan: FloatArray, rank: FloatArray, *, time_limit_s:
     lowest `rank` (`site_rank`) within `time_limit_s`; stops once the objective reaches `target`
     or a core of every site is solved to optimality. The report's `bound` is HiGHS's bound on a
     core of every free site (a bound on the whole model), -inf when no such core was solved.
-    The first core holds as many closed sites as the plan has open ones, or half as many when
-    `small_first`, and then each MIP gets at most half the time left: with sites ranked by the
-    LP's values small cores gain at once, where HiGHS spends the first 5 s of a large one on
-    root cuts (5,000-unit city's main part, 20 s: 130.63M against 136.94M; at 20,000 units 55 s
-    103.08M against 102.89M)."""
+    The first core holds as many closed sites as the plan has open ones, or `Tuning.core_small_first`
+    of that when `small_first`, and then each MIP gets at most that share of the time left: with
+    sites ranked by the LP's values small cores gain at once, where HiGHS spends the first seconds
+    of a large one on root cuts."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit_s
     solve = solve or highs_window
@@ -205,8 +204,9 @@ def core_search(milp: Milp, plan: FloatArray, rank: FloatArray, *, time_limit_s:
             bound = max(bound, float(result.bound))
         candidate = core.plan_of(result.x) if result.status.has_solution and result.x is not None else None
         value = float(milp.c @ candidate + milp.offset) if candidate is not None else np.inf
-        gained = value < best - 1e-9 * max(1.0, abs(best)) and milp.is_feasible(candidate)
+        gained = candidate is not None and value < best - 1e-9 * max(1.0, abs(best)) and milp.is_feasible(candidate)
         if gained:
+            assert candidate is not None
             plan, best, improved = candidate, value, improved + 1
         if whole and result.status == Status.OPTIMAL:
             break   # every site in the core, solved to optimality: the plan is optimal

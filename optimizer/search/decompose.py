@@ -42,7 +42,7 @@ def solve_in_parts(solve: Callable[[Milp, SolveOptions], SolveResult], milp: Mil
     by_column = sp.csc_array(milp.A)   # once: every part's rows are read from it
     weights = part_weights(by_column, parts)
     for k, part in enumerate(parts):
-        sub, at, _ = sub_milp(milp, by_column, part)   # built first: its seconds (2 s at 100,000 units) count
+        sub, at, _ = sub_milp(milp, by_column, part)   # built first, so that its seconds count in the time left
         left = max(1.0, deadline - time.perf_counter())
         share = max(1.0, left * weights[k] / weights[k:].sum())
         start = None

@@ -17,8 +17,8 @@ variables are not its business (`greedy_plan` returns None and the caller uses a
 3. Drop: close open facilities, dearest first, whenever every row holds and the objective falls.
 4. Swap (while time is left): close an open facility and repair with its neighbours (those
    sharing units or small rows with it) when the repair costs less; then drop again. Pure set
-   covering instead gets row weighting (`optimizer.search.row_weighting`) until it stalls: at 20,000 x
-   3,000 it reaches 408-409 sites where swaps and destroy-and-repair stop at 413-415.
+   covering instead gets row weighting (`optimizer.search.row_weighting`) until it stalls: it
+   reaches cheaper covers than swaps and destroy-and-repair, which stall a few sites short.
 Co-location savings are left out while choosing (a conservative estimate of capital) and
 counted exactly in the completed plan. The loops are compiled (`optimizer.search.greedy_kernels`).
 """
@@ -39,6 +39,12 @@ from optimizer.tuning import TUNING
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+# The kernels' argument groups, in the order `_Arrays` lists them; fixed-length so that mypy can
+# check the calls that unpack them.
+_Structure = tuple[IntArray, IntArray, IntArray, IntArray, IntArray, FloatArray, IntArray, IntArray, FloatArray]
+_Neighbours = tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray]
+_Colocation = tuple[IntArray, IntArray, FloatArray, IntArray, IntArray]
+_Scratch = tuple[FloatArray, IntArray, npt.NDArray[np.bool_]]
 _OWN_BLOCKS = {"y", "x", "d"}
 
 
@@ -48,8 +54,8 @@ class _Arrays:
 
     y: IntArray                 # facility k -> its y variable
     x: IntArray                 # coverage index -> its x variable
-    st: tuple                   # (x_ptr, x_idx, cover, gy_ptr, gy_row, gy_val, gx_ptr, gx_row, gx_val)
-    nb: tuple                   # (yx_ptr, yx_idx, gy_ptr, gy_row, ry_ptr, ry_idx)
+    st: _Structure              # (x_ptr, x_idx, cover, gy_ptr, gy_row, gy_val, gx_ptr, gx_row, gx_val)
+    nb: _Neighbours             # (yx_ptr, yx_idx, gy_ptr, gy_row, ry_ptr, ry_idx)
     lo: FloatArray
     hi: FloatArray
     weight: FloatArray
@@ -57,7 +63,7 @@ class _Arrays:
     is_open: npt.NDArray[np.bool_]
     closable: npt.NDArray[np.bool_]
     usable: npt.NDArray[np.bool_]
-    co: tuple                   # (co_ptr, co_host, co_saving, rev_ptr, rev_guest): hosts and savings
+    co: _Colocation             # (co_ptr, co_host, co_saving, rev_ptr, rev_guest): hosts and savings
 
 
 def greedy_plan(milp: Milp, reduced_costs: FloatArray | None = None,
@@ -67,8 +73,8 @@ def greedy_plan(milp: Milp, reduced_costs: FloatArray | None = None,
     (other variable blocks) or no plan was found. `seed` (over all variables) names facilities
     to open first where no upper-bounded row forbids it; `time_limit_s` > 0 allows local search,
     which stops early once the objective reaches `target` (a proven bound) or stalls. `cover`:
-    the model's set-covering view where the caller has built it (`set_cover`, 0.85 s at
-    100,000 x 10,000); otherwise it is built here when there is time to search."""
+    the model's set-covering view where the caller has built it (`set_cover`, which is costly on
+    large models, so it is built once); otherwise it is built here when there is time to search."""
     if not handles(milp):
         return None
     y_block = _block(milp, "y")
@@ -131,7 +137,7 @@ def complete(milp: Milp, open_y: IntArray) -> FloatArray:
     return v
 
 
-def _co(arrays: _Arrays) -> tuple:
+def _co(arrays: _Arrays) -> tuple[IntArray, IntArray, FloatArray, npt.NDArray[np.bool_], IntArray, IntArray]:
     """The co-location arrays in the order the kernels read them (is_open shared, live)."""
     co_ptr, co_host, co_saving, rev_ptr, rev_guest = arrays.co
     return co_ptr, co_host, co_saving, arrays.is_open, rev_ptr, rev_guest
@@ -142,7 +148,7 @@ def _scratch(arrays: _Arrays) -> tuple[FloatArray, IntArray, npt.NDArray[np.bool
     return np.zeros(n_rows), np.zeros(n_rows, dtype=np.int64), np.zeros(n_rows, dtype=bool)
 
 
-def _open_seed(arrays: _Arrays, positions: IntArray, scratch: tuple) -> None:
+def _open_seed(arrays: _Arrays, positions: IntArray, scratch: _Scratch) -> None:
     delta, touched, mark = scratch
     x_ptr, x_idx, cover = arrays.st[0], arrays.st[1], arrays.st[2]
     for k in positions:
@@ -154,14 +160,14 @@ def _open_seed(arrays: _Arrays, positions: IntArray, scratch: tuple) -> None:
         hk.clear(n, touched, delta, mark)
 
 
-def _drop(arrays: _Arrays, c_y: FloatArray, scratch: tuple) -> None:
+def _drop(arrays: _Arrays, c_y: FloatArray, scratch: _Scratch) -> None:
     order = np.argsort(-c_y, kind="stable")
     c_x = np.zeros(len(arrays.x))   # dropping never trades coverage for cost here
     hk.drop(order, arrays.closable, arrays.st, c_y, c_x, arrays.lo, arrays.hi, arrays.act,
             arrays.is_open, *scratch, _co(arrays))
 
 
-def _local_search(arrays: _Arrays, c_y: FloatArray, c_x: FloatArray, scratch: tuple, deadline: float) -> None:
+def _local_search(arrays: _Arrays, c_y: FloatArray, c_x: FloatArray, scratch: _Scratch, deadline: float) -> None:
     """Swap passes, dearest open facility first, in chunks so the deadline is honoured."""
     seen = np.zeros(len(arrays.y), dtype=bool)
     out = np.zeros(len(arrays.y), dtype=np.int64)
@@ -180,7 +186,7 @@ def _local_search(arrays: _Arrays, c_y: FloatArray, c_x: FloatArray, scratch: tu
             break
 
 
-def _destroy_and_repair(arrays: _Arrays, c_y: FloatArray, c_x: FloatArray, scratch: tuple,
+def _destroy_and_repair(arrays: _Arrays, c_y: FloatArray, c_x: FloatArray, scratch: _Scratch,
                         deadline: float, target: float) -> None:
     """Large-neighbourhood search until the deadline: close a random open facility and every
     open neighbour, reopen greedily among their neighbours, swap there, drop; keep the result

@@ -160,7 +160,7 @@ def _improve_ratio(k, st, c_y, c_x, hi, act, delta, touched, mark, co):
     dobj = objective_change(k, 1.0, c_y, c_x, x_ptr, x_idx, cover, co)
     if dobj >= -TOL:
         return np.inf, False
-    n = change_of(k, 1.0, *st, delta, touched, mark)
+    n = change_of(k, 1.0, *st, delta, touched, mark)  # type: ignore[call-arg]  # mypy can't size the untyped *st
     use = 0.0
     usable = True
     for i in range(n):
@@ -225,7 +225,7 @@ def try_close(k, st, c_y, c_x, lo, hi, act, is_open, delta, touched, mark, co):
     (x_ptr, x_idx, cover) = st[0], st[1], st[2]
     if objective_change(k, -1.0, c_y, c_x, x_ptr, x_idx, cover, co) >= -TOL:
         return False
-    n = change_of(k, -1.0, *st, delta, touched, mark)
+    n = change_of(k, -1.0, *st, delta, touched, mark)  # type: ignore[call-arg]  # mypy can't size the untyped *st
     ok = True
     for i in range(n):
         r = touched[i]
@@ -277,7 +277,7 @@ def neighbours(k, x_ptr, x_idx, yx_ptr, yx_idx, gy_ptr, gy_row, ry_ptr, ry_idx, 
 
 @numba.njit(cache=True, nogil=True)
 def _toggle(k, sign, st, act, is_open, delta, touched, mark):
-    n = change_of(k, sign, *st, delta, touched, mark)
+    n = change_of(k, sign, *st, delta, touched, mark)  # type: ignore[call-arg]  # mypy can't size the untyped *st
     apply(k, sign, n, touched, delta, act, is_open, st[0], st[1], st[2])
     clear(n, touched, delta, mark)
 
@@ -332,7 +332,7 @@ def swap(order, closable, usable, st, nb, c_y, c_x, lo, hi, weight, act, is_open
         if not is_open[k] or not closable[k]:
             continue
         before = objective_change(k, -1.0, c_y, c_x, st[0], st[1], st[2], co)   # < 0: saving
-        n = change_of(k, -1.0, *st, delta, touched, mark)
+        n = change_of(k, -1.0, *st, delta, touched, mark)  # type: ignore[call-arg]  # mypy can't size the untyped *st
         rows_k = touched[:n].copy()          # only these rows can fall short by closing k
         apply(k, -1.0, n, touched, delta, act, is_open, st[0], st[1], st[2])
         clear(n, touched, delta, mark)

@@ -225,8 +225,9 @@ class _Dual:
     def lp_method(self, seconds: float) -> tuple[str, float] | None:
         """How `solve_lp` solves the LP relaxation given `seconds`, and for how long at most
         (None: not tried): as `lp_relaxation.lp_method` says, and pure set covering too large
-        for either by the first-order LP stopped at `seconds` (there it still beats the dual
-        ascent: 100,000 x 10,000 at 10 s; not so the city's: 100,000 units at 20 s)."""
+        for either by the first-order LP stopped at `seconds`: on set covering even an unfinished
+        first-order LP gives better multipliers than the dual ascent, which is not so on models
+        with coverage and co-location variables."""
         method = lp_method(self.model, seconds)
         if method is None and self.cover is not None and seconds > 0:
             return "first-order", seconds
@@ -238,14 +239,13 @@ class _Dual:
         duals are the multipliers and L at them is the LP bound, the most any multipliers give
         (every row is relaxed, so the subproblem is a box): the dual ascent, blocks and the
         subgradient have nothing left to gain. By the first-order LP (where the interior point
-        is too slow: set covering 100,000 x 10,000, dual ascent and blocks 293, the first-order LP
-        342 in 26 s, the LP 343; the 20,000-unit city within 0.11% of the LP in 10 s, the
-        interior point 25 s), block re-solves go on from its duals. The values and reduced
-        costs rank the core search's sites. At 20,000 units the interior
-        point takes 1-33 s (set covering, MCLP, the four-type city); at 100,000 units either
-        would take minutes, and an LP that cannot finish takes that core's time from the block
-        re-solves and adds its copy of the matrix, hence the estimates. Run first, before any
-        dual ascent (3 s at 20,000 units), as it decides more."""
+        is too slow; it comes near the LP bound, well above what the dual ascent and blocks
+        reach, in a fraction of the interior point's time), block re-solves go on from its
+        duals. The values and reduced costs rank the core search's sites. The interior point's
+        time varies widely with the model, and on the largest models either method would take
+        minutes; an LP that cannot finish takes that core's time from the block re-solves and
+        adds its copy of the matrix, hence the estimates (`lp_relaxation.lp_method`). Run first,
+        before any dual ascent, as it decides more."""
         method = self.lp_method(seconds)
         if method is None:
             self.notes.append(f"the whole LP relaxation was not tried (about {interior_seconds(self.model):.0f} s "
@@ -273,9 +273,8 @@ class _Dual:
 
     def site_rank(self) -> FloatArray:
         """The order core search takes closed sites in: by the LP's values where it was solved
-        (at 20,000 units 102.89M in 30 s, against 106.27M by the ascent's reduced costs), else by
-        the dual ascent's reduced costs (at 20,000 units 106.50M in 7 s, against 108.45M by the
-        block re-solves')."""
+        (they rank sites better than the ascent's reduced costs, most of which are 0), else by
+        the dual ascent's reduced costs (which rank better than the block re-solves')."""
         return site_rank(self.reduced_costs, self.lp_values)
 
     def climb(self, deadline: float, threads: int, stop: Callable[[], bool] | None = None) -> FloatArray:
@@ -292,9 +291,9 @@ class _Dual:
         """From the dual ascent's multipliers: block re-solves (most of the time to `deadline`),
         then subgradient steps towards the plan's objective `upper`: each starts from the last
         one's multipliers, and the subgradient evaluates its start first, so the best of all
-        comes back. (At 100,000 units the adjustment and the subgradient each add under 0.02%,
-        the blocks 0.45%.) Multipliers that are the LP's duals are kept as they are. The blocks
-        run on `threads` (default: the backend's); `stop()` true ends them and skips the
+        comes back. (On large models the blocks raise the bound most; the adjustment and the
+        subgradient add little.) Multipliers that are the LP's duals are kept as they are. The
+        blocks run on `threads` (default: the backend's); `stop()` true ends them and skips the
         subgradient."""
         self.upper, self.plan = upper, plan
         self.target = np.inf if upper is None else upper - self.model.offset
@@ -309,9 +308,9 @@ class _Dual:
             return self.bound
         self.climbing = time.perf_counter() >= blocks_end   # not stopped by a stall or the target
         left = max(0.0, deadline - time.perf_counter())
-        # While the blocks still gain, the subgradient gets a third of its time as a trial and
-        # keeps the rest only if it gained on them (it does for set covering and MCLP at 20,000
-        # units, not at 100,000 units); else the blocks take the rest.
+        # While the blocks still gain, the subgradient gets `Tuning.subgradient_trial_share` of
+        # its time as a trial and keeps the rest only if it gained on them (on some models it
+        # does, on others the blocks climb faster); else the blocks take the rest.
         trial = self.tuning.subgradient_trial_share * left if self.climbing else left
         found = lagrangian_bound(self.model, target=self.upper, time_limit_s=trial, start=lam, incumbent=self.plan)
         self.lam, self.bound = found.multipliers, integral_bound(self.model, found.bound)
@@ -357,7 +356,7 @@ def _result(model: Milp, plan: FloatArray | None, upper: float | None, bound: fl
         return SolveResult(Status.TIME_LIMIT_NO_SOLUTION, None, None, bound, None, seconds, None,
                            False, "lagrangian", "no plan", tuple(notes))
     gap = relative_gap(upper, bound)
-    proven = gap is not None and (gap <= options.mip_gap or abs(upper - bound) <= 1e-9)
+    proven = gap is not None and upper is not None and (gap <= options.mip_gap or abs(upper - bound) <= 1e-9)
     status = Status.OPTIMAL if proven else Status.HEURISTIC
     native = f"plan {upper:.6g}, Lagrangian bound {bound:.6g}"
     return SolveResult(status, plan, upper, bound, 0.0 if proven else gap, seconds, None, False,

@@ -131,6 +131,7 @@ def with_backend_hint(milp: Milp, result: SolveResult, abilities: frozenset[str]
                 and result.gap > tuning.hint_gap)
     if not unproven or BRANCH_AND_BOUND not in abilities or not handles(milp):
         return result
+    assert result.gap is not None   # `unproven` says so
     hint = (f"{HINT}{result.backend} ended at its time limit {100 * result.gap:.1f}% from its bound. On large "
             "covering models the lagrangian backend (--backend lagrangian, or \"backend\": \"lagrangian\" under "
             "\"solver\" in the scenario) searches without branch and bound and usually ends much closer in "
@@ -196,7 +197,7 @@ def _solver_seconds(deadline: float, large: bool, tuning: Tuning) -> float:
 def _set_up_seconds(milp: Milp, tuning: Tuning) -> float:
     """A guess at the seconds a `slow_set_up` backend spends on `milp` before its search starts:
     ``Tuning.set_up_seconds * (nonzeros / 10^6) ** Tuning.set_up_power``."""
-    return tuning.set_up_seconds * (milp.A.nnz / 1e6) ** tuning.set_up_power
+    return float(tuning.set_up_seconds * (milp.A.nnz / 1e6) ** tuning.set_up_power)
 
 
 def _start_if_none(milp: Milp, result: SolveResult, start: npt.NDArray[np.float64] | None) -> SolveResult:
@@ -241,7 +242,8 @@ def _fix_phase(milp: Milp, pm: PlanModel, name: str, x: npt.NDArray[np.float64])
 
 def _slack(level: float) -> float:
     """Room left when a phase's level is fixed: solver noise only, never a whole unit of anything
-    (a relative 1e-7 on a level of 5e5 let HiGHS trade away a covered person)."""
+    (the relative part is kept tiny: on a large level a looser one lets HiGHS trade away a
+    covered person)."""
     return 1e-6 + 1e-9 * abs(level)
 
 

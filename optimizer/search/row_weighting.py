@@ -3,8 +3,8 @@
 A model is pure set covering when it has only facility variables (no coverage or co-location
 variables) and every row that binds is ``sum of some y >= 1`` with unit coefficients: the
 location set-covering problem ("every community within reach of a station, at the least
-capital"). There, the general search (swaps, core MIPs, windows) leaves a few per cent: on the
-20,000 x 3,000 benchmark city it ends at 413-415 stations, where this search reaches 409 in 20 s.
+capital"). There, the general search (swaps, core MIPs, windows) stalls a few per cent above the
+covers this search reaches in the same time (see bench/RESULTS.md).
 
 The search is RWLS (Gao, Weise and Li, "An efficient local search heuristic with row weighting
 for the unweighted set covering problem", EJOR 2015), for costs as well: every uncovered row
@@ -156,7 +156,9 @@ class _State:
                np.flatnonzero(is_open))
         return state
 
-    def arrays(self) -> tuple:
+    def arrays(self) -> tuple[IntArray, FloatArray, FloatArray, npt.NDArray[np.bool_], IntArray, IntArray, IntArray,
+                              IntArray, npt.NDArray[np.bool_], IntArray, IntArray, npt.NDArray[np.bool_], FloatArray,
+                              IntArray]:
         """The arrays in the order the kernels take them."""
         return (self.count, self.weight, self.score, self.is_open, self.open_list, self.open_pos,
                 self.uncovered, self.uncovered_pos, self.changed, self.stamp, self.counters, self.best,

@@ -89,7 +89,7 @@ def improve(milp: Milp, x: FloatArray, solve: SubSolver | None = None, *, time_l
         tried += 1
         candidate = _put_back(milp, x, cols, result)
         value = float(milp.c @ candidate + milp.offset) if candidate is not None else np.inf
-        if value < best - 1e-9 * max(1.0, abs(best)) and milp.is_feasible(candidate):
+        if candidate is not None and value < best - 1e-9 * max(1.0, abs(best)) and milp.is_feasible(candidate):
             x, best, fruitless, improved = candidate, value, 0, improved + 1
             continue
         if result.status != Status.OPTIMAL:

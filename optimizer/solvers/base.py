@@ -121,10 +121,13 @@ def relative_gap(objective: float | None, bound: float | None) -> float | None:
 
 
 def gap_goal(bound: float, mip_gap: float) -> float:
-    """The highest objective whose `relative_gap` to `bound` is within `mip_gap` (minimisation):
-    a search can stop there. The gap is relative to the objective, not the bound, so for a
-    negative bound (maximal covering) ``bound + mip_gap * |bound|`` stopped a search 1.0095% away
-    at a 1% gap, which was then reported unproven."""
+    """Return the highest objective whose `relative_gap` to `bound` is within `mip_gap`.
+
+    A search (minimisation) can stop there. The gap is relative to the objective, not the
+    bound, so for a negative bound (maximal covering) ``bound + mip_gap * |bound|`` lies just
+    outside the gap and a plan stopped there would be reported unproven; the goal is
+    ``bound / (1 + mip_gap)`` instead.
+    """
     if not np.isfinite(bound):
         return bound
     if bound >= 0:

@@ -320,7 +320,7 @@ def set_objective(
         off = np.abs(scaled - weights) > COEF_RTOL * np.maximum(np.abs(scaled), 1.0)
         if np.any(off | (weights == 0)):   # a tiny cost is never rounded away
             continue
-        exact = np.all(np.abs(weights) <= MAX_EXACT_COEF)
+        exact: np.bool_ | bool = np.all(np.abs(weights) <= MAX_EXACT_COEF)
         if k > 0:   # an integral objective is passed as it is; scaling must stay exact
             exact = exact and float(np.abs(weights) @ reach) <= MAX_EXACT_COEF
         if not exact:

@@ -75,8 +75,8 @@ class HighsBackend(Backend):
             raise BackendError("HiGHS rejected the model (passModel failed)", "solver.backend")
         if options.start is not None:
             # Integer columns only: given a full start (continuous columns too), HiGHS 1.15.1
-            # has returned a worse plan labelled optimal with bound = objective (seen on a
-            # co-location model; tests/test_properties.py). HiGHS completes the rest itself.
+            # can return a worse plan labelled optimal with bound = objective (on co-location
+            # models; tests/test_properties.py). HiGHS completes the rest itself.
             idx = np.flatnonzero(model.integrality == INTEGER).astype(np.int32)
             h.setSolution(len(idx), idx, np.round(np.asarray(options.start, dtype=np.float64)[idx]))
         start = time.perf_counter()
@@ -85,7 +85,7 @@ class HighsBackend(Backend):
             # HiGHS 1.15.1's presolve (its probing) can declare a model infeasible that the start
             # satisfies (a phase's level row fixed just above the level, e.g. 1e-9 over the
             # shortfall level: tests/test_elastic_highs.py). It then reports the start, completed,
-            # as kOptimal with no dual bound: a dearer plan labelled optimal (1,135 for 245).
+            # as kOptimal with no dual bound: a dearer plan labelled optimal.
             # The start proves the model feasible, so presolve is wrong: solve again without it.
             left = max(1.0, options.time_limit_s - (time.perf_counter() - start))
             retry = self.solve(model, replace(options, presolve=False, time_limit_s=left))
@@ -95,8 +95,8 @@ class HighsBackend(Backend):
         if not options.presolve:
             result = replace(result, notes=(*result.notes, "presolve off (started from a feasible plan)"))
         if result.native_status == "kSolveError" and options.start is not None:
-            # Seen on a 5,000 x 1,000 p-median cost phase: kSolveError only when started from
-            # the previous phase's (feasible) plan; a fresh run without the start solves it.
+            # HiGHS can fail with kSolveError when started from the previous phase's (feasible)
+            # plan, where a fresh run without the start solves the same model.
             retry = self.solve(model, replace(options, start=None, presolve=True,
                                               time_limit_s=max(1.0, options.time_limit_s - result.seconds)))
             return replace(retry, notes=(*retry.notes, "HiGHS failed from the start solution; re-run without it"))

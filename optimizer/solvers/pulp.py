@@ -156,7 +156,7 @@ def make_solver(solver_name: str, options: SolveOptions) -> tuple[pulp.LpSolver,
         warnings.filterwarnings("ignore", "PULP_CBC_CMD is deprecated", DeprecationWarning)
         accepted = _accepted_keywords(type(pulp.getSolver(solver_name, msg=False)))
         warm_start = options.start is not None and "warmStart" in accepted
-        wanted = {
+        wanted: dict[str, object] = {
             "timeLimit": float(options.time_limit_s),
             "gapRel": float(options.mip_gap),
             "threads": max(1, int(options.threads)),
@@ -164,9 +164,9 @@ def make_solver(solver_name: str, options: SolveOptions) -> tuple[pulp.LpSolver,
         }
         kwargs = {k: v for k, v in wanted.items() if k in accepted}
         if solver_name in CBC_NAMES and "options" in accepted:
-            # CBC 2.10.3's integer preprocessing returned a plan 44% dearer than the optimum,
-            # labelled optimal, on a 27-column co-location model (tests/test_properties.py,
-            # seed 3367); with preprocessing off it finds the optimum HiGHS and CP-SAT prove.
+            # CBC 2.10.3's integer preprocessing can return a plan far dearer than the optimum,
+            # labelled optimal, on small co-location models (tests/test_properties.py); with
+            # preprocessing off it finds the optimum HiGHS and CP-SAT prove.
             kwargs["options"] = ["preprocess off"]
         solver = pulp.getSolver(solver_name, msg=False, **kwargs)
     if not solver.available():
@@ -187,7 +187,7 @@ def _accepted_keywords(solver_class: type) -> frozenset[str]:
     `LpSolver` stores extra keywords in ``optionsDict``, where solvers look for ``gapRel``;
     any other unnamed keyword would be silently ignored, so it is not passed.
     """
-    params = inspect.signature(solver_class.__init__).parameters
+    params = inspect.signature(solver_class.__init__).parameters   # type: ignore[misc]  # the class's own __init__
     named = frozenset(params)
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return named | {"timeLimit", "gapRel"}

@@ -9,6 +9,7 @@ marginal capital per additional covered older person between consecutive levels.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,8 @@ def _coverage_panel(axes: Any, rows: list[dict[str, Any]], frontier: dict[str, A
     solved = [r for r in rows if r["coverage_share"] is not None]
     axes.plot([r["budget"] / MILLION for r in solved], [100 * r["coverage_share"] for r in solved],
               color="tab:blue", linewidth=1.4, zorder=1)
-    kinds = (("proven optimal", lambda r: r["monotone"] and not r["time_limited"],
+    kinds: tuple[tuple[str, Callable[[dict[str, Any]], Any], dict[str, Any]], ...] = (
+             ("proven optimal", lambda r: r["monotone"] and not r["time_limited"],
               {"color": "tab:blue"}),
              ("stopped by the time limit", lambda r: r["monotone"] and r["time_limited"],
               {"facecolors": "white", "edgecolors": "tab:blue"}),

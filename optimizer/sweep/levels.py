@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from optimizer.check.explain import target_limits
 from optimizer.check.plan import check_plan
-from optimizer.errors import CheckFailedError
+from optimizer.errors import CheckFailedError, Problem
 from optimizer.model.build import PlanModel
 from optimizer.plan import PlanResult, Prepared, checked_plan, decode_pairs, prepare, solve_prepared
 from optimizer.report.document import plan_document
@@ -52,7 +52,7 @@ class LevelTask:
     start : float array or None
         A solution vector feasible at this budget (a lower level's plan): the warm start.
     greedy : bool
-        Top the start up to the budget greedily before solving (`sweep_greedy.greedy_fill`).
+        Top the start up to the budget greedily before solving (`optimizer.sweep.warm.greedy_fill`).
     fresh : bool
         The start is not a finished level's plan (the least-capital plan, or none): the level
         also builds the greedy plan of `optimizer.search.greedy` for its own budget and starts from
@@ -157,12 +157,12 @@ def run_level(prep: Prepared, budget_cny: float, start: FloatArray | None, *,
     With `greedy`, the start (a lower level's plan; in elastic mode also none) is first topped
     up to the budget by `optimizer.sweep.warm.greedy_fill`; with `fresh` (the start is not a
     level's plan), the greedy plan of `optimizer.search.greedy` for this budget replaces it when it
-    covers more (the least-capital plan places its required facilities for capital alone: at
-    20,000 x 3,000 it left the lowest level 22% below that plan). A start feasible at this budget
-    skips presolve in the first phase: at 20,000 units x 3,000 sites HiGHS presolve ran 18-27 s
-    before it stopped on a 10 s limit, unfinished, leaving the start unimproved and without a
-    bound; without presolve the run keeps to its limit (its bound may then be only the one HiGHS
-    has before the root LP, hence a wide gap, reported as it is).
+    covers more (the least-capital plan places its required facilities for capital alone, and
+    can leave the lowest level far below the greedy plan's coverage). A start feasible at this
+    budget skips presolve in the first phase: on large models HiGHS presolve can run well past a
+    short level's limit and stop unfinished, leaving the start unimproved and without a bound;
+    without presolve the run keeps to its limit (its bound may then be only the one HiGHS has
+    before the root LP, hence a wide gap, reported as it is).
     """
     began = time.perf_counter()
     if greedy and (start is not None or prep.scenario.elastic):
@@ -260,7 +260,7 @@ def _checked_cost(prep: Prepared, pairs: list[tuple[Any, str]], *, every_target:
         problems.append("the least-capital plan meets every target row but the checker finds a target "
                         "unmet: " + ", ".join(str(t["index"]) for t in checked.targets if not t["met"]))
     if problems:
-        raise CheckFailedError(problems, "sweep least sufficient budget")
+        raise CheckFailedError([Problem("sweep least sufficient budget", text) for text in problems])
     return checked.cost
 
 

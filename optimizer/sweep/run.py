@@ -238,7 +238,7 @@ def _capital(prep: Prepared, runner: Runner, kind: str, fingerprint: str, settin
                               [tuple(p) for p in entry["pairs"]], x, entry["seconds"])
     outcome = runner.submit(LevelTask(kind, start=start)).result()
     assert isinstance(outcome, CapitalOutcome)
-    kept = saved if saved.get("fingerprint") == fingerprint else {"fingerprint": fingerprint}
+    kept: dict[str, Any] = saved if saved.get("fingerprint") == fingerprint else {"fingerprint": fingerprint}
     kept[kind] = _capital_entry(outcome)
     save_json(path, kept)
     return outcome
