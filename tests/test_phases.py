@@ -20,6 +20,7 @@ costs {W, Y} 130, {X, Z} 150, {X, Y} 170: the cost phase picks {W, Y} at 130.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import numpy as np
@@ -28,13 +29,15 @@ import pytest
 
 from optimizer.model.build import PlanModel
 from optimizer.plan import prepare_tables
-from optimizer.search.backends import capabilities, get_backend
+from optimizer.search.backends import capabilities
 from optimizer.search.phases import Solution, open_facilities, run_phases
 from optimizer.solvers.base import BRANCH_AND_BOUND, SolveOptions, Status
 
-CANDIDATES = ("highs", "cpsat", "pulp:CBC")
-BACKENDS = [name for name in CANDIDATES
-            if get_backend(name).is_available() and BRANCH_AND_BOUND in capabilities(name)]
+# backend -> the library it needs; found without importing it (highspy and ortools cannot share a
+# process, and a test module that loaded one at collection would skip other modules' cases)
+CANDIDATES = {"highs": "highspy", "cpsat": "ortools", "pulp:CBC": "pulp"}
+BACKENDS = [name for name, library in CANDIDATES.items()
+            if importlib.util.find_spec(library) is not None and BRANCH_AND_BOUND in capabilities(name)]
 REACH = [("a", "X"), ("b", "X"), ("c", "X"), ("c", "Y"), ("d", "Y"), ("d", "Z"), ("a", "W"), ("b", "W")]
 DEMAND = pd.DataFrame({"id": list("abcde"), "group": "g", "zone": "Z", "w": [10, 20, 30, 40, 50]})
 SITES = pd.DataFrame({"id": list("XYZW"), "c_f": [100.0, 70.0, 50.0, 60.0], "existing": ""})
