@@ -37,8 +37,10 @@ UPLOADED_SCENARIO: dict[str, Any] = {
 
 SCENARIO_EXAMPLES: dict[str, dict[str, Any]] = {
     "inline": {"summary": "Inline GeoJSON features", "value": TINY_SCENARIO},
-    "uploaded": {"summary": "Layers uploaded with POST /v1/files first",
-                 "description": "Replace <upload id> with the `id` POST /v1/files returned.",
+    "uploaded": {"summary": "Layers uploaded with POST /v1/files first (not runnable as it is)",
+                 "description": "Needs an upload first: POST /v1/files with scenarios/example/demand.geojson and "
+                 "sites.geojson, then replace <upload id> with the `id` it returned (with the same key). As it "
+                 "stands the paths name no upload, and the answer is 422.",
                  "value": UPLOADED_SCENARIO},
 }
 

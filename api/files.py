@@ -3,7 +3,8 @@
 An upload is a folder ``files/<upload id>/`` holding the files of one request (a shapefile
 travels with its sidecar files). A scenario submitted to the service names them relative to
 the data directory (``"path": "files/<upload id>/demand.geojson"``). Only data formats the
-engine reads are accepted: a GDAL virtual format (``.vrt``) could name any file on the server.
+engine reads are accepted (`optimizer.inputs.drivers.FORMATS`), and a named file's content must be
+what its name says: a GDAL virtual format (``.vrt``) or pipeline could name any file on the server.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import BinaryIO
 
 from pydantic import BaseModel
 
-from optimizer.errors import Problem
+from optimizer.errors import GeodataError, Problem
+from optimizer.inputs.drivers import FORMATS, REFUSED, input_format, readers_for, sniff
 from optimizer.scenario.format import Scenario
 
-DATA_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".csv", ".parquet", ".osm.pbf", ".pbf")
+DATA_SUFFIXES = tuple(FORMATS)
 SIDECAR_SUFFIXES = (".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
 _CHUNK = 1 << 20
@@ -30,7 +32,7 @@ def name_problem(name: str) -> str | None:
     if not _NAME.match(name) or ".." in name:
         return (f"'{name[:80]}' is not a plain file name: use letters, digits, '.', '_' and '-' (no folders, "
                 "at most 120 characters)")
-    if not name.lower().endswith(DATA_SUFFIXES + SIDECAR_SUFFIXES):
+    if name.lower().endswith(tuple(REFUSED)) or not name.lower().endswith(DATA_SUFFIXES + SIDECAR_SUFFIXES):
         return (f"'{name}' is not a data file the optimizer reads; give one of "
                 f"{', '.join(DATA_SUFFIXES + SIDECAR_SUFFIXES)}")
     return None
@@ -66,7 +68,7 @@ def path_problems(scenario: Scenario, *, data_dir: Path) -> list[Problem]:
             message = _outside(text, data_dir, data_dir, "a folder inside the data directory (or null)")
         else:
             message = _outside(text, data_dir, data_dir / "files", "an uploaded file (files/<upload id>/<name>)")
-            message = message or _input_file(text, data_dir)
+            message = message or _input_file(text, data_dir, location)
         if message:
             problems.append(Problem(location, message))
     return problems
@@ -96,10 +98,32 @@ def _outside(text: str, data_dir: Path, root: Path, what: str) -> str | None:
     return None
 
 
-def _input_file(text: str, data_dir: Path) -> str | None:
-    """Why the uploaded file `text` cannot be read, or None."""
-    if not text.lower().endswith(DATA_SUFFIXES):
-        return f"'{text[:120]}' is not a data file the optimizer reads; give one of {', '.join(DATA_SUFFIXES)}"
-    if not (data_dir / text).resolve().is_file():
-        return f"'{text[:120]}' was not uploaded; upload it with POST /v1/files and use the `path` it returns"
+def _input_file(text: str, data_dir: Path, location: str) -> str | None:
+    """Why the uploaded file `text` cannot be read as the field at `location` reads it, or None:
+    its name, or its content (`optimizer.inputs.drivers.sniff`), is not a format the field reads."""
+    try:
+        fmt = input_format(text, location, readers=readers_for(location))
+        path = (data_dir / text).resolve()
+        if not path.is_file():
+            return f"'{text[:120]}' was not uploaded; upload it with POST /v1/files and use the `path` it returns"
+        sniff(path, fmt, location)
+    except GeodataError as exc:
+        return "; ".join(problem.message for problem in exc.problems)
     return None
+
+
+def uploads_named(scenario: Scenario, *, data_dir: Path) -> list[tuple[str, str, str]]:
+    """(JSON path, path, upload id) of every scenario path that resolves into an upload folder ``files/<id>/``.
+
+    The service checks each upload id against the uploads of the key that submits the scenario.
+    """
+    files_dir = (data_dir / "files").resolve()
+    found = []
+    for location, field, text in _path_fields(scenario):
+        if field != "path" or "\x00" in text:
+            continue
+        resolved = (data_dir / PurePosixPath(text.replace("\\", "/"))).resolve()
+        if resolved.is_relative_to(files_dir) and resolved != files_dir:
+            found.append((location, text, resolved.relative_to(files_dir).parts[0]))
+    return found
+

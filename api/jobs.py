@@ -11,13 +11,14 @@ from typing import Any
 
 from fastapi import HTTPException, status
 
-from api import store
+from api import retention, store
 from api.execute import capped_scenario
-from api.files import path_problems
+from api.files import path_problems, uploads_named
+from api.keys import Caller
 from api.schemas import JobAccepted, JobPublic, timestamp
 from api.settings import Settings
 from api.store import JobRecord
-from optimizer.errors import ScenarioError, raise_if
+from optimizer.errors import Problem, ScenarioError, raise_if
 from optimizer.scenario.format import Scenario, parse_scenario
 
 
@@ -42,27 +43,53 @@ SWEEP_ARTEFACTS = {
 }
 
 
-def validate_scenario(document: dict[str, Any], *, settings: Settings) -> Scenario:
-    """The scenario as the CLI validates it, plus the service's rule: every path stays in the data directory.
+def validate_scenario(document: dict[str, Any], *, settings: Settings, conn: sqlite3.Connection,
+                      caller: Caller) -> Scenario:
+    """The scenario as the CLI validates it, plus the service's rules: every path stays in the data directory
+    and names an upload of the caller's own key.
 
-    Raises `ScenarioError` listing every problem with its JSON path (the CLI's messages).
+    Raises `ScenarioError` listing every problem with its JSON path (the CLI's messages). Another
+    key's upload gets the message of a file never uploaded: its existence is not revealed.
     """
     scenario, _ = parse_scenario(document, base_dir=settings.data_dir)
-    raise_if(path_problems(scenario, data_dir=settings.data_dir), ScenarioError)
+    foreign = {location: Problem(location, f"'{text[:120]}' was not uploaded; upload it with POST /v1/files and "
+                                 "use the `path` it returns")
+               for location, text, upload_id in uploads_named(scenario, data_dir=settings.data_dir)
+               if store.get_upload(conn, upload_id=upload_id, owner=caller.id) is None}
+    problems = [foreign.pop(p.location, p) for p in path_problems(scenario, data_dir=settings.data_dir)]
+    raise_if(problems + list(foreign.values()), ScenarioError)
     return scenario
 
 
-def enqueue(conn: sqlite3.Connection, *, settings: Settings, kind: str, scenario: Scenario,
+def check_storage(conn: sqlite3.Connection, *, caller: Caller, adding: int = 0) -> None:
+    """507 when the caller's uploads and results (plus `adding` bytes) exceed its storage quota."""
+    used = store.stored_bytes(conn, owner=caller.id)
+    if used + adding > caller.max_bytes or used >= caller.max_bytes:
+        raise HTTPException(status.HTTP_507_INSUFFICIENT_STORAGE, (
+            f"this key's storage quota is full: {used:,} bytes of uploads and results stored"
+            f"{f', {adding:,} more sent' if adding else ''}, {caller.max_bytes:,} allowed; delete finished "
+            "jobs (DELETE /v1/jobs/{id}) or uploads (DELETE /v1/files/{id}) first"))
+
+
+def enqueue(conn: sqlite3.Connection, *, settings: Settings, caller: Caller, kind: str, scenario: Scenario,
             request: dict[str, Any]) -> JobAccepted:
-    """Store a validated submission as a queued job (committed before returning); 429 when the queue is full."""
+    """Store a validated submission as the caller's queued job (committed before returning).
+
+    429 with Retry-After when the server's queue, or the caller's share of it, is full; 507 when the
+    caller's storage quota is used up (results of finished jobs count until they are deleted).
+    """
+    check_storage(conn, caller=caller)
     job_id = uuid.uuid4().hex
     capped, notes = capped_scenario(scenario, settings)
     stored = store.submit_job(conn, job_id=job_id, kind=kind, name=scenario.name, request=request,
                               time_limit_s=capped.solver.time_limit_s, notes=notes,
-                              max_queued=settings.max_queued_jobs, now=time.time())
+                              max_queued=settings.max_queued_jobs, now=time.time(), owner=caller.id,
+                              owner_max_queued=caller.max_queued)
     if not stored:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
-                            f"{settings.max_queued_jobs} jobs are already queued; try again later",
+        mine = store.count_queued(conn, owner=caller.id) >= caller.max_queued
+        detail = (f"this key has {caller.max_queued} jobs queued already, its quota; try again when some have "
+                  "run" if mine else f"{settings.max_queued_jobs} jobs are already queued; try again later")
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail,
                             headers={"Retry-After": str(settings.retry_after_s)})
     return JobAccepted(id=job_id, kind=kind, status="queued", links=links(job_id, kind))  # type: ignore[arg-type]
 
@@ -98,3 +125,25 @@ def artefact_path(record: JobRecord, name: str, *, settings: Settings) -> tuple[
             "this server does not write it (ELDERCARE_EXPORT_FORMATS)"
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {record.id} has no {artefact.file}: {why}")
     return path, artefact
+
+
+def cancel(conn: sqlite3.Connection, *, job: JobRecord) -> JobRecord:
+    """Cancel `job` (`store.cancel_job`: a queued one at once, a running one by its worker); it afterwards.
+
+    404 when it was deleted meanwhile (a concurrent DELETE).
+    """
+    record = store.cancel_job(conn, job_id=job.id, now=time.time())
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job with id '{job.id}'")
+    return record
+
+
+def delete(conn: sqlite3.Connection, *, job: JobRecord, settings: Settings) -> None:
+    """Delete `job` with its results; 409 while it runs (cancel it first), 404 if it went meanwhile."""
+    outcome = retention.delete_job(conn, settings=settings, job_id=job.id, owner=job.owner)
+    if outcome == "running":
+        path = f"/v1/{'sweeps' if job.kind == 'sweep' else 'jobs'}/{job.id}"
+        raise HTTPException(status.HTTP_409_CONFLICT, f"{job.kind} {job.id} is running: cancel it first "
+                            f"(POST {path}/cancel), then delete it once its status is cancelled")
+    if outcome == "missing":
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job with id '{job.id}'")

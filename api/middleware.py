@@ -1,10 +1,12 @@
-"""ASGI middleware: request body limits (413) and error ids for unexpected failures (500)."""
+"""ASGI middleware: request body limits (413), the methods a path allows (OPTIONS, 405), error ids (500)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -62,6 +64,57 @@ class BodyLimit:
             return message
 
         await self.app(scope, counted, send)
+
+
+_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """A path template of the OpenAPI document (``/v1/jobs/{job_id}``) as a regular expression."""
+    parts = re.split(r"(\{[^}/]+\})", template)
+    return re.compile("".join("[^/]+" if part.startswith("{") else re.escape(part) for part in parts) + "$")
+
+
+class AllowedMethods:
+    """Answer OPTIONS, and a method the path does not take (405), listing every method the path allows.
+
+    Starlette's router answers 405 with the methods of the first route whose path matches, so
+    ``/v1/jobs/{id}`` would advertise GET alone although DELETE works too. Here the ``Allow``
+    header lists the methods the OpenAPI document gives the path (`paths` returns its ``paths``
+    object), so the header and the document agree. Other paths go on (to a 404, or the docs).
+    """
+
+    def __init__(self, app: ASGIApp, *, paths: Callable[[], dict[str, dict[str, Any]]]) -> None:
+        self.app = app
+        self.paths = paths
+        self.table: list[tuple[re.Pattern[str], set[str]]] | None = None
+
+    def allowed(self, scope: Scope) -> set[str]:
+        """The methods of every documented path template that matches the request's path."""
+        if self.table is None:   # the document is complete only once every route is added
+            self.table = [(_pattern(template), {m.upper() for m in operations if m in _METHODS})
+                          for template, operations in self.paths().items()]
+        allowed: set[str] = set()
+        for pattern, methods in self.table:
+            if pattern.match(scope["path"]):
+                allowed |= methods
+        return allowed
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        methods = self.allowed(scope)
+        if not methods or scope["method"] in methods:
+            await self.app(scope, receive, send)
+            return
+        allow = [(b"allow", ", ".join(sorted(methods | {"OPTIONS"})).encode())]
+        if scope["method"] == "OPTIONS":
+            await send({"type": "http.response.start", "status": 204, "headers": allow})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        detail = f"{scope['method'][:20]} is not allowed here; {scope['path'][:200]} allows {allow[0][1].decode()}"
+        await _send_json(send, 405, {"detail": detail}, allow)
 
 
 class ErrorIds:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.config import JsonDict
 
 
 class _Wire(BaseModel):
@@ -77,6 +78,7 @@ class JobError(_Wire):
 
 
 JobStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+JobKind = Literal["solve", "sweep"]
 
 
 class JobPublic(_Wire):
@@ -99,6 +101,12 @@ class JobPublic(_Wire):
     links: dict[str, str] = Field(description="Where to poll, and the artefacts once done.")
 
 
+class JobList(_Wire):
+    """The caller's own jobs, newest first (another key's jobs are never listed)."""
+
+    jobs: list[JobPublic]
+
+
 class JobAccepted(_Wire):
     """A stored submission (written to the job store before this answer)."""
 
@@ -108,13 +116,27 @@ class JobAccepted(_Wire):
     links: dict[str, str]
 
 
+# Exactly one way of choosing the levels: given `budgets`, or (`levels` or not) automatic levels.
+_ONE_WAY: JsonDict = {"oneOf": [
+    {"title": "Given budgets", "required": ["budgets"],
+     "properties": {"budgets": {"type": "array"}, "levels": {"type": "null"}}},
+    {"title": "Automatic levels", "properties": {"budgets": {"type": "null"}}},
+]}
+
+
 class SweepRequest(_Wire):
-    """A budget sweep, as ``eldercare sweep``: the most coverage each capital budget buys."""
+    """A budget sweep, as ``eldercare sweep``: the most coverage each capital budget buys.
+
+    Give `budgets` or `levels` (or neither: 10 automatic levels), never both.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=_ONE_WAY)
 
     scenario: dict[str, Any] = Field(description="A scenario, format 1 (as for POST /v1/scenarios).")
-    budgets: list[float] | None = Field(None, description="Capital budgets in yuan (the CLI's --budgets).")
+    budgets: list[Annotated[float, Field(ge=0)]] | None = Field(
+        None, min_length=1, description="Capital budgets in yuan (the CLI's --budgets); not with `levels`.")
     levels: int | None = Field(None, ge=1, description="Instead of budgets: this many levels up to the least "
-                               "sufficient budget (the CLI's --levels; default 10).")
+                               "sufficient budget (the CLI's --levels; default 10); not with `budgets`.")
     elastic: bool = Field(False, description="Targets become soft (the CLI's --elastic).")
 
     @field_validator("budgets")
@@ -145,6 +167,14 @@ class UploadPublic(_Wire):
 
     id: str
     files: list[UploadedFile]
+    bytes: int = Field(description="All its files together; they count against the key's storage quota.")
+    created_at: datetime
+
+
+class UploadList(_Wire):
+    """The caller's own uploads, newest first."""
+
+    uploads: list[UploadPublic]
 
 
 class WorkersOut(_Wire):
@@ -155,11 +185,10 @@ class WorkersOut(_Wire):
 
 
 class Health(_Wire):
-    """The service is up; jobs by status, and its workers."""
+    """The service is up, its job store opens, and its workers; open to all, so nothing about anyone's jobs."""
 
     status: Literal["ok"]
     version: str
-    jobs: dict[str, int]
     workers: WorkersOut
     max_time_limit_s: float
 

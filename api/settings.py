@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1 << 20
+GIB = 1 << 30
 
 
 class Settings(BaseSettings):
@@ -39,6 +40,16 @@ class Settings(BaseSettings):
     max_attempts: int = Field(3, ge=1, description="Runs of a job interrupted this often fail it.")
     poll_s: float = Field(0.25, gt=0, description="How often an idle worker looks for queued jobs.")
     export_formats: tuple[str, ...] = Field(("gpkg", "geojson", "html"), description="Exports of a solve.")
+    auth: Literal["on", "off"] = Field("on", description="'on': every request but /v1/health needs an API key "
+                                       "(`eldercare keys create`); 'off': everyone is one local user, for "
+                                       "development on one's own machine only (refused in production).")
+    quota_queued_jobs: int = Field(20, ge=1, description="Queued jobs one key may have (429 above); a key's "
+                                   "own --max-queued replaces it.")
+    quota_bytes: int = Field(5 * GIB, ge=1024, description="Bytes one key may store, uploads and results "
+                             "(507 above); a key's own --max-bytes replaces it.")
+    retention_days: float = Field(30.0, ge=0, description="Finished jobs older than this are deleted with their "
+                                  "results (0: kept until deleted).")
+    purge_every_s: float = Field(3600.0, gt=0, description="How often the server deletes expired jobs.")
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
@@ -49,6 +60,9 @@ class Settings(BaseSettings):
         unknown = set(self.export_formats) - {"gpkg", "geojson", "csv", "html", "png"}
         if unknown:
             raise ValueError(f"unknown export formats {sorted(unknown)}; choose from gpkg, geojson, csv, html, png")
+        if self.environment == "production" and self.auth == "off":
+            raise ValueError("ELDERCARE_AUTH=off is for development on one's own machine; in production every "
+                             "request needs an API key (create one with `eldercare keys create NAME`)")
         if self.environment == "production" and not self.data_dir.is_absolute():
             raise ValueError("in production give ELDERCARE_DATA_DIR (or --data) as an absolute path, not "
                              f"'{self.data_dir}' relative to wherever the server happens to start")

@@ -34,6 +34,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Literal
 
 from api import store
+from api.retention import tree_bytes
 from api.settings import Settings
 from api.store import JobRecord
 
@@ -137,13 +138,16 @@ class Worker:
         child.kill()
         child.join()
         now, attempt = time.time(), job.attempts
+        size = tree_bytes(self.settings.job_dir(job.id))
         if reason == "cancel":
-            store.finish_job(self.conn, job_id=job.id, attempt=attempt, status="cancelled", now=now)
+            store.finish_job(self.conn, job_id=job.id, attempt=attempt, status="cancelled", now=now,
+                             stored_bytes=size)
         elif reason == "timeout":
             message = (f"the job ran longer than the server allows ({self.settings.job_timeout_s:g} s, "
                        "ELDERCARE_JOB_TIMEOUT_S); lower solver.time_limit_s or the sweep's levels")
             store.finish_job(self.conn, job_id=job.id, attempt=attempt, status="failed", now=now,
-                             error={"kind": "Timeout", "problems": [{"location": "job", "message": message}]})
+                             error={"kind": "Timeout", "problems": [{"location": "job", "message": message}]},
+                             stored_bytes=size)
         elif reason == "stop":
             store.release_job(self.conn, job_id=job.id, attempt=attempt)
         log.info("worker %s stopped job %s: %s", self.name, job.id, reason)
@@ -157,7 +161,7 @@ class Worker:
         status, payload = outcome
         result, error = (payload, None) if status == "done" else (None, payload)
         stored = store.finish_job(self.conn, job_id=job.id, attempt=job.attempts, status=status, now=time.time(),
-                                  result=result, error=error)
+                                  result=result, error=error, stored_bytes=tree_bytes(self.settings.job_dir(job.id)))
         log.info("job %s %s%s", job.id, status, "" if stored else " (but it was re-queued meanwhile: dropped)")
 
 

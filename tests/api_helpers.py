@@ -1,4 +1,17 @@
-"""Helpers of the API tests: a real uvicorn server in a subprocess, polling, generated scenarios."""
+"""Helpers of the API tests: a real uvicorn server in a subprocess, polling, generated scenarios.
+
+The server needs an API key (ELDERCARE_AUTH=on, the default). `start_server` creates one in the
+data directory before it starts the server (and reuses it when the same data directory is started
+again), so that tests need not care:
+
+- ``server.client()`` is an httpx client that sends the key with every request;
+- ``server.headers`` is ``{"Authorization": "Bearer <key>"}`` for any other HTTP client, and
+  ``server.key`` the key itself;
+- ``server.client(headers={})`` sends no key (401); ``create_key(server.data_dir, "other")`` makes
+  another key, and ``server.client(headers=bearer(other))`` acts as it.
+
+With ``env={"ELDERCARE_AUTH": "off"}`` no key is created and ``server.key`` is None.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +30,8 @@ from typing import Any
 import httpx
 import numpy as np
 
+from api import keys, store
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "scenarios" / "example"
 FINISHED = ("done", "failed", "cancelled")
@@ -29,23 +44,54 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def create_key(data_dir: Path, name: str, *, max_queued: int | None = None, max_bytes: int | None = None) -> str:
+    """A new API key in the job store of `data_dir` (created if new), as `eldercare keys create` makes it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    conn = store.connect(data_dir / "jobs.sqlite3")
+    try:
+        store.init_db(conn)
+        _, token = keys.create_key(conn, name=name, now=time.time(), max_queued=max_queued, max_bytes=max_bytes)
+    finally:
+        conn.close()
+    return token
+
+
+def bearer(key: str) -> dict[str, str]:
+    """The header sending `key`."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def suite_key(data_dir: Path) -> str:
+    """The key the tests use on `data_dir`: made once, kept beside it, so a restarted server knows it too."""
+    path = data_dir.parent / f"{data_dir.name}-test-key"
+    if not path.exists():
+        path.write_text(create_key(data_dir, "tests", max_queued=10_000), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
 @dataclass
 class Server:
-    """A running ``eldercare serve`` process (its own process group) and its log file."""
+    """A running ``eldercare serve`` process (its own process group), its log file and the tests' API key."""
 
     process: subprocess.Popen[bytes]
     port: int
     data_dir: Path
     log_path: Path
+    key: str | None = None
 
     @property
     def url(self) -> str:
         """Base URL."""
         return f"http://127.0.0.1:{self.port}"
 
-    def client(self, timeout_s: float = 30.0) -> httpx.Client:
-        """An httpx client on this server."""
-        return httpx.Client(base_url=self.url, timeout=timeout_s)
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers sending the tests' key (none when the server runs without keys)."""
+        return bearer(self.key) if self.key else {}
+
+    def client(self, timeout_s: float = 30.0, *, headers: dict[str, str] | None = None) -> httpx.Client:
+        """An httpx client on this server, sending the tests' key unless `headers` replace it."""
+        return httpx.Client(base_url=self.url, timeout=timeout_s, headers=self.headers if headers is None else headers)
 
     def log(self) -> str:
         """Everything the server and its workers wrote so far."""
@@ -68,18 +114,23 @@ class Server:
 
 def start_server(data_dir: Path, *, workers: int = 2, env: dict[str, str] | None = None,
                  timeout_s: float = 60.0) -> Server:
-    """Start ``python -m api serve`` on a free port; return once /v1/health answers with every worker alive."""
+    """Start ``python -m api serve`` on a free port; return once /v1/health answers with every worker alive.
+
+    Unless `env` turns keys off (ELDERCARE_AUTH=off), the tests' key (`suite_key`) exists in the
+    data directory before the server starts; ``server.client()`` sends it.
+    """
     port = free_port()
     log_path = data_dir.parent / f"{data_dir.name}-server-{port}.log"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("ELDERCARE_")}
     environment |= {"ELDERCARE_HEARTBEAT_S": "0.5", "ELDERCARE_STALE_AFTER_S": "3"} | (env or {})
+    key = None if environment.get("ELDERCARE_AUTH") == "off" else suite_key(data_dir)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "api", "serve", "--port", str(port), "--data", str(data_dir),
              "--workers", str(workers), "--log-level", "warning"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=environment, cwd=REPO,
             start_new_session=True)
-    server = Server(process, port, data_dir, log_path)
+    server = Server(process, port, data_dir, log_path, key)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -136,10 +136,10 @@ def test_cancel_stops_a_running_job_and_drops_a_queued_one(server: Server) -> No
         queued = client.post("/v1/scenarios", json=tiny_scenario(99)[0]).json()["id"]
         for job_id in running:
             wait_job(client, job_id, until=("running",), timeout_s=30)
-        dropped = client.delete(f"/v1/jobs/{queued}").raise_for_status().json()
+        dropped = client.post(f"/v1/jobs/{queued}/cancel").raise_for_status().json()
         assert dropped["status"] == "cancelled"
         for job_id in running:
-            asked = client.delete(f"/v1/jobs/{job_id}").raise_for_status().json()
+            asked = client.post(f"/v1/jobs/{job_id}/cancel").raise_for_status().json()
             assert asked["cancel_requested"] or asked["status"] == "cancelled"
         stopped = [wait_job(client, job_id, timeout_s=15) for job_id in running]
         assert [job["status"] for job in stopped] == ["cancelled", "cancelled"]
@@ -158,7 +158,7 @@ def test_progress_is_shown_while_running_and_time_limit_is_capped(server: Server
             time.sleep(0.1)
             job = client.get(f"/v1/jobs/{job_id}").json()
         assert job["progress"]["stage"] == "solving" and job["progress"]["time_limit_s"] == 120
-        client.delete(f"/v1/jobs/{job_id}")
+        client.post(f"/v1/jobs/{job_id}/cancel")
         assert wait_job(client, job_id, timeout_s=15)["status"] == "cancelled"
 
 

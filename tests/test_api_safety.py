@@ -163,7 +163,7 @@ def test_full_queue_is_429_with_retry_after(client: httpx.Client) -> None:
     assert response.status_code == 429 and response.headers["retry-after"] == "7"
     assert "3 jobs are already queued" in response.json()["detail"]
     for job_id in accepted:   # leave the queue empty for the other tests
-        assert client.delete(f"/v1/jobs/{job_id}").json()["status"] == "cancelled"
+        assert client.post(f"/v1/jobs/{job_id}/cancel").json()["status"] == "cancelled"
     assert client.post("/v1/scenarios", json=tiny_scenario(9)[0]).status_code == 202
 
 
@@ -174,7 +174,7 @@ def test_unknown_job_is_404_and_an_unfinished_one_has_no_plan_yet(client: httpx.
     response = client.get(f"/v1/jobs/{job_id}/plan.gpkg")
     assert response.status_code == 409 and "is queued" in response.json()["detail"]
     assert client.get(f"/v1/sweeps/{job_id}").status_code == 404   # a solve is not a sweep
-    client.delete(f"/v1/jobs/{job_id}")
+    client.post(f"/v1/jobs/{job_id}/cancel")
 
 
 def test_sweep_with_too_many_levels_is_refused(client: httpx.Client) -> None:

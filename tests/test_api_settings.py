@@ -43,3 +43,9 @@ def test_serve_with_unsafe_settings_exits_2_naming_the_setting(tmp_path: Path) -
     run = subprocess.run([sys.executable, "-m", "api", "serve", "--data", str(tmp_path / "data")],
                          capture_output=True, text=True, cwd=REPO, env=env, timeout=60, check=False)
     assert run.returncode == 2 and "stale_after_s" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_auth_off_is_refused_in_production() -> None:
+    with pytest.raises(ValidationError, match="ELDERCARE_AUTH=off"):
+        Settings(environment="production", data_dir=Path("/srv/eldercare"), auth="off")
+    assert Settings(auth="off").auth == "off"   # fine on one's own machine

@@ -80,3 +80,60 @@ def test_cancel_drops_a_queued_job_and_asks_a_running_one_to_stop(conn: sqlite3.
     store.requeue_stale(conn, now=100.0, stale_after_s=10, max_attempts=3)   # its worker died meanwhile
     record = store.get_job(conn, job_id="running")
     assert record is not None and record.status == "cancelled"
+
+
+def test_an_older_store_gains_owner_and_bytes_and_its_jobs_belong_to_the_local_user(tmp_path: Path) -> None:
+    old = sqlite3.connect(tmp_path / "old.sqlite3")
+    old.executescript("CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, "
+                      "kind TEXT NOT NULL, status TEXT NOT NULL, name TEXT NOT NULL, request TEXT NOT NULL, "
+                      "time_limit_s REAL, notes TEXT NOT NULL DEFAULT '[]', created_at REAL NOT NULL, started_at REAL, "
+                      "finished_at REAL, heartbeat_at REAL, worker TEXT, attempts INTEGER NOT NULL DEFAULT 0, "
+                      "cancel_requested INTEGER NOT NULL DEFAULT 0, progress TEXT, result TEXT, error TEXT);"
+                      "INSERT INTO jobs (id, kind, status, name, request, created_at) "
+                      "VALUES ('before', 'solve', 'done', 'old', '{}', 1.0);")
+    old.close()
+    conn = store.connect(tmp_path / "old.sqlite3")
+    store.init_db(conn)
+    store.init_db(conn)   # a second start (or a worker beside the server) finds nothing to add
+    record = store.get_job(conn, job_id="before", owner="local")
+    assert record is not None and record.owner == "local" and record.bytes == 0
+    assert store.get_job(conn, job_id="before", owner="0123456789ab") is None
+    conn.close()
+
+
+def test_jobs_are_read_listed_and_counted_per_owner(conn: sqlite3.Connection) -> None:
+    for k, owner in enumerate(("a", "a", "b")):
+        assert store.submit_job(conn, job_id=f"j{k}", kind="solve", name="n", request={}, time_limit_s=None,
+                                notes=[], max_queued=10, now=float(k), owner=owner, owner_max_queued=2)
+    assert not store.submit_job(conn, job_id="j3", kind="solve", name="n", request={}, time_limit_s=None, notes=[],
+                                max_queued=10, now=3.0, owner="a", owner_max_queued=2)   # a's share is full
+    assert [job.id for job in store.list_jobs(conn, owner="a")] == ["j1", "j0"]
+    assert [job.id for job in store.list_jobs(conn, owner="b", status="queued")] == ["j2"]
+    assert store.get_job(conn, job_id="j2", owner="a") is None
+    assert store.count_queued(conn, owner="a") == 2 and store.count_queued(conn) == 3
+
+
+def test_a_running_job_is_not_deleted_and_a_queued_one_is(conn: sqlite3.Connection) -> None:
+    _submit(conn, "running")
+    _submit(conn, "queued")
+    store.claim_job(conn, worker="w", now=0.0)
+    assert store.delete_job(conn, job_id="running", owner="local") == "running"
+    assert store.delete_job(conn, job_id="queued", owner="other") == "missing"
+    assert store.delete_job(conn, job_id="queued", owner="local") == "deleted"
+    assert store.claim_job(conn, worker="w", now=1.0) is None   # nothing left to claim
+    assert store.finish_job(conn, job_id="running", attempt=1, status="done", now=2.0, result={}, stored_bytes=700)
+    assert store.stored_bytes(conn, owner="local") == 700
+    assert store.finished_before(conn, cutoff=3.0) == ["running"] and store.finished_before(conn, cutoff=1.0) == []
+
+
+def test_an_upload_named_by_a_queued_job_is_not_deleted(conn: sqlite3.Connection) -> None:
+    store.add_upload(conn, upload_id="u1", owner="local", now=0.0,
+                     files=[{"name": "d.geojson", "path": "files/u1/d.geojson", "bytes": 300, "sha256": "x"}])
+    store.submit_job(conn, job_id="uses", kind="solve", name="n", request={"scenario": {"demand": {
+        "path": "files/u1/d.geojson"}}}, time_limit_s=None, notes=[], max_queued=10, now=1.0)
+    assert store.stored_bytes(conn, owner="local") == 300
+    assert store.delete_upload(conn, upload_id="u1", owner="other") == ("missing", None)
+    assert store.delete_upload(conn, upload_id="u1", owner="local") == ("in use", "uses")
+    store.cancel_job(conn, job_id="uses", now=2.0)
+    assert store.delete_upload(conn, upload_id="u1", owner="local") == ("deleted", None)
+    assert store.get_upload(conn, upload_id="u1", owner="local") is None

@@ -1,19 +1,30 @@
-"""Jobs: status and progress, cancelling, and a finished solve's plan and exports."""
+"""Jobs: the caller's list, status and progress, cancelling, deleting, and a finished solve's plan and exports."""
 
 from __future__ import annotations
 
-import time
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import FileResponse
 
 from api import store
-from api.deps import AnyJobDep, ConnDep, SettingsDep, SolveJobDep
-from api.jobs import SOLVE_ARTEFACTS, artefact_path, job_public
+from api.deps import AnyJobDep, CallerDep, ConnDep, SettingsDep, SolveJobDep
+from api.jobs import SOLVE_ARTEFACTS, artefact_path, cancel, delete, job_public
 from api.routes.responses import errors
-from api.schemas import JobPublic
+from api.schemas import JobKind, JobList, JobPublic, JobStatus
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=errors(422))
+
+
+@router.get("", response_model=JobList, summary="The caller's jobs")
+def list_jobs(conn: ConnDep, caller: CallerDep,
+              kind: Annotated[JobKind | None, Query(description="Only solves or only sweeps.")] = None,
+              job_status: Annotated[JobStatus | None, Query(alias="status", description="Only jobs in this "
+                                                            "status.")] = None,
+              limit: Annotated[int, Query(ge=1, le=1000, description="At most this many.")] = 100) -> JobList:
+    """The jobs (solves and sweeps) submitted with this key, newest first; never another key's."""
+    records = store.list_jobs(conn, owner=caller.id, kind=kind, status=job_status, limit=limit)
+    return JobList(jobs=[job_public(record) for record in records])
 
 
 @router.get("/{job_id}", response_model=JobPublic, responses=errors(404), summary="Status of a job")
@@ -23,13 +34,21 @@ def read_job(job: AnyJobDep) -> JobPublic:
     return job_public(job)
 
 
-@router.delete("/{job_id}", response_model=JobPublic, responses=errors(404), summary="Cancel a job")
+@router.post("/{job_id}/cancel", response_model=JobPublic, responses=errors(404), summary="Cancel a job")
 def cancel_job(job: AnyJobDep, conn: ConnDep) -> JobPublic:
     """A queued job is cancelled at once; a running one is stopped by its worker within about a second
-    (`cancel_requested` is true until then). A finished job is left as it is."""
-    record = store.cancel_job(conn, job_id=job.id, now=time.time())
-    assert record is not None
-    return job_public(record)
+    (`cancel_requested` is true until then). A finished job is left as it is. The job and its results
+    stay until deleted (DELETE) or expired."""
+    return job_public(cancel(conn, job=job))
+
+
+@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+               responses=errors(404, 409), summary="Delete a job and its results")
+def delete_job(job: AnyJobDep, conn: ConnDep, settings: SettingsDep) -> Response:
+    """Remove the job (queued or finished) with its results; afterwards it is 404. A running job is not
+    deleted: 409; cancel it (POST .../cancel), then delete it once its status is cancelled. Sweeps too."""
+    delete(conn, job=job, settings=settings)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 def _artefact(name: str, summary: str, description: str) -> None:

@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response, status
 
-from api.deps import ConnDep, SettingsDep
+from api.deps import CallerDep, ConnDep, SettingsDep
 from api.examples import SCENARIO_EXAMPLES
 from api.jobs import enqueue, validate_scenario
+from api.routes.links import LOCATION, SOLVE_LINKS
 from api.routes.responses import errors
 from api.schemas import JobAccepted
 
@@ -21,12 +22,17 @@ ScenarioBody = Annotated[dict[str, Any], Body(
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted,
-             responses=errors(400, 413, 422, 429), summary="Submit a scenario to solve")
-def submit_scenario(scenario: ScenarioBody, conn: ConnDep, settings: SettingsDep, response: Response) -> JobAccepted:
+             responses={202: {"links": SOLVE_LINKS, "headers": LOCATION}, **errors(400, 413, 422, 429, 507)},
+             summary="Submit a scenario to solve")
+def submit_scenario(scenario: ScenarioBody, conn: ConnDep, settings: SettingsDep, caller: CallerDep,
+                    response: Response) -> JobAccepted:
     """Validate the scenario at once (422 names each problem's JSON path, with the CLI's message), store it
-    in the job store, and answer 202 with the job id; a worker solves it. Poll GET /v1/jobs/{id}."""
-    parsed = validate_scenario(scenario, settings=settings)
-    accepted = enqueue(conn, settings=settings, kind="solve", scenario=parsed, request={"scenario": scenario})
+    in the job store, and answer 202 with the job id; a worker solves it. Poll GET /v1/jobs/{id}.
+    Paths name uploads of the same key. 429 when the queue (the server's, or this key's share) is full,
+    507 when the key's storage quota is used up."""
+    parsed = validate_scenario(scenario, settings=settings, conn=conn, caller=caller)
+    accepted = enqueue(conn, settings=settings, caller=caller, kind="solve", scenario=parsed,
+                       request={"scenario": scenario})
     response.headers["Location"] = accepted.links["self"]
     return accepted
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Response, status
 from fastapi.responses import FileResponse
 
-from api import store
-from api.deps import ConnDep, SettingsDep, SweepJobDep
+from api.deps import CallerDep, ConnDep, SettingsDep, SweepJobDep
 from api.examples import SWEEP_EXAMPLES
-from api.jobs import SWEEP_ARTEFACTS, artefact_path, enqueue, job_public, validate_scenario
+from api.jobs import SWEEP_ARTEFACTS, artefact_path, cancel, delete, enqueue, job_public, validate_scenario
+from api.routes.links import LOCATION, SWEEP_LINKS
 from api.routes.responses import errors
 from api.schemas import JobAccepted, JobPublic, SweepRequest
 from optimizer.errors import ScenarioError
@@ -20,9 +19,10 @@ router = APIRouter(prefix="/sweeps", tags=["sweeps"], responses=errors(422))
 
 
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobAccepted,
-             responses=errors(400, 413, 422, 429), summary="Submit a budget sweep")
+             responses={202: {"links": SWEEP_LINKS, "headers": LOCATION}, **errors(400, 413, 422, 429, 507)},
+             summary="Submit a budget sweep")
 def submit_sweep(request: Annotated[SweepRequest, Body(openapi_examples=SWEEP_EXAMPLES)], conn: ConnDep,
-                 settings: SettingsDep, response: Response) -> JobAccepted:
+                 settings: SettingsDep, caller: CallerDep, response: Response) -> JobAccepted:
     """For each capital budget, the plan with the most coverage; and the least budget meeting every
     target. Validated at once like a scenario; poll GET /v1/sweeps/{id}, then read its frontier."""
     levels = len(request.budgets) if request.budgets is not None else (request.levels or 10)
@@ -30,8 +30,8 @@ def submit_sweep(request: Annotated[SweepRequest, Body(openapi_examples=SWEEP_EX
         where = "budgets" if request.budgets is not None else "levels"
         raise ScenarioError(f"{levels} levels; this server solves at most {settings.max_sweep_levels} per sweep",
                             where)
-    parsed = validate_scenario(request.scenario, settings=settings)
-    accepted = enqueue(conn, settings=settings, kind="sweep", scenario=parsed,
+    parsed = validate_scenario(request.scenario, settings=settings, conn=conn, caller=caller)
+    accepted = enqueue(conn, settings=settings, caller=caller, kind="sweep", scenario=parsed,
                        request={"scenario": request.scenario,
                                 "sweep": request.model_dump(exclude={"scenario"})})
     response.headers["Location"] = accepted.links["self"]
@@ -44,12 +44,18 @@ def read_sweep(job: SweepJobDep) -> JobPublic:
     return job_public(job)
 
 
-@router.delete("/{job_id}", response_model=JobPublic, responses=errors(404), summary="Cancel a sweep")
+@router.post("/{job_id}/cancel", response_model=JobPublic, responses=errors(404), summary="Cancel a sweep")
 def cancel_sweep(job: SweepJobDep, conn: ConnDep) -> JobPublic:
-    """As DELETE /v1/jobs/{id}."""
-    record = store.cancel_job(conn, job_id=job.id, now=time.time())
-    assert record is not None
-    return job_public(record)
+    """As POST /v1/jobs/{id}/cancel: the levels solved so far stay until the sweep is deleted."""
+    return job_public(cancel(conn, job=job))
+
+
+@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+               responses=errors(404, 409), summary="Delete a sweep and its results")
+def delete_sweep(job: SweepJobDep, conn: ConnDep, settings: SettingsDep) -> Response:
+    """As DELETE /v1/jobs/{id}: 204, then 404; a running sweep is 409 until cancelled."""
+    delete(conn, job=job, settings=settings)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 def _artefact(name: str, summary: str) -> None:
