@@ -7,6 +7,7 @@ why (data causes, the budget that would suffice, the best elastic plan).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,9 @@ from optimizer.model.build import PlanModel, build_model, objective_weight
 from optimizer.model.reduce import Reductions, reduce_model
 from optimizer.reach.base import Reach
 from optimizer.reach.build import build_reach
-from optimizer.scenario.format import Scenario, load_scenario, parse_scenario
+from optimizer.scenario.fields import SolverSpec
+from optimizer.scenario.format import Scenario, load_scenario, parse_scenario, solver_with
+from optimizer.search.backends import check_backend
 from optimizer.search.phases import Solution, assignments, open_facilities, run_phases
 from optimizer.solvers.base import SolveOptions, Status
 
@@ -115,7 +118,7 @@ def solve_file(path: str | Path, **overrides: Any) -> PlanResult:
 
 
 def solve(scenario: Scenario, base_dir: Path, *, backend: str | None = None,
-          time_limit_s: float | None = None, mip_gap: float | None = None,
+          time_limit_s: float | None = None, mip_gap: float | None = None, threads: int | None = None,
           reduce: bool = True) -> PlanResult:
     """Solve a validated scenario; overrides replace the scenario's `solver` settings.
 
@@ -125,8 +128,8 @@ def solve(scenario: Scenario, base_dir: Path, *, backend: str | None = None,
         A validated scenario (`optimizer.scenario.format.load_scenario`).
     base_dir : Path
         The folder the scenario's relative paths refer to.
-    backend, time_limit_s, mip_gap : optional
-        Replace the scenario's ``solver`` fields of the same names.
+    backend, time_limit_s, mip_gap, threads : optional
+        Replace the scenario's ``solver`` fields of the same names, checked by the same rules.
     reduce : bool
         Apply the exact reductions of `optimizer.model.reduce` (default); False solves the
         model as built.
@@ -140,11 +143,13 @@ def solve(scenario: Scenario, base_dir: Path, *, backend: str | None = None,
     Raises
     ------
     OptimizerError
-        `GeodataError` for a bad data file, `BackendError` for an unknown or failing backend,
+        `ScenarioError` for a bad override, `GeodataError` for a bad data file, `BackendError` for
+        an unknown, missing or failing backend (unknown and missing ones before any data is read),
         `CheckFailedError` when the independent checker disagrees with the solver.
     """
-    solver = scenario.solver.model_copy(update={k: v for k, v in (
-        ("backend", backend), ("time_limit_s", time_limit_s), ("mip_gap", mip_gap)) if v is not None})
+    solver = solver_with(scenario.solver, {"backend": backend, "time_limit_s": time_limit_s,
+                                           "mip_gap": mip_gap, "threads": threads})
+    check_backend(solver.backend)
     scenario = scenario.model_copy(update={"solver": solver})
     return solve_prepared(prepare(scenario, base_dir, reduce=reduce))
 
@@ -167,13 +172,44 @@ def solve_prepared(prep: Prepared, *, start: np.ndarray | None = None, presolve:
 def _run(prep: Prepared, model: PlanModel, elastic: bool, start: np.ndarray | None,
          objective: str | None = None, *, presolve: bool = True) -> Solution:
     solver = prep.scenario.solver
-    options = SolveOptions(time_limit_s=solver.time_limit_s, mip_gap=solver.mip_gap,
-                           threads=solver.threads, start=start, presolve=presolve)
+    options, notes = solve_options(solver, start=start, presolve=presolve)
     objective = objective or prep.scenario.objective
     spec = prep.scenario.min_distance
     if objective == "min_distance" and spec is not None and spec.yuan_per_unit is not None:
         objective = "min_cost"   # distance is priced into the cost objective: one phase
-    return run_phases(model, backend=solver.backend, objective=objective, elastic=elastic, options=options)
+    solution = run_phases(model, backend=solver.backend, objective=objective, elastic=elastic, options=options)
+    if not notes or not solution.phases:
+        return solution
+    first = solution.phases[0]
+    noted = replace(first, result=replace(first.result, notes=(*notes, *first.result.notes)))
+    return replace(solution, phases=(noted, *solution.phases[1:]))
+
+
+def solve_options(solver: SolverSpec, *, start: np.ndarray | None = None,
+                  presolve: bool = True) -> tuple[SolveOptions, list[str]]:
+    """Return the backend options of a scenario's `solver`, threads capped at this process's cores.
+
+    Returns
+    -------
+    options : SolveOptions
+    notes : list of str
+        Says so when `solver.threads` was capped (a solver given more threads than cores only
+        slows down, and a huge count aborts some).
+    """
+    cores = usable_cores()
+    threads, notes = solver.threads, []
+    if threads > cores:
+        threads = cores
+        notes.append(f"solver.threads {solver.threads} capped at {cores}: the cores this machine gives the solver")
+    return SolveOptions(time_limit_s=solver.time_limit_s, mip_gap=solver.mip_gap, threads=threads,
+                        start=start, presolve=presolve), notes
+
+
+def usable_cores() -> int:
+    """Return the CPU cores this process may run on (its affinity where the OS says, else all)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def decode_pairs(prep: Prepared, model: PlanModel, x: np.ndarray) -> list[tuple[Any, str]]:

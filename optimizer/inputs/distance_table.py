@@ -14,6 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from optimizer.errors import GeodataError
+from optimizer.inputs.drivers import TABLE_READERS, checked_input, input_format
 from optimizer.scenario.fields import DistanceTableSpec
 
 IntArray = npt.NDArray[np.int64]
@@ -31,11 +32,13 @@ class DistancePairs:
 
 
 def read_table_file(path: Path, where: str = "distances.path") -> pd.DataFrame:
-    """A CSV (all columns as text) or Parquet file as a DataFrame."""
+    """A CSV (all columns as text) or Parquet file as a DataFrame, read only as its name says."""
+    input_format(path, where, readers=TABLE_READERS)   # a URL or /vsi… path is refused first
     if not path.exists():
         raise GeodataError(f"file not found: {path}; paths are relative to the scenario file", where)
+    fmt = checked_input(path, where, readers=TABLE_READERS)
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
+        if fmt.driver == "Parquet":
             return pd.read_parquet(path)
         return pd.read_csv(path, dtype=str, keep_default_na=False)
     except Exception as exc:  # pandas/pyarrow parse errors
@@ -52,9 +55,9 @@ def distance_pairs(frame: pd.DataFrame, spec: DistanceTableSpec, demand_ids: npt
     i = _index_of(frame[spec.demand], demand_ids, "distances.demand", "demand")
     s = _index_of(frame[spec.site], site_ids, "distances.site", "site")
     value = pd.to_numeric(frame[spec.value], errors="coerce").to_numpy(dtype=np.float64)
-    bad = np.isnan(value) | (value < 0)
+    bad = ~np.isfinite(value) | (value < 0)
     if bad.any():
-        raise GeodataError(f"column '{spec.value}' must hold non-negative numbers (data row "
+        raise GeodataError(f"column '{spec.value}' must hold finite, non-negative numbers (data row "
                            f"{int(np.flatnonzero(bad)[0]) + 1})", "distances.value")
     key = i * len(site_ids) + s
     if len(np.unique(key)) != len(key):

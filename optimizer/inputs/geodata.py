@@ -7,7 +7,6 @@ Polygons count by their centroid (or a point on their surface with ``demand.poin
 from __future__ import annotations
 
 import difflib
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,17 @@ import numpy.typing as npt
 import pandas as pd
 
 from optimizer.errors import GeodataError, Problem, raise_if
+from optimizer.inputs.coordinates import coordinate_problems
 from optimizer.inputs.distance_table import DistancePairs, distance_pairs, read_table_file
-from optimizer.scenario.fields import DemandSpec, DistanceTableSpec, LayerSpec, SitesSpec
+from optimizer.inputs.drivers import TABLE_READERS, checked_input, input_format, layer_names, read_vector
+from optimizer.scenario.fields import (
+    MAX_CAPACITY,
+    MAX_YUAN,
+    DemandSpec,
+    DistanceTableSpec,
+    LayerSpec,
+    SitesSpec,
+)
 from optimizer.scenario.format import Scenario
 
 ObjArray = npt.NDArray[np.object_]
@@ -100,6 +108,7 @@ def load_region(scenario: Scenario, base_dir: Path) -> Region:
     if scenario.distances is not None:
         if scenario.distances.path is None:
             raise GeodataError("give the distance table's `path`", "distances.path")
+        input_format(scenario.distances.path, "distances.path", readers=TABLE_READERS)
         table = read_table_file(base_dir / scenario.distances.path)
     return region_from_frames(scenario, demand_frame, sites_frame, table)
 
@@ -119,9 +128,11 @@ def region_from_frames(scenario: Scenario, demand_frame: pd.DataFrame, sites_fra
     crs = scenario.crs or "none"
     if geo:
         assert isinstance(demand_frame, gpd.GeoDataFrame) and isinstance(sites_frame, gpd.GeoDataFrame)
+        _check_coordinates(scenario, demand_frame, sites_frame, scenario.crs)
         crs = scenario.crs or _utm_crs(demand_frame, sites_frame, notes)
         demand_frame = _project(demand_frame, crs, "demand", scenario.crs, notes)
         sites_frame = _project(sites_frame, crs, "sites", scenario.crs, notes)
+        _check_coordinates(scenario, demand_frame, sites_frame, crs, stage=f" after projection to {crs}")
     types = tuple(scenario.facility_types)
     demand = _demand_arrays(demand_frame.reset_index(drop=True), scenario.demand, notes)
     sites = _site_arrays(sites_frame.reset_index(drop=True), scenario, types)
@@ -139,30 +150,26 @@ def read_layer(spec: LayerSpec, base_dir: Path, name: str) -> gpd.GeoDataFrame:
     if spec.features is not None:
         frame = _inline_frame(spec.features, name)
     else:
-        frame = _file_frame(base_dir / str(spec.path), spec.layer, name)
+        frame = _file_frame(base_dir, str(spec.path), spec.layer, name)
     if len(frame) == 0:
         raise GeodataError(f"the {name} layer has no features; check the file and `layer`", f"{name}.path")
     return frame.reset_index(drop=True)
 
 
-def _file_frame(path: Path, layer: str | None, name: str) -> gpd.GeoDataFrame:
-    import pyogrio
-
+def _file_frame(base_dir: Path, text: str, layer: str | None, name: str) -> gpd.GeoDataFrame:
+    """The layer file `text` (relative to `base_dir`), read only as the format its name says."""
+    where = f"{name}.path"
+    input_format(text, where)   # a URL or /vsi… path is refused before anything looks for it
+    path = base_dir / text
     if not path.exists():
-        raise GeodataError(f"file not found: {path}; paths are relative to the scenario file",
-                           f"{name}.path")
+        raise GeodataError(f"file not found: {path}; paths are relative to the scenario file", where)
+    fmt = checked_input(path, where)
     if layer is not None:
-        layers = [str(row[0]) for row in pyogrio.list_layers(path)]
+        layers = layer_names(path, fmt, where)
         if layer not in layers:
             raise GeodataError(f"no layer '{layer}' in {path.name}; layers: {', '.join(layers)}",
                                f"{name}.layer")
-    try:
-        with warnings.catch_warnings():
-            # Mixed-type columns stay text; the attribute checks below name the bad feature.
-            warnings.filterwarnings("ignore", message="Could not parse column")
-            return gpd.read_file(path, layer=layer, engine="pyogrio")
-    except Exception as exc:  # GDAL raises many kinds; all mean "cannot read this file"
-        raise GeodataError(f"cannot read {path.name}: {exc}", f"{name}.path") from None
+    return read_vector(path, fmt, where, layer=layer)
 
 
 def _inline_frame(features: dict[str, Any], name: str) -> gpd.GeoDataFrame:
@@ -172,6 +179,18 @@ def _inline_frame(features: dict[str, Any], name: str) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame.from_features(features["features"], crs="EPSG:4326")
     except Exception as exc:  # shapely/geopandas errors on malformed GeoJSON
         raise GeodataError(f"malformed GeoJSON feature: {exc}", f"{name}.features") from None
+
+
+def _check_coordinates(scenario: Scenario, demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame,
+                       crs: str | None, *, stage: str = "") -> None:
+    """Raise naming every feature whose coordinates are not finite or lie outside its CRS's valid
+    area (`optimizer.inputs.coordinates`); a layer without a CRS is read in `crs` when given."""
+    problems = []
+    for frame, spec, name in ((demand, scenario.demand, "demand"), (sites, scenario.sites, "sites")):
+        layer_crs = frame.crs or crs
+        if layer_crs is not None:
+            problems += coordinate_problems(frame, layer_crs, spec.id, name, stage=stage)
+    raise_if(problems, GeodataError)
 
 
 def _utm_crs(demand: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, notes: list[str]) -> str:
@@ -250,8 +269,8 @@ def _labels(frame: pd.DataFrame, field_name: str | None, where: str, name: str,
 
 
 def numeric_column(frame: pd.DataFrame, field_name: str, where: str, name: str,
-                   ids: ObjArray, *, allow_null: bool = False) -> FloatArray:
-    """A non-negative numeric attribute; NaN for nulls when `allow_null`."""
+                   ids: ObjArray, *, allow_null: bool = False, maximum: float = np.inf) -> FloatArray:
+    """A finite, non-negative numeric attribute, at most `maximum`; NaN for nulls when `allow_null`."""
     column = _column(frame, field_name, where, name)
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
     null = column.isna().to_numpy()
@@ -266,6 +285,13 @@ def numeric_column(frame: pd.DataFrame, field_name: str, where: str, name: str,
     negative = values < 0
     if negative.any():
         problems.append(Problem(where, f"'{field_name}' is negative for {_some(ids[negative])}"))
+    infinite = np.isinf(values)
+    if infinite.any():
+        problems.append(Problem(where, f"'{field_name}' is infinite for {_some(ids[infinite])}; give a finite number"))
+    above = np.isfinite(values) & (values > maximum)
+    if above.any():
+        problems.append(Problem(where, f"'{field_name}' is above {maximum:g} for {_some(ids[above])} "
+                                f"(e.g. {values[above][0]:g})"))
     raise_if(problems, GeodataError)
     return values
 
@@ -301,7 +327,8 @@ def _site_arrays(frame: pd.DataFrame, scenario: Scenario, types: tuple[str, ...]
     capex = np.array([scenario.facility_types[t].capital_cost for t in types], dtype=np.float64)
     capex_cny = np.repeat(capex[None, :], len(ids), axis=0)
     for t, attr in ((types.index(name), attr) for name, attr in spec.cost.items()):
-        values = numeric_column(frame, attr, f"sites.cost.{types[t]}", "sites", ids, allow_null=True)
+        values = numeric_column(frame, attr, f"sites.cost.{types[t]}", "sites", ids, allow_null=True,
+                                maximum=MAX_YUAN)
         capex_cny[:, t] = np.where(np.isnan(values), capex_cny[:, t], values)
     return Sites(ids, xy, zone, allowed, existing, capex_cny, _capacities(frame, scenario, types, ids), frame)
 
@@ -313,7 +340,8 @@ def _capacities(frame: pd.DataFrame, scenario: Scenario, types: tuple[str, ...],
     capacity = np.repeat(default[None, :], len(ids), axis=0)
     for name, attr in scenario.sites.capacity.items():
         t = types.index(name)
-        values = numeric_column(frame, attr, f"sites.capacity.{name}", "sites", ids, allow_null=True)
+        values = numeric_column(frame, attr, f"sites.capacity.{name}", "sites", ids, allow_null=True,
+                                maximum=MAX_CAPACITY)
         capacity[:, t] = np.where(np.isnan(values), capacity[:, t], values)
     return capacity
 

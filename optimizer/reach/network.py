@@ -24,8 +24,18 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
+from pyproj.exceptions import CRSError, ProjError
 
 from optimizer.errors import GeodataError
+from optimizer.inputs.drivers import (
+    NETWORK_READERS,
+    Format,
+    checked_input,
+    input_format,
+    layer_names,
+    read_vector,
+    vector_info,
+)
 from optimizer.scenario.fields import FacilityType, NetworkSpec
 
 IntArray = npt.NDArray[np.int64]
@@ -166,6 +176,7 @@ def load_street_graph(spec: NetworkSpec, base_dir: Path, crs: str,
     `bbox_lonlat` (west, south, east, north) limits reading to ways near the data; results are
     kept in memory per file version, so the checker reuses what reach building read.
     """
+    input_format(spec.path, "network.path", readers=NETWORK_READERS)   # no URL, no /vsi… path
     path = base_dir / spec.path
     if not path.exists():
         raise GeodataError(f"network file not found: {path}; paths are relative to the scenario file",
@@ -191,13 +202,15 @@ def _cached_graph(path: str, mtime_ns: int, size: int, layer: str | None, crs: s
 
 
 def read_ways(path: Path, layer: str | None, bbox: tuple[float, float, float, float] | None) -> gpd.GeoDataFrame:
-    """Lines with the honoured attributes, from a ``.osm.pbf`` or a GIS line layer."""
-    if path.name.lower().endswith(".osm.pbf") or path.suffix.lower() == ".pbf":
+    """Lines with the honoured attributes, from a ``.osm.pbf`` (pyrosm) or a GIS line layer (GDAL),
+    each read only as the format its name says (`optimizer.inputs.drivers`)."""
+    fmt = checked_input(path, "network.path", readers=NETWORK_READERS)
+    if fmt.reader == "pyrosm":
         if layer is not None:
             raise GeodataError("an .osm.pbf file has no layers; remove `network.layer`", "network.layer")
         ways = _read_pbf(path, bbox)
     else:
-        ways = _read_line_layer(path, layer, bbox)
+        ways = _read_line_layer(path, fmt, layer, bbox)
     return _only_lines(ways)
 
 
@@ -226,26 +239,21 @@ def _tags_to_columns(ways: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return ways
 
 
-def _read_line_layer(path: Path, layer: str | None,
+def _read_line_layer(path: Path, fmt: Format, layer: str | None,
                      bbox: tuple[float, float, float, float] | None) -> gpd.GeoDataFrame:
-    import pyogrio
-
     if layer is not None:
-        layers = [str(row[0]) for row in pyogrio.list_layers(path)]
+        layers = layer_names(path, fmt, "network.path")
         if layer not in layers:
             raise GeodataError(f"no layer '{layer}' in {path.name}; layers: {', '.join(layers)}",
                                "network.layer")
+    info = vector_info(path, fmt, "network.path", layer=layer)
+    columns = [c for c in HONOURED_FIELDS if c in list(info["fields"])]
     try:
-        info = pyogrio.read_info(path, layer=layer)
-        columns = [c for c in HONOURED_FIELDS if c in list(info["fields"])]
         mask = None if bbox is None or info["crs"] is None else _bbox_in(bbox, str(info["crs"]))
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Could not parse column")
-            return gpd.read_file(path, layer=layer, columns=columns, bbox=mask, engine="pyogrio")
-    except GeodataError:
-        raise
-    except Exception as exc:  # GDAL raises many kinds; all mean "cannot read this file"
-        raise GeodataError(f"cannot read {path.name}: {exc}", "network.path") from None
+    except (CRSError, ProjError) as exc:
+        raise GeodataError(f"cannot read {path.name}: its CRS {info['crs']} does not project ({exc})",
+                           "network.path") from None
+    return read_vector(path, fmt, "network.path", layer=layer, columns=columns, bbox=mask)
 
 
 def _bbox_in(bbox: tuple[float, float, float, float], crs: str) -> tuple[float, float, float, float]:

@@ -9,15 +9,33 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 FORMAT_VERSION = 1
 
+# Sane limits of the numbers a scenario gives: past them a value is a typing error (an extra zero
+# run, a unit mix-up), never a plan. Every number must also be finite (no NaN, no Infinity: JSON
+# 1e400 parses as infinity). Each field's description states its limit.
+MAX_YUAN = 1e12            # one trillion yuan: above any county's or city's elder-care spending
+MAX_RADIUS_M = 20_000_000.0   # 20,000 km: no two points on Earth are farther apart (a distance
+                              # table may hold another unit, e.g. the OR-Library's costs)
+MAX_MINUTES = 1440.0       # a day's walk
+MAX_SPEED_M_PER_MIN = 500.0  # running pace is about 300 m/min
+MAX_COUNT = 1_000_000      # facilities (or people per facility: `MAX_CAPACITY`)
+MAX_CAPACITY = 1e9
+MAX_LAND_M2 = 1e8          # 100 km² for one facility
+MAX_M2_PER_PERSON = 10_000.0
+MAX_YEARS = 100.0
+MAX_TIME_LIMIT_S = 604_800.0   # one week per solve
+MAX_THREADS = 1024         # and never more than the machine's cores (`optimizer.plan` caps, with a note)
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class LayerSpec(_Strict):
     """Where a layer of features comes from."""
 
-    path: str | None = Field(None, description="GeoJSON / GeoPackage / Shapefile, relative to the scenario file.")
+    path: str | None = Field(None, description="GeoJSON (.geojson, .json), GeoPackage (.gpkg), Shapefile (.shp) "
+                             "or FlatGeobuf (.fgb), relative to the scenario file; read only as the format its "
+                             "name says. No URLs or GDAL /vsi… paths.")
     layer: str | None = Field(None, description="Layer name inside a GeoPackage (or other multi-layer file).")
     features: dict[str, Any] | None = Field(None, description="Inline GeoJSON FeatureCollection instead of `path`.")
     id: str = Field("id", description="Attribute holding each feature's unique id.")
@@ -68,11 +86,12 @@ class NetworkSpec(_Strict):
                       "GeoJSON), relative to the scenario file.")
     layer: str | None = Field(None, description="Layer name inside a GeoPackage; not for .osm.pbf.")
     walk_speed_m_per_min: float = Field(
-        67.0, gt=0, description="Walking speed of older people, m/min; turns `walk_minutes` into metres. "
+        67.0, gt=0, le=MAX_SPEED_M_PER_MIN, description="Walking speed of older people, m/min (at most 500); "
+        "turns `walk_minutes` into metres. "
         "67 m/min = 1.12 m/s: 15 minutes = 1 km (see README for the gait-speed sources).")
     suspicious_access_m: float = Field(
-        300.0, gt=0, description="Units and sites farther than this (m, straight line) from the nearest "
-        "walkable way are listed in the plan's `network` section.")
+        300.0, gt=0, le=MAX_RADIUS_M, description="Units and sites farther than this (m, straight line, at most "
+        "20,000 km) from the nearest walkable way are listed in the plan's `network` section.")
     cache_dir: str | None = Field(
         ".eldercare-cache", description="Folder (relative to the scenario file) caching walking reach "
         "by a hash of its inputs; null: no cache. Safe to delete.")
@@ -100,19 +119,25 @@ class DistanceTableSpec(_Strict):
 class FacilityType(_Strict):
     """One kind of facility."""
 
-    radius_m: float | None = Field(None, gt=0, description="Service radius in metres.")
-    walk_minutes: float | None = Field(None, gt=0, description="Service limit in minutes (time tables, networks).")
+    radius_m: float | None = Field(None, gt=0, le=MAX_RADIUS_M, description="Service radius in metres "
+                                   "(at most 20,000 km, half the Earth's circumference).")
+    walk_minutes: float | None = Field(None, gt=0, le=MAX_MINUTES, description="Service limit in minutes "
+                                       "(time tables, networks; at most 1440).")
     serves: list[str] | None = Field(None, description="Demand groups served; omitted = all groups.")
-    capital_cost: float = Field(0.0, ge=0, description="Capital cost of a new facility, yuan.")
-    annual_cost: float = Field(0.0, ge=0, description="Operating cost per year of any open facility, yuan.")
+    capital_cost: float = Field(0.0, ge=0, le=MAX_YUAN, description="Capital cost of a new facility, yuan "
+                                "(at most 10^12).")
+    annual_cost: float = Field(0.0, ge=0, le=MAX_YUAN, description="Operating cost per year of any open "
+                               "facility, yuan (at most 10^12).")
     capacity: float | None = Field(
-        None, ge=0, description="People (meals, seats) one facility can serve; makes the type capacitated: "
+        None, ge=0, le=MAX_CAPACITY, description="People (meals, seats) one facility can serve (at most 10^9); "
+        "makes the type capacitated: "
         "units are assigned to open facilities in reach, and count as covered only for the assigned share.")
     capacity_weight: str | None = Field(
         None, description="Named weight that demand for capacity is measured in (omitted: 1 per unit).")
     uptake: float = Field(1.0, ge=0, le=1, description="Share of the capacity weight that uses the facility.")
     single_source: bool = Field(False, description="Capacitated: each unit is served by one facility only.")
-    land_m2: float = Field(0.0, ge=0, description="Land area of one facility, m² (land target).")
+    land_m2: float = Field(0.0, ge=0, le=MAX_LAND_M2, description="Land area of one facility, m² (land target; "
+                           "at most 10^8).")
     colocate: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=dict,
         description="Host type -> capital cost factor when opened at a site where that type is open.")
@@ -146,8 +171,8 @@ class CountTarget(_Strict):
     facility: str
     per_zone: bool = False
     new_only: bool = False
-    min: int | None = Field(None, ge=0)
-    max: int | None = Field(None, ge=0)
+    min: int | None = Field(None, ge=0, le=MAX_COUNT, description="At least this many (at most 10^6).")
+    max: int | None = Field(None, ge=0, le=MAX_COUNT, description="At most this many (at most 10^6).")
     label: str | None = None
     preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
     source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
@@ -166,7 +191,7 @@ class LandTarget(_Strict):
     """Land of open facilities >= per_capita_m2 x total of a named weight."""
 
     kind: Literal["land"]
-    per_capita_m2: float = Field(ge=0)
+    per_capita_m2: float = Field(ge=0, le=MAX_M2_PER_PERSON, description="m² per person (at most 10^4).")
     population: str = Field(description="Named weight counted as population.")
     label: str | None = None
     preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
@@ -205,17 +230,20 @@ class MinDistanceSpec(_Strict):
     weight: str | None = Field(None, description="'units' or a named weight; omitted = the first named "
                                "weight (units when none is named).")
     yuan_per_unit: float | None = Field(
-        None, ge=0, description="Cost of one weighted distance unit (e.g. yuan per person-metre over the "
-        "horizon). Given: minimise total cost + yuan_per_unit x weighted distance (facility location). "
-        "Omitted: minimise weighted distance first, then cost (p-median with count targets).")
+        None, ge=0, le=MAX_YUAN, description="Cost of one weighted distance unit (e.g. yuan per person-metre "
+        "over the horizon; at most 10^12). Given: minimise total cost + yuan_per_unit x weighted distance "
+        "(facility location). Omitted: minimise weighted distance first, then cost (p-median with count "
+        "targets).")
 
 
 class Budget(_Strict):
     """Money limits."""
 
-    capital: float | None = Field(None, ge=0, description="Cap on capital cost, yuan.")
-    annual: float | None = Field(None, ge=0, description="Cap on annual operating cost, yuan.")
-    horizon_years: float = Field(3.0, ge=0, description="Years of operating cost in the total cost.")
+    capital: float | None = Field(None, ge=0, le=MAX_YUAN, description="Cap on capital cost, yuan (at most 10^12).")
+    annual: float | None = Field(None, ge=0, le=MAX_YUAN, description="Cap on annual operating cost, yuan "
+                                 "(at most 10^12).")
+    horizon_years: float = Field(3.0, ge=0, le=MAX_YEARS, description="Years of operating cost in the total cost "
+                                 "(at most 100).")
 
 
 class SolverSpec(_Strict):
@@ -223,9 +251,12 @@ class SolverSpec(_Strict):
 
     backend: str = Field("highs", description="'highs' | 'cpsat' | 'lagrangian' (heuristic plan + proven bound, "
                          "for very large models) | 'pulp:CBC' | 'pulp:<any PuLP solver>'")
-    time_limit_s: float = Field(60.0, gt=0)
-    mip_gap: float = Field(1e-4, ge=0, lt=1)
-    threads: int = Field(2, ge=1)
+    time_limit_s: float = Field(60.0, gt=0, le=MAX_TIME_LIMIT_S,
+                                description="Wall-clock seconds per solve (at most one week, 604800).")
+    mip_gap: float = Field(1e-4, ge=0, lt=1, description="Relative gap at which a plan counts as optimal, "
+                           "in [0, 1).")
+    threads: int = Field(2, ge=1, le=MAX_THREADS, description="Solver threads (at most 1024); more than the "
+                         "machine's cores are capped at its cores, with a note in the plan.")
 
 
 def json_path(loc: tuple[Any, ...]) -> str:

@@ -100,6 +100,8 @@ def parse_scenario(document: Any, *, base_dir: Path | None = None) -> tuple[Scen
         scenario = Scenario.model_validate(document)
     except ValidationError as exc:
         raise ScenarioError([p for err in exc.errors() for p in _problems(err, document)]) from None
+    except RecursionError:
+        raise ScenarioError("the scenario is nested too deeply", "(document)") from None
     raise_if(_reference_problems(scenario), ScenarioError)
     return scenario, (base_dir or Path.cwd()).resolve()
 
@@ -116,22 +118,70 @@ def load_scenario(path: str | Path) -> tuple[Scenario, Path]:
     Raises
     ------
     ScenarioError
-        For an unreadable file, invalid JSON, or every problem of the document (`parse_scenario`).
+        For an unreadable or binary file, invalid or too deeply nested JSON, or every problem of
+        the document (`parse_scenario`).
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ScenarioError(f"cannot read the scenario file: {exc.strerror or exc}", str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"not a text file (byte {exc.start} is not UTF-8): a scenario is a JSON "
+                            "document in UTF-8", str(path)) from None
+    return parse_scenario(parse_json(text, str(path)), base_dir=path.parent)
+
+
+def parse_json(text: str, where: str) -> Any:
+    """Parse a scenario's JSON text; `ScenarioError` at `where` for anything that is not sane JSON.
+
+    Besides syntax errors: nesting deeper than Python's recursion allows (100,000 ``[``) and
+    numbers too long to convert (Python's limit on integer digits).
+    """
     try:
-        document = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ScenarioError(
-            f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", str(path)
-        ) from None
-    return parse_scenario(document, base_dir=path.parent)
+        raise ScenarioError(f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", where) from None
+    except RecursionError:
+        raise ScenarioError("the JSON is nested too deeply to be a scenario", where) from None
+    except ValueError:   # an integer with more digits than Python converts (4300)
+        raise ScenarioError("not valid JSON for a scenario: a number has thousands of digits", where) from None
 
 
+
+
+def solver_with(solver: SolverSpec, overrides: dict[str, Any], *,
+                names: dict[str, str] | None = None) -> SolverSpec:
+    """`solver` with `overrides` applied (None values are ignored), checked by the rules of `SolverSpec`.
+
+    The command line's ``--backend``, ``--time-limit``, ``--gap`` and ``--threads`` pass through
+    here, so that they obey exactly the rules of the scenario's ``solver`` fields.
+
+    Parameters
+    ----------
+    solver : SolverSpec
+        The scenario's solver settings.
+    overrides : dict
+        Field name -> new value (``time_limit_s``, ``mip_gap``, ``threads``, ``backend``).
+    names : dict, optional
+        Field name -> where the value came from, e.g. ``{"time_limit_s": "--time-limit"}``;
+        default ``solver.<field>``.
+
+    Raises
+    ------
+    ScenarioError
+        Every bad value, each located at its name.
+    """
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return SolverSpec.model_validate(solver.model_dump() | given)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else ""
+            got = f" (got {given[field]!r})" if field in given else ""
+            problems.append(Problem((names or {}).get(field, f"solver.{field}"), err["msg"] + got))
+        raise ScenarioError(problems) from None
 
 
 def _problems(err: Any, document: dict[str, Any]) -> list[Problem]:

@@ -41,6 +41,20 @@ def get_backend(name: str) -> Backend:
                            "solver.backend") from None
 
 
+def check_backend(name: str) -> None:
+    """Raise unless the backend called `name` exists and loads here (before any data is read).
+
+    Raises
+    ------
+    BackendError
+        At ``solver.backend``: an unknown name (listing the names that exist), a library that is
+        not installed or does not load, or a PuLP solver PuLP does not have here.
+    """
+    get_backend(name)
+    if name not in STRATEGIES:
+        registry.check_loads(name)
+
+
 def capabilities(name: str) -> frozenset[str]:
     """Return what the backend called `name` can do (`optimizer.solvers.base` capabilities)."""
     return get_backend(name).capabilities

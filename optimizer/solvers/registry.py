@@ -9,6 +9,7 @@ one CLI invocation or one test session can use both.
 from __future__ import annotations
 
 import atexit
+import importlib
 import multiprocessing
 import sys
 from collections.abc import Callable
@@ -61,6 +62,41 @@ def run_backend(name: str, model: Milp, options: SolveOptions) -> SolveResult:
     result = in_family_process(backend.native_family, _solve_in_worker, name, model, options)
     note = f"ran in a separate process ({backend.native_family} clashes with a library loaded here)"
     return replace(result, notes=(*result.notes, note))
+
+
+def check_loads(name: str) -> None:
+    """Raise unless backend `name` can run here: its library imports (in the worker process of its
+    family when it clashes with a library loaded here) and, for PuLP, PuLP has the solver available.
+
+    Raises
+    ------
+    BackendError
+        At ``solver.backend``, saying what is missing.
+    """
+    backend = get_backend(name)
+    problem = in_family_process(backend.native_family, _load_problem, name)
+    if problem is not None:
+        raise BackendError(problem, "solver.backend")
+
+
+_LIBRARIES = {"highs": "highspy", "cpsat": "ortools.sat.python.cp_model", "pulp": "pulp"}
+
+
+def _load_problem(name: str) -> str | None:
+    """Why backend `name` does not load in this process, or None."""
+    backend = get_backend(name)
+    if not backend.is_available():
+        return f"backend '{name}' is not installed here"
+    try:
+        library = importlib.import_module(_LIBRARIES[name.partition(":")[0]])
+    except ImportError as exc:
+        return f"backend '{name}' is installed but does not load: {exc}"
+    solver_name = getattr(backend, "solver_name", None)
+    if solver_name is not None:
+        available = library.listSolvers(onlyAvailable=True)
+        if solver_name not in available:
+            return f"PuLP solver '{solver_name}' is not available here; available: {', '.join(available)}"
+    return None
 
 
 def in_family_process(family: str, function: Callable[..., T], *args: Any) -> T:
