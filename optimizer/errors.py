@@ -67,6 +67,31 @@ class ExportError(OptimizerError):
     """A plan cannot be exported: no plan, a changed scenario, an unknown format or CRS."""
 
 
+class OutputFolderError(OptimizerError):
+    """The output folder (``--out``) cannot take the run's files; raised before any solving.
+
+    It is a file, cannot be written, or holds an input of the scenario that the run would overwrite.
+    """
+
+
+class WriteError(OptimizerError):
+    """An output file could not be written; the earlier file of that name is intact.
+
+    Attributes
+    ----------
+    path : str
+        The file that was being written (also the problem's location).
+    """
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message, path)
+        self.path = path
+
+
+class DiskFullError(WriteError):
+    """No room for an output file: the disk or the quota is full, or the file-size limit is reached."""
+
+
 def raise_if(problems: list[Problem], error: type[OptimizerError]) -> None:
     """Raise `error` with every collected problem, if there are any."""
     if problems:

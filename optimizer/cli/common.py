@@ -10,8 +10,10 @@ from collections.abc import Callable
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from optimizer.errors import CheckFailedError, OptimizerError
+from optimizer.errors import CheckFailedError, OptimizerError, OutputFolderError, WriteError
+from optimizer.report.atomic import NO_ROOM
 
 out = Console()
 err = Console(stderr=True)
@@ -29,15 +31,35 @@ def guarded(work: Callable[[], int]) -> None:
         for problem in exc.problems:
             err.print(f"  {problem}", markup=False, highlight=False)
         raise typer.Exit(EXIT_INTERNAL) from None
+    except WriteError as exc:   # disk full or unwritable mid-run: the message names the file, old files intact
+        _one_line(exc.problems[0].message)
+        raise typer.Exit(EXIT_INTERNAL) from None
+    except OutputFolderError as exc:   # --out unusable, found before the run
+        _one_line(str(exc.problems[0]))
+        raise typer.Exit(EXIT_INPUT) from None
     except OptimizerError as exc:
         err.print("[bold red]error[/]:")
         for problem in exc.problems:
             err.print(f"  {problem}", markup=False, highlight=False)
         raise typer.Exit(EXIT_INPUT) from None
     except Exception as exc:  # the CLI edge: nothing escapes as a traceback
-        if os.environ.get("ELDERCARE_DEBUG"):
-            traceback.print_exc()
-        err.print(f"[bold red]internal error[/]: {type(exc).__name__}: {exc} "
-                  "(set ELDERCARE_DEBUG=1 for the traceback)", highlight=False)
+        _internal(exc)
         raise typer.Exit(EXIT_INTERNAL) from None
     raise typer.Exit(code)
+
+
+def _internal(exc: Exception) -> None:
+    """An unexpected error: a full disk outside the output writers in one line, anything else named."""
+    if isinstance(exc, OSError) and exc.errno in NO_ROOM:
+        where = f" writing {exc.filename}" if exc.filename else ""
+        _one_line(f"no space left on the disk{where}: free space or choose another output folder (--out)")
+        return
+    if os.environ.get("ELDERCARE_DEBUG"):
+        traceback.print_exc()
+    err.print(f"[bold red]internal error[/]: {type(exc).__name__}: {exc} "
+              "(set ELDERCARE_DEBUG=1 for the traceback)", highlight=False)
+
+
+def _one_line(message: str) -> None:
+    """``error: <message>`` on one line, however narrow the terminal."""
+    err.print(f"[bold red]error[/]: {escape(message)}", soft_wrap=True, highlight=False)

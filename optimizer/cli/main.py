@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from optimizer.cli.common import EXIT_MET, EXIT_UNMET, guarded, out
+from optimizer.cli.options import check_solver_options
 from optimizer.cli.presets import presets_command
 from optimizer.cli.sweep import sweep_command
 
@@ -29,8 +30,10 @@ def validate(scenario: Annotated[Path, typer.Argument(help="Scenario JSON file."
     def work() -> int:
         from optimizer.plan import prepare
         from optimizer.scenario.format import load_scenario
+        from optimizer.search.backends import check_backend
 
         parsed, base_dir = load_scenario(scenario)
+        check_backend(parsed.solver.backend)   # the backend exists and loads here
         prep = prepare(parsed, base_dir)
         out.print(f"[green]valid[/]: {prep.region.demand.n} demand units, {prep.region.sites.n} sites, "
                   f"{len(prep.region.type_names)} facility types, {len(parsed.targets)} targets; "
@@ -49,6 +52,7 @@ def solve(
     backend: Annotated[str | None, typer.Option(help="highs | cpsat | lagrangian | pulp:CBC | pulp:<solver>")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per solve.")] = None,
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
+    threads: Annotated[int | None, typer.Option(help=THREADS_HELP)] = None,
     formats: Annotated[str, typer.Option("--formats", "--format", help=FORMATS_HELP)] = "all",
     crs: Annotated[str | None, typer.Option("--crs", help=CRS_HELP)] = None,
     reduce: Annotated[bool, typer.Option("--reduce/--no-reduce", help=REDUCE_HELP)] = True,
@@ -56,20 +60,34 @@ def solve(
     """Solve a scenario, write OUT/plan.json and the exports (map, GIS layers, charts), print a summary."""
 
     def work() -> int:
-        import json
-
-        from optimizer.export import bundle_from_result, check_crs, parse_formats, scenario_source, write_exports
+        from optimizer.export import (
+            bundle_from_result,
+            check_crs,
+            export_files,
+            parse_formats,
+            scenario_files,
+            scenario_source,
+            write_exports,
+        )
         from optimizer.plan import solve_file
-        from optimizer.report.document import write_plan
+        from optimizer.report.atomic import replaced_together
+        from optimizer.report.document import plan_document, write_plan_document
+        from optimizer.report.outdir import check_out_dir
 
+        check_solver_options(backend=backend, time_limit_s=time_limit, mip_gap=gap, threads=threads)
         chosen, layer_crs = parse_formats(formats), check_crs(crs)   # fail before the solve, not after
-        result = solve_file(scenario, backend=backend, time_limit_s=time_limit, mip_gap=gap, reduce=reduce)
-        path = write_plan(result, out_dir, source=scenario_source(scenario, out_dir))
-        plan = json.loads(path.read_text(encoding="utf-8"))
+        check_out_dir(out_dir, outputs=("plan.json", *export_files(chosen)), inputs=scenario_files(scenario))
+        result = solve_file(scenario, backend=backend, time_limit_s=time_limit, mip_gap=gap, threads=threads,
+                            reduce=reduce)
+        plan = plan_document(result) | {"source": scenario_source(scenario, out_dir)}
         print_summary(plan)
+        with replaced_together():   # plan.json and its exports replace the earlier files together, or none does
+            path = write_plan_document(plan, out_dir)
+            exported = (write_exports(bundle_from_result(result, plan), out_dir, formats=chosen, crs=layer_crs)
+                        if chosen and result.checked is not None else [])
         out.print(f"plan written to {path}", highlight=False)
-        if chosen and result.checked is not None:
-            _print_exports(write_exports(bundle_from_result(result, plan), out_dir, formats=chosen, crs=layer_crs))
+        if exported:
+            _print_exports(exported)
         elif chosen:
             out.print("no plan found: exports skipped", highlight=False)
         return EXIT_MET if result.all_targets_met else EXIT_UNMET
@@ -77,6 +95,7 @@ def solve(
     guarded(work)
 
 
+THREADS_HELP = "Solver threads (capped at this machine's cores)."
 FORMATS_HELP = "Exports: all, none, or a comma-separated subset of gpkg,geojson,csv,html,png."
 CRS_HELP = "CRS of plan.gpkg, e.g. EPSG:4490 (CGCS2000); default: the scenario's."
 REDUCE_HELP = "Exact reductions before solving (merged units, dominated rows and sites); see plan.json."
@@ -93,9 +112,19 @@ def export(
     """Re-create the exports of a written plan.json from the scenario it records (re-checked)."""
 
     def work() -> int:
-        from optimizer.export import bundle_from_plan_file, check_crs, parse_formats, write_exports
+        from optimizer.export import (
+            bundle_from_plan_file,
+            check_crs,
+            export_files,
+            parse_formats,
+            plan_files,
+            write_exports,
+        )
+        from optimizer.report.outdir import check_out_dir
 
         chosen, layer_crs = parse_formats(formats), check_crs(crs)
+        check_out_dir(out_dir or plan_file.parent, outputs=export_files(chosen),
+                      inputs=plan_files(plan_file, scenario_path=scenario))
         bundle = bundle_from_plan_file(plan_file, scenario_path=scenario)
         _print_exports(write_exports(bundle, out_dir or plan_file.parent, formats=chosen, crs=layer_crs))
         return EXIT_MET
@@ -120,17 +149,18 @@ def compare(
     def work() -> int:
         from optimizer.plan import prepare, solve_prepared
         from optimizer.report.document import plan_document
-        from optimizer.scenario.format import load_scenario
+        from optimizer.scenario.format import load_scenario, solver_with
 
+        names = [name.strip() for name in backends.split(",")]
+        check_solver_options(time_limit_s=time_limit, backends=names)
         parsed, base_dir = load_scenario(scenario)
         prepared = prepare(parsed, base_dir)   # geodata, reach and model built once
         table = Table(title=f"{parsed.name}: backends compared")
         for column in ("backend", "status", "objective", "bound", "gap", "seconds"):
             table.add_column(column)
         objectives = set()
-        for name in backends.split(","):
-            solver = parsed.solver.model_copy(update={"backend": name.strip()} | (
-                {"time_limit_s": time_limit} if time_limit else {}))
+        for name in names:
+            solver = solver_with(parsed.solver, {"backend": name, "time_limit_s": time_limit})
             prep = replace(prepared, scenario=parsed.model_copy(update={"solver": solver}))
             plan = plan_document(solve_prepared(prep))
             objectives.add(None if plan["objective"] is None else round(plan["objective"], 3))

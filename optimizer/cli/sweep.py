@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from optimizer.cli.common import EXIT_MET, EXIT_UNMET, guarded, out
+from optimizer.cli.options import check_solver_options
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -39,15 +40,21 @@ def sweep_command(
     backend: Annotated[str | None, typer.Option(help="highs | cpsat | pulp:CBC | pulp:<solver>")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per level.")] = None,
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
+    threads: Annotated[int | None, typer.Option(help="Solver threads (capped at this machine's cores).")] = None,
 ) -> None:
     """Cost–coverage frontier: the most coverage each capital budget buys, and the least budget meeting every target."""
 
     def work() -> int:
+        from optimizer.export import scenario_files
+        from optimizer.report.outdir import check_out_dir
+        from optimizer.sweep.frontier import OUTPUTS
         from optimizer.sweep.run import SweepSettings, parse_budgets, sweep_file
 
+        check_solver_options(backend=backend, time_limit_s=time_limit, mip_gap=gap, threads=threads)
         settings = SweepSettings(out_dir, budgets=parse_budgets(budgets) if budgets is not None else None,
                                  levels=levels, elastic=elastic, workers=workers, dask=dask, resume=resume)
-        solver = {"backend": backend, "time_limit_s": time_limit, "mip_gap": gap}
+        check_out_dir(out_dir, outputs=OUTPUTS, inputs=scenario_files(scenario))   # before any level is solved
+        solver = {"backend": backend, "time_limit_s": time_limit, "mip_gap": gap, "threads": threads}
         with _progress(out) as progress:
             task = progress.add_task("least sufficient budget (least capital meeting every target)",
                                      total=None, best="")

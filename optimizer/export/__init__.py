@@ -4,8 +4,15 @@ plan.gpkg (styled GIS layers), plan.geojson and plan.csv (facilities), map.html 
 map), map.png and targets.png (charts); see `optimizer.export.writer`.
 """
 
-from optimizer.export.bundle import PlanBundle, bundle_from_plan_file, bundle_from_result, scenario_source
-from optimizer.export.writer import FORMATS, check_crs, parse_formats, write_exports
+from optimizer.export.bundle import (
+    PlanBundle,
+    bundle_from_plan_file,
+    bundle_from_result,
+    plan_files,
+    scenario_files,
+    scenario_source,
+)
+from optimizer.export.writer import FORMATS, check_crs, export_files, parse_formats, write_exports
 
-__all__ = ["FORMATS", "PlanBundle", "bundle_from_plan_file", "bundle_from_result", "check_crs", "parse_formats",
-           "scenario_source", "write_exports"]
+__all__ = ["FORMATS", "PlanBundle", "bundle_from_plan_file", "bundle_from_result", "check_crs", "export_files",
+           "parse_formats", "plan_files", "scenario_files", "scenario_source", "write_exports"]

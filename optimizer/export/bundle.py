@@ -60,6 +60,32 @@ def _data_files(scenario: Scenario) -> list[str]:
     return [str(spec.path) for spec in specs if spec is not None and getattr(spec, "path", None)]
 
 
+def _read_files(scenario: Scenario, base_dir: Path) -> list[Path]:
+    """Every data file a solve or an export of `scenario` reads (the zone boundaries too)."""
+    names = _data_files(scenario) + ([scenario.boundaries.path] if scenario.boundaries is not None else [])
+    return [base_dir / name for name in names]
+
+
+def scenario_files(scenario_path: Path) -> list[Path]:
+    """The scenario file and every data file it names: what a run reads, so must not overwrite.
+
+    Raises `ScenarioError` when the scenario cannot be read, as the run itself would.
+    """
+    scenario, base_dir = load_scenario(scenario_path)
+    return [scenario_path, *_read_files(scenario, base_dir)]
+
+
+def plan_files(plan_path: Path, *, scenario_path: Path | None = None) -> list[Path]:
+    """What exporting `plan_path` reads: the plan, its scenario and the scenario's data files.
+
+    Raises `ExportError` as `bundle_from_plan_file` does when the plan or its scenario cannot be read.
+    """
+    plan = _read_plan(plan_path)
+    path = _plan_scenario(plan_path, plan, scenario_path)
+    scenario, base_dir = _load_plan_scenario(plan_path, path)
+    return [plan_path, path, *_read_files(scenario, base_dir)]
+
+
 def scenario_source(scenario_path: Path, out_dir: Path) -> dict[str, Any]:
     """The ``source`` entry of plan.json: where the scenario is, and digests of what it reads.
 
@@ -107,14 +133,8 @@ def bundle_from_plan_file(plan_path: Path, *, scenario_path: Path | None = None)
     """
     plan = _read_plan(plan_path)
     source = plan.get("source")
-    if not isinstance(source, dict) and scenario_path is None:
-        raise ExportError("the plan records no scenario (written before exports existed); pass "
-                          "--scenario with the scenario file that was solved", f"{plan_path}: source")
-    path = scenario_path or _recorded_scenario(plan_path, source or {})
-    try:
-        scenario, base_dir = load_scenario(path)
-    except OptimizerError as exc:
-        raise ExportError(f"cannot load the plan's scenario {path}: {exc}", f"{plan_path}: source") from None
+    path = _plan_scenario(plan_path, plan, scenario_path)
+    scenario, base_dir = _load_plan_scenario(plan_path, path)
     _same_inputs(plan_path, path, scenario, base_dir, (source or {}).get("sha256", {}))
     region = load_region(scenario, base_dir)
     reach = build_reach(scenario, region, base_dir)
@@ -135,6 +155,22 @@ def _read_plan(plan_path: Path) -> dict[str, Any]:
         raise ExportError(f"the plan has no facilities (status {plan.get('status')}); nothing to export",
                           f"{plan_path}: facilities")
     return plan
+
+
+def _plan_scenario(plan_path: Path, plan: dict[str, Any], scenario_path: Path | None) -> Path:
+    """`scenario_path` if given, else the scenario the plan records."""
+    source = plan.get("source")
+    if not isinstance(source, dict) and scenario_path is None:
+        raise ExportError("the plan records no scenario (written before exports existed); pass "
+                          "--scenario with the scenario file that was solved", f"{plan_path}: source")
+    return scenario_path or _recorded_scenario(plan_path, source or {})
+
+
+def _load_plan_scenario(plan_path: Path, path: Path) -> tuple[Scenario, Path]:
+    try:
+        return load_scenario(path)
+    except OptimizerError as exc:
+        raise ExportError(f"cannot load the plan's scenario {path}: {exc}", f"{plan_path}: source") from None
 
 
 def _recorded_scenario(plan_path: Path, source: dict[str, Any]) -> Path:

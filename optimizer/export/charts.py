@@ -25,10 +25,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import offset_copy
 
-from optimizer.errors import GeodataError
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.fields import target_descriptions
 from optimizer.export.styles import COVERAGE_CLASSES, ZONE_CLASSES, ZONE_OUTLINE, type_colours
+from optimizer.reach.network import network_bbox, read_ways
+from optimizer.report.atomic import written_at
 
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
              "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC")
@@ -50,20 +51,16 @@ def _fonts() -> Iterator[str | None]:
 def network_lines(bundle: PlanBundle) -> gpd.GeoDataFrame | None:
     """The scenario's road network as lines in the region's CRS, or None without a network.
 
-    An OpenStreetMap extract (.osm.pbf, .osm) gives the ways of its ``lines`` layer tagged
-    ``highway``; any other file gives the scenario's ``network.layer``.
+    Read as reach reads it (`optimizer.reach.network.read_ways`: an OpenStreetMap .osm.pbf through
+    pyrosm, any other file as the format its name says), within the box reach reads.
     """
     spec = bundle.scenario.network
     if spec is None:
         return None
-    path = bundle.base_dir / spec.path
-    osm = path.name.lower().endswith((".pbf", ".osm"))
-    try:
-        roads = gpd.read_file(path, layer="lines" if osm else spec.layer, engine="pyogrio")
-    except Exception as exc:  # GDAL raises many kinds; all mean "cannot read this file"
-        raise GeodataError(f"cannot read the road network {path.name}: {exc}", "network.path") from None
-    if osm and "highway" in roads.columns:
-        roads = roads[roads["highway"].notna()]
+    region = bundle.region
+    box = network_bbox(spec, list(bundle.scenario.facility_types.values()),
+                       np.vstack([region.demand.xy, region.sites.xy]), region.crs)
+    roads = read_ways(bundle.base_dir / spec.path, spec.layer, box)
     return roads.set_crs(bundle.region.crs) if roads.crs is None else roads.to_crs(bundle.region.crs)
 
 
@@ -168,7 +165,8 @@ def write_map_png(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame], path:
             outline = "convex hulls of their units (not official boundaries)"
         note = f"CRS {bundle.region.crs} · zone outlines: {outline}"
         fig.text(0.01, 0.005, note + ("" if cjk else " · no CJK font installed"), fontsize=7, color="#666666")
-        fig.savefig(path)
+        with written_at(path) as tmp:
+            fig.savefig(tmp)
     return path
 
 
@@ -213,5 +211,6 @@ def write_targets_png(bundle: PlanBundle, path: Path) -> Path:
         ax.set_xlabel("achieved / required (dashed line: target)", fontsize=9)
         ax.set_title(f"{bundle.scenario.name}: targets, achieved vs required", fontsize=10, loc="left")
         ax.spines[["top", "right"]].set_visible(False)
-        fig.savefig(path)
+        with written_at(path) as tmp:
+            fig.savefig(tmp)
     return path

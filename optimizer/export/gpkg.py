@@ -8,6 +8,9 @@ what QGIS reads on opening the file:
   alternative name and comment, and QGIS shows the alias;
 - ``layer_styles`` (the table QGIS itself writes): per spatial layer a QML and an SLD style
   with ``useAsDefault = 1``, so dragging the file into QGIS shows styled layers.
+
+The whole file (every layer, the styles, the aliases) is built at a temporary path and only
+then renamed over plan.gpkg (`optimizer.report.atomic`): a failure leaves the earlier file intact.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from optimizer.export.bundle import PlanBundle
 from optimizer.export.fields import field_aliases, target_descriptions
 from optimizer.export.layers import LAYER_TITLES
 from optimizer.export.styles import layer_rules, qml_document, sld_document
+from optimizer.report.atomic import written_at
 
 GEOMETRY_TYPES = {"facilities": "Point", "service_areas": "MultiPolygon", "zones": "MultiPolygon"}
 STYLED = ("zones", "service_areas", "demand", "facilities")
@@ -53,9 +57,15 @@ def write_gpkg(bundle: PlanBundle, layers: dict[str, pd.DataFrame], path: Path) 
     layers : dict
         Layer name -> GeoDataFrame (spatial) or DataFrame (attribute table), in order.
     path : Path
-        The file to write; an existing file is replaced.
+        The file to write; an existing file is replaced once the new one is complete.
     """
-    path.unlink(missing_ok=True)
+    with written_at(path) as tmp:
+        _build(bundle, layers, tmp)
+    return path
+
+
+def _build(bundle: PlanBundle, layers: dict[str, pd.DataFrame], path: Path) -> None:
+    """Every layer, then the styles and the aliases, into a new GeoPackage at `path`."""
     for k, (name, frame) in enumerate(layers.items()):
         title, description = LAYER_TITLES[name]
         options = {"IDENTIFIER": title, "DESCRIPTION": description}
@@ -70,7 +80,6 @@ def write_gpkg(bundle: PlanBundle, layers: dict[str, pd.DataFrame], path: Path) 
     _write_styles(bundle, layers, aliases, path)
     with closing(sqlite3.connect(path)) as db, db:
         _write_data_columns(db, aliases)
-    return path
 
 
 def _aliases(bundle: PlanBundle, layers: dict[str, pd.DataFrame]) -> dict[str, dict[str, tuple[str, str]]]:

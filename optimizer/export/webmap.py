@@ -23,6 +23,7 @@ import shapely
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.fields import target_descriptions
 from optimizer.export.styles import COVERAGE_CLASSES, ZONE_CLASSES, ZONE_OUTLINE, type_colours
+from optimizer.report.atomic import write_text
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 LONLAT_DIGITS = 1e-6   # ~0.1 m
@@ -117,5 +118,4 @@ def write_webmap(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame], path: 
     }
     template = (folder / "template.html").read_text(encoding="utf-8")
     page = re.sub(r"__([A-Z_]+)__", lambda m: parts.get(m.group(1), m.group(0)), template)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_text(path, page)

@@ -8,6 +8,9 @@ Formats and the files they write into the output folder:
   Chinese names correctly only with it);
 - ``html``: map.html, the offline web map;
 - ``png``: map.png and targets.png.
+
+Each file is written whole or not at all, and the files of one call replace the earlier ones
+together (`optimizer.report.atomic`): a failed export leaves the previous export intact.
 """
 
 from __future__ import annotations
@@ -23,8 +26,17 @@ import pandas as pd
 from optimizer.errors import ExportError
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.layers import plan_layers
+from optimizer.report.atomic import replaced_together, write_bytes, written_at
 
 FORMATS = ("gpkg", "geojson", "csv", "html", "png")
+FILES = {"gpkg": ("plan.gpkg",), "geojson": ("plan.geojson",), "csv": ("plan.csv",), "html": ("map.html",),
+         "png": ("map.png", "targets.png")}
+"""Format -> the files it writes into the output folder."""
+
+
+def export_files(formats: tuple[str, ...]) -> tuple[str, ...]:
+    """The names of the files `formats` write (for checking the output folder before a run)."""
+    return tuple(name for fmt in formats for name in FILES[fmt])
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
@@ -72,8 +84,7 @@ def write_csv(facilities: gpd.GeoDataFrame, path: Path) -> Path:
     table = pd.DataFrame(facilities.drop(columns=facilities.geometry.name))
     table["lon"], table["lat"] = lonlat.x.round(7), lonlat.y.round(7)
     table["x"], table["y"] = facilities.geometry.x.round(3), facilities.geometry.y.round(3)
-    table.to_csv(path, index=False, encoding="utf-8-sig")
-    return path
+    return write_bytes(path, table.to_csv(index=False).encode("utf-8-sig"))
 
 
 def write_exports(bundle: PlanBundle, out_dir: Path, *, formats: tuple[str, ...] = FORMATS,
@@ -102,10 +113,11 @@ def write_exports(bundle: PlanBundle, out_dir: Path, *, formats: tuple[str, ...]
     layers = plan_layers(bundle)
     done: list[tuple[str, list[Path], float]] = [("layers", [], time.perf_counter() - began)]
     jobs = _jobs(bundle, layers, out_dir, crs)
-    for name in formats:
-        began = time.perf_counter()
-        paths = jobs[name]()
-        done.append((name, paths, time.perf_counter() - began))
+    with replaced_together():   # every file of this export replaces its earlier version, or none does
+        for name in formats:
+            began = time.perf_counter()
+            paths = jobs[name]()
+            done.append((name, paths, time.perf_counter() - began))
     return done
 
 
@@ -117,18 +129,18 @@ def _jobs(bundle: PlanBundle, layers: dict[str, pd.DataFrame], out_dir: Path,
     from optimizer.export.webmap import write_webmap
 
     spatial = cast(dict[str, gpd.GeoDataFrame], layers)   # the layers these writers read are GeoDataFrames
+    path = {fmt: [out_dir / name for name in names] for fmt, names in FILES.items()}
     return {
-        "gpkg": lambda: [write_gpkg(bundle, _reprojected(layers, crs) if crs else layers, out_dir / "plan.gpkg")],
-        "geojson": lambda: [_write_geojson(spatial["facilities"], out_dir / "plan.geojson")],
-        "csv": lambda: [write_csv(spatial["facilities"], out_dir / "plan.csv")],
-        "html": lambda: [write_webmap(bundle, spatial, out_dir / "map.html")],
-        "png": lambda: [write_map_png(bundle, spatial, out_dir / "map.png"),
-                        write_targets_png(bundle, out_dir / "targets.png")],
+        "gpkg": lambda: [write_gpkg(bundle, _reprojected(layers, crs) if crs else layers, path["gpkg"][0])],
+        "geojson": lambda: [_write_geojson(spatial["facilities"], path["geojson"][0])],
+        "csv": lambda: [write_csv(spatial["facilities"], path["csv"][0])],
+        "html": lambda: [write_webmap(bundle, spatial, path["html"][0])],
+        "png": lambda: [write_map_png(bundle, spatial, path["png"][0]), write_targets_png(bundle, path["png"][1])],
     }
 
 
 def _write_geojson(facilities: gpd.GeoDataFrame, path: Path) -> Path:
-    path.unlink(missing_ok=True)
-    facilities.to_crs("EPSG:4326").to_file(path, driver="GeoJSON", engine="pyogrio",
-                                           layer_options={"RFC7946": "YES", "WRITE_NAME": "NO"})
+    lonlat = facilities.to_crs("EPSG:4326")
+    with written_at(path) as tmp:
+        lonlat.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer_options={"RFC7946": "YES", "WRITE_NAME": "NO"})
     return path

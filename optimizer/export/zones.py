@@ -20,6 +20,7 @@ import shapely
 
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.styles import achievement_class
+from optimizer.inputs.drivers import checked_input, input_format, read_vector
 from optimizer.reach.base import served_mask
 from optimizer.scenario.fields import CoverageTarget
 
@@ -53,10 +54,11 @@ def _boundary_polygons(bundle: PlanBundle, path: str, layer: str | None, attribu
     """Zone name -> polygon (parts of one zone merged), in the plan's CRS."""
     from optimizer.errors import GeodataError
 
+    input_format(path, "boundaries.path")   # no URL, no /vsi… path
     file = bundle.base_dir / path
     if not file.exists():
         raise GeodataError(f"file not found: {file}", "boundaries.path")
-    frame = gpd.read_file(file, layer=layer, engine="pyogrio")
+    frame = read_vector(file, checked_input(file, "boundaries.path"), "boundaries.path", layer=layer)
     if attribute not in frame.columns:
         raise GeodataError(f"no attribute '{attribute}' in {path}", "boundaries.zone")
     if frame.crs is not None:

@@ -12,6 +12,7 @@ import numpy as np
 from optimizer.check.plan import CheckedPlan
 from optimizer.plan import PlanResult, decode_assignments, money_objective, weighted_coverage
 from optimizer.reach.base import served_mask
+from optimizer.report.atomic import write_text
 from optimizer.report.network import network_section
 from optimizer.search.phases import Solution
 
@@ -57,11 +58,19 @@ def write_plan(result: PlanResult, out_dir: Path, *, source: dict[str, Any] | No
     `source` (`optimizer.export.scenario_source`: where the scenario is, digests of its files)
     is recorded as ``source``, so that ``eldercare export`` can re-create the exports later.
     """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "plan.json"
     document = plan_document(result) | ({"source": source} if source is not None else {})
-    path.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
-    return path
+    return write_plan_document(document, out_dir)
+
+
+def write_plan_document(document: dict[str, Any], out_dir: Path) -> Path:
+    """Write `document` as ``plan.json`` into `out_dir` (created) and return its path.
+
+    Written whole or not at all (`optimizer.report.atomic`): a failed write raises `WriteError`
+    and leaves an earlier plan.json intact; inside `replaced_together` it replaces the earlier
+    one only together with the other files of the block.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return write_text(out_dir / "plan.json", json.dumps(document, ensure_ascii=False, indent=1))
 
 
 def _objective(result: PlanResult) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from optimizer.report.atomic import written_at
+
 MILLION = 1e6
 
 
@@ -41,7 +43,8 @@ def write_chart(frontier: dict[str, Any], path: Path) -> Path:
     bottom.set_xlabel("capital budget (million yuan)")
     figure.suptitle(f"{frontier['scenario']}: what each extra million buys", fontsize=11)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=110)
+    with written_at(path) as tmp:   # whole or not at all: a failed write keeps the earlier chart
+        figure.savefig(tmp, dpi=110)
     return path
 
 

@@ -9,20 +9,25 @@ document. In the output folder::
     least.json                          the least sufficient budget solve (and saturation, if run)
 
 A rerun with ``resume`` takes every level whose ``level.json`` carries the same fingerprint.
+Every file is written whole or not at all (`optimizer.report.atomic`): an interrupted or failed
+write leaves the earlier file, so a level is done only when both of its files are.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from optimizer.report.atomic import replaced_together, write_text
 from optimizer.sweep.levels import budget_label
 
 FRONTIER_FORMAT = 1
 COVERAGE_TOL = 1e-6   # relative: more budget covering less than this is still monotone
+OUTPUTS = ("frontier.json", "frontier.csv", "frontier.png", "least.json", "levels")
+"""What a sweep writes into its output folder (files, and the ``levels`` folder)."""
 
 
 def level_row(document: dict[str, Any], *, budget_cny: float, seconds: float,
@@ -96,16 +101,16 @@ def finish_rows(rows: list[dict[str, Any]], least_cny: float | None) -> list[dic
 
 
 def write_frontier(out_dir: Path, document: dict[str, Any]) -> tuple[Path, Path]:
-    """Write ``frontier.json`` and ``frontier.csv`` into `out_dir` (each replaced atomically)."""
+    """Write ``frontier.json`` and ``frontier.csv`` into `out_dir` (replaced together, whole or not at all)."""
     json_path, csv_path = out_dir / "frontier.json", out_dir / "frontier.csv"
-    _atomic_text(json_path, json.dumps(document, ensure_ascii=False, indent=1))
     columns, records = csv_table(document["levels"])
-    tmp = csv_path.with_suffix(".csv.tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(records)
-    os.replace(tmp, csv_path)
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(records)
+    with replaced_together():
+        write_text(json_path, json.dumps(document, ensure_ascii=False, indent=1))
+        write_text(csv_path, table.getvalue())
     return json_path, csv_path
 
 
@@ -132,11 +137,12 @@ def level_dir(out_dir: Path, budget_cny: float) -> Path:
 
 
 def save_level(out_dir: Path, document: dict[str, Any], row: dict[str, Any], fingerprint: str) -> Path:
-    """Write a finished level: ``plan.json`` first, then ``level.json`` (which marks it done)."""
+    """Write a finished level: ``plan.json`` and ``level.json`` (which marks it done), replaced together."""
     folder = level_dir(out_dir, row["budget"])
     folder.mkdir(parents=True, exist_ok=True)
-    _atomic_text(folder / "plan.json", json.dumps(document, ensure_ascii=False, indent=1))
-    _atomic_text(folder / "level.json", json.dumps({"fingerprint": fingerprint, "row": row}, indent=1))
+    with replaced_together():   # an earlier run's level.json never vouches for a new plan.json
+        write_text(folder / "plan.json", json.dumps(document, ensure_ascii=False, indent=1))
+        write_text(folder / "level.json", json.dumps({"fingerprint": fingerprint, "row": row}, indent=1))
     return folder
 
 
@@ -156,7 +162,7 @@ def load_level(out_dir: Path, budget_cny: float, fingerprint: str) -> tuple[dict
 def save_json(path: Path, document: dict[str, Any]) -> None:
     """Write one JSON document atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_text(path, json.dumps(document, ensure_ascii=False, indent=1))
+    write_text(path, json.dumps(document, ensure_ascii=False, indent=1))
 
 
 def load_json(path: Path) -> dict[str, Any] | None:
@@ -167,8 +173,3 @@ def load_json(path: Path) -> dict[str, Any] | None:
         return None
     return loaded if isinstance(loaded, dict) else None
 
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)

@@ -27,12 +27,12 @@ from optimizer.check.explain import target_limits
 from optimizer.check.plan import check_plan
 from optimizer.errors import CheckFailedError, Problem
 from optimizer.model.build import PlanModel
-from optimizer.plan import PlanResult, Prepared, checked_plan, decode_pairs, prepare, solve_prepared
+from optimizer.plan import PlanResult, Prepared, checked_plan, decode_pairs, prepare, solve_options, solve_prepared
 from optimizer.report.document import plan_document
 from optimizer.scenario.format import Scenario
 from optimizer.search.greedy import greedy_plan
 from optimizer.search.phases import Solution, run_phases
-from optimizer.solvers.base import SolveOptions, Status
+from optimizer.solvers.base import Status
 from optimizer.sweep.warm import greedy_fill, start_from_open
 
 FloatArray = npt.NDArray[np.float64]
@@ -224,8 +224,7 @@ def capital_solve(prep: Prepared, kind: str, start: FloatArray | None) -> Capita
     began = time.perf_counter()
     free = _capital_model(prep.model, every_target=kind == LEAST)
     solver = prep.scenario.solver
-    options = SolveOptions(time_limit_s=solver.time_limit_s, mip_gap=solver.mip_gap,
-                           threads=solver.threads, start=start)
+    options, _ = solve_options(solver, start=start)   # each level's plan notes a cap on threads
     objective = "min_cost" if kind == LEAST else "max_coverage"
     elastic = prep.scenario.elastic and kind == SATURATION
     solution = run_phases(free, backend=solver.backend, objective=objective, elastic=elastic, options=options)

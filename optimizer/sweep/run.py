@@ -30,7 +30,8 @@ import numpy as np
 
 from optimizer.errors import Problem, ScenarioError, TargetInfeasibleError, raise_if
 from optimizer.plan import Prepared
-from optimizer.scenario.format import Scenario, load_scenario
+from optimizer.scenario.fields import MAX_YUAN
+from optimizer.scenario.format import Scenario, load_scenario, solver_with
 from optimizer.solvers.base import Status
 from optimizer.sweep.chart import write_chart
 from optimizer.sweep.frontier import (
@@ -159,8 +160,8 @@ def parse_budgets(text: str) -> tuple[float, ...]:
     except ValueError as exc:
         raise ScenarioError(f"'{text}' is not START:STOP:STEP or a comma-separated list of yuan ({exc})",
                             "--budgets") from None
-    if not values or any(not math.isfinite(v) or v < 0 for v in values):
-        raise ScenarioError(f"'{text}': budgets must be finite, non-negative yuan", "--budgets")
+    if not values or any(not math.isfinite(v) or not 0 <= v <= MAX_YUAN for v in values):
+        raise ScenarioError(f"'{text}': budgets must be finite yuan between 0 and {MAX_YUAN:g}", "--budgets")
     return values
 
 
@@ -184,9 +185,8 @@ def sweep_file(path: str | Path, settings: SweepSettings, *, solver: dict[str, A
                on_event: Callable[[SweepEvent], None] | None = None) -> Frontier:
     """`sweep` a scenario file; `solver` overrides its ``solver`` fields (backend, time_limit_s, ...)."""
     scenario, base_dir = load_scenario(path)
-    if solver:
-        update = {k: v for k, v in solver.items() if v is not None}
-        scenario = scenario.model_copy(update={"solver": scenario.solver.model_copy(update=update)})
+    if solver:   # checked by the rules of the scenario's own `solver` fields
+        scenario = scenario.model_copy(update={"solver": solver_with(scenario.solver, solver)})
     return sweep(scenario, base_dir, settings, on_event=on_event)
 
 
