@@ -263,6 +263,7 @@ def _land_row(target: LandTarget, scenario: Scenario, region: Region,
               is_open: npt.NDArray[np.bool_]) -> dict[str, Any]:
     land = np.array([scenario.facility_types[n].land_m2 for n in region.type_names])
     achieved = float((is_open * land[None, :]).sum())
+    assert target.per_capita_m2 is not None and target.population is not None   # else a phased check
     required = target.per_capita_m2 * float(region.demand.weights[target.population].sum())
     return {"zone": None, "required": required, "achieved": achieved,
             "met": achieved >= required - TOL * max(1.0, required),
