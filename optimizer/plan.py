@@ -20,6 +20,7 @@ from optimizer.errors import CheckFailedError, Problem
 from optimizer.inputs.geodata import Region, load_region, region_from_frames
 from optimizer.model.build import PlanModel, build_model, objective_weight
 from optimizer.model.reduce import Reductions, reduce_model
+from optimizer.model.years import build_phased_model
 from optimizer.reach.base import Reach
 from optimizer.reach.build import build_reach
 from optimizer.scenario.format import Scenario, load_scenario, parse_scenario
@@ -72,6 +73,11 @@ def prepare(scenario: Scenario, base_dir: Path, *, reduce: bool = True) -> Prepa
 
 
 def _prepared(scenario: Scenario, base_dir: Path, region: Region, reach: Reach, reduce: bool) -> Prepared:
+    if scenario.extended:   # years, beds or sharper targets: the phased model, as built
+        note = ("years, beds or sharper targets: the phased model is solved as built (the exact reductions "
+                "are defined for the single-year model and are not applied)")
+        region = replace(region, notes=(*region.notes, note))
+        return Prepared(scenario, base_dir, region, reach, build_phased_model(scenario, region, reach))
     model = build_model(scenario, region, reach)
     if not reduce:
         return Prepared(scenario, base_dir, region, reach, model)
@@ -252,7 +258,7 @@ def _explain_infeasible(prep: Prepared, solution: Solution) -> PlanResult:
     if not has_data_cause(limits):
         explanation["budget"] = _budget_needed(prep)
     elastic_scenario = scenario.model_copy(update={"elastic": True})
-    elastic_model = build_model(elastic_scenario, region, reach)
+    elastic_model = (build_phased_model if scenario.extended else build_model)(elastic_scenario, region, reach)
     elastic_prep = replace(prep, scenario=elastic_scenario, model=elastic_model)
     best = _run(elastic_prep, elastic_model, True, None)
     checked = checked_plan(elastic_prep, best, elastic_model) if best.x is not None else None
