@@ -16,6 +16,7 @@ import pandas as pd
 
 from optimizer.check.explain import has_data_cause, target_limits, uncoverable_units
 from optimizer.check.plan import CheckedPlan, check_plan
+from optimizer.check.years import check_phased
 from optimizer.errors import CheckFailedError, Problem
 from optimizer.inputs.geodata import Region, load_region, region_from_frames
 from optimizer.model.build import PlanModel, build_model, objective_weight
@@ -183,9 +184,34 @@ def _run(prep: Prepared, model: PlanModel, elastic: bool, start: np.ndarray | No
 
 
 def decode_pairs(prep: Prepared, model: PlanModel, x: np.ndarray) -> list[tuple[Any, str]]:
-    """(site id, facility type) of every facility open in solution `x`."""
+    """(site id, facility type) of every facility open in solution `x` (phased: in the last year)."""
+    if model.schedule is not None:
+        opening = model.schedule.opening(x)
+        return [(prep.region.sites.ids[s], prep.region.type_names[t])
+                for s, t in zip(model.schedule.pair_site[opening >= 0], model.schedule.pair_type[opening >= 0])]
     sites, types = open_facilities(model, x)
     return [(prep.region.sites.ids[s], prep.region.type_names[t]) for s, t in zip(sites, types)]
+
+
+def decode_schedule(prep: Prepared, model: PlanModel, x: np.ndarray) -> tuple[
+        list[tuple[Any, str, int | None]], list[tuple[Any, str, int, int | None]]]:
+    """Decode a phased solution as the plan states it.
+
+    Returns new facilities with their opening year, and the beds taken by each action at each
+    site in each year (years None without `years`).
+    """
+    schedule = model.schedule
+    assert schedule is not None
+    phased = bool(prep.scenario.years)
+    opening = schedule.opening(x)
+    new = np.flatnonzero((opening >= 0) & ~prep.region.sites.existing[schedule.pair_site, schedule.pair_type])
+    facilities = [(prep.region.sites.ids[schedule.pair_site[j]], prep.region.type_names[schedule.pair_type[j]],
+                   schedule.years[opening[j]] if phased else None) for j in new]
+    beds = np.round(x[schedule.b_var]).astype(np.int64)
+    taken = np.flatnonzero(beds > 0)
+    actions = [(prep.region.sites.ids[schedule.b_site[v]], schedule.actions[schedule.b_action[v]], int(beds[v]),
+                schedule.years[schedule.b_period[v]] if phased else None) for v in taken]
+    return facilities, actions
 
 
 def decode_assignments(prep: Prepared, model: PlanModel, x: np.ndarray) -> pd.DataFrame:
@@ -199,8 +225,11 @@ def checked_plan(prep: Prepared, solution: Solution, model: PlanModel | None = N
     """Decode `solution`, check it independently, and fail loudly if solver and checker differ."""
     model = model or prep.model
     assert solution.x is not None
-    checked = check_plan(prep.scenario, prep.region, prep.base_dir, decode_pairs(prep, model, solution.x),
-                         decode_assignments(prep, model, solution.x))
+    if model.schedule is not None:
+        checked = check_phased(prep.scenario, prep.region, prep.base_dir, *decode_schedule(prep, model, solution.x))
+    else:
+        checked = check_plan(prep.scenario, prep.region, prep.base_dir, decode_pairs(prep, model, solution.x),
+                             decode_assignments(prep, model, solution.x))
     _agree(prep, model, solution, checked)
     return checked
 
@@ -236,7 +265,8 @@ def _agree(prep: Prepared, model: PlanModel, solution: Solution, checked: Checke
     if prep.scenario.objective == "min_distance":
         problems += _not_above("weighted distance", float(model.distance_c @ x),
                                sum(checked.distance.values()), optimal)
-    claimed = x[model.milp.var_block("x").start:model.milp.var_block("x").stop] > 0.5
+    block = model.milp.var_block("x" if model.schedule is None else "xp")
+    claimed = x[block.start:block.stop] > 0.5   # phased: covered in some year, so in the last
     names = prep.region.type_names
     for t, name in enumerate(names):
         units = model.x_unit[claimed & (model.x_type == t)]
