@@ -46,6 +46,7 @@ def check_phased(scenario: Scenario, region: Region, base_dir: Path,
     is_open = [opened <= p for p in range(periods)]
     ledger = bed_ledger(scenario, region, bed_actions, is_open, violations)
     covered = []
+    nearest: dict[str, FloatArray] = {}
     for p in range(periods):
         nearest = nearest_open(scenario, region, base_dir, is_open[p])
         covered.append({name: _serves(scenario, region, name) & (nearest[name] <= type_limit(scenario, region, name))
@@ -65,7 +66,7 @@ def check_phased(scenario: Scenario, region: Region, base_dir: Path,
         if t["zones"] is None:
             del t["zones"]
     last = periods - 1
-    return CheckedPlan(fac, cost, {}, covered[last], targets, violations,
+    return CheckedPlan(fac, cost, nearest, covered[last], targets, violations,
                        {n: c.astype(np.float64) for n, c in covered[last].items()},
                        years={str(years[p]): by_year[p] for p in range(len(years))},
                        bed_actions=ledger.actions)
