@@ -302,6 +302,8 @@ def _budget_needed(prep: Prepared) -> dict[str, Any]:
     model = prep.model
     row_ub = model.milp.row_ub.copy()
     row_ub[[model.capital_row, model.annual_row]] = np.inf
+    if model.schedule is not None:
+        row_ub[model.schedule.capital_year_rows] = np.inf
     capital_c = np.asarray(model.milp.A[[model.capital_row], :].toarray()[0])
     free = replace(model, milp=model.milp.with_row_bounds(model.milp.row_lb, row_ub), cost_c=capital_c)
     result = _run(prep, free, False, None, objective="min_cost")
@@ -310,12 +312,18 @@ def _budget_needed(prep: Prepared) -> dict[str, Any]:
     assert result.x is not None
     free_budget = prep.scenario.budget.model_copy(update={"capital": None, "annual": None})
     free_scenario = prep.scenario.model_copy(update={"budget": free_budget})
-    checked = check_plan(free_scenario, prep.region, prep.base_dir, decode_pairs(prep, free, result.x),
-                         decode_assignments(prep, free, result.x))
+    if free.schedule is not None:
+        free_scenario = free_scenario.model_copy(update={"budget": free_budget.model_copy(
+            update={"capital_by_year": None})})
+        checked = check_phased(free_scenario, prep.region, prep.base_dir, *decode_schedule(prep, free, result.x))
+    else:
+        checked = check_plan(free_scenario, prep.region, prep.base_dir, decode_pairs(prep, free, result.x),
+                             decode_assignments(prep, free, result.x))
     budget = prep.scenario.budget
     return {"cause": "budget", "least_capital": checked.cost["capital"],
             "annual_of_that_plan": checked.cost["annual"],
             "capital_budget": budget.capital, "annual_budget": budget.annual,
+            **({"capital_by_year": budget.capital_by_year} if budget.capital_by_year else {}),
             "proven": result.status == Status.OPTIMAL}
 
 

@@ -166,3 +166,22 @@ def test_checker_finds_a_target_missed_in_its_year() -> None:
     assert not checked.targets[0]["met"]
     assert checked.years["2024"]["targets"][0]["met"] is False
     assert checked.years["2025"]["targets"][0]["met"] is True
+
+
+def test_a_yearly_budget_too_small_for_a_dated_target_is_explained_with_the_best_elastic_plan() -> None:
+    """2024 may spend 50, a home costs 100: no plan covers half the units in 2024."""
+    dated = {"kind": "coverage", "facility": "home", "measure": "units", "min_share": 0.5, "year": 2024}
+    scenario, base_dir = parse_scenario(_doc([ALL, dated], budget={"capital_by_year": {"2024": 50}}))
+    result = solve(scenario, base_dir)
+    assert result.status == "infeasible" and result.explanation is not None
+    assert result.explanation["budget"]["least_capital"] == pytest.approx(200)
+    assert result.checked is not None
+    missed = result.checked.targets[1]
+    assert not missed["met"] and [row["met"] for row in missed["by_year"]] == [False, True]
+
+
+def test_max_coverage_counts_every_year_covered() -> None:
+    """One home affordable: opened in 2024 it covers its unit in both years."""
+    result = solve(*parse_scenario(_doc([], objective="max_coverage", budget={"capital": 100})))
+    assert result.status == "optimal" and result.checked is not None
+    assert [f["year"] for f in result.checked.facilities if f["new"]] == [2024]

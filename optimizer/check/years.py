@@ -61,10 +61,13 @@ def check_phased(scenario: Scenario, region: Region, base_dir: Path,
         entry["targets"] = [_year_view(t, years[p] if years else None) for t in targets
                             if any(r.get("year") == (years[p] if years else None) for r in t["rows"])]
     for t in targets:
-        t["zones"] = t.pop("rows") if len(t["rows"]) > 1 or t["split"] else None
-        del t["split"]
-        if t["zones"] is None:
-            del t["zones"]
+        rows, split = t.pop("rows"), t.pop("split")
+        if split:
+            t["zones"] = rows
+        elif len(rows) > 1:   # a dated target: one row per year it holds in
+            t["by_year"] = rows
+        else:
+            t |= {key: v for key, v in rows[0].items() if key in ("covered", "total", "beds", "of")}
     last = periods - 1
     return CheckedPlan(fac, cost, nearest, covered[last], targets, violations,
                        {n: c.astype(np.float64) for n, c in covered[last].items()},
