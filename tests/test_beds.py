@@ -88,3 +88,13 @@ def test_checker_rejects_beds_where_no_at_type_is_open() -> None:
     assert any("no home is open" in v and "'B'" in v for v in checked.violations)
     assert any("max_per_site" in v for v in checked.violations)
     assert any("removes more than the site has" in v for v in checked.violations)
+
+
+@pytest.mark.parametrize("backend", ["highs", "cpsat", "pulp:CBC"])
+def test_every_backend_finds_the_strict_share_optimum(backend: str) -> None:
+    """More than half nursing: 6 conversions in 2025, 66 (as above), whichever backend."""
+    share = {"kind": "beds", "bed": "nursing", "min_share": 0.5, "of": ["nursing", "ordinary"], "strict": True}
+    scenario, base_dir = parse_scenario(_doc([share]))
+    result = solve(scenario, base_dir, backend=backend)
+    assert result.status == "optimal" and result.all_targets_met
+    assert _total(result) == pytest.approx(66)
