@@ -17,10 +17,12 @@ import pandas as pd
 
 from optimizer.check.explain import has_data_cause, target_limits, uncoverable_units
 from optimizer.check.plan import CheckedPlan, check_plan
+from optimizer.check.years import check_phased
 from optimizer.errors import CheckFailedError, Problem
 from optimizer.inputs.geodata import Region, load_region, region_from_frames
 from optimizer.model.build import PlanModel, build_model, objective_weight
 from optimizer.model.reduce import Reductions, reduce_model
+from optimizer.model.years import build_phased_model
 from optimizer.reach.base import Reach
 from optimizer.reach.build import build_reach
 from optimizer.scenario.fields import SolverSpec
@@ -75,6 +77,11 @@ def prepare(scenario: Scenario, base_dir: Path, *, reduce: bool = True) -> Prepa
 
 
 def _prepared(scenario: Scenario, base_dir: Path, region: Region, reach: Reach, reduce: bool) -> Prepared:
+    if scenario.extended:   # years, beds or sharper targets: the phased model, as built
+        note = ("years, beds or sharper targets: the phased model is solved as built (the exact reductions "
+                "are defined for the single-year model and are not applied)")
+        region = replace(region, notes=(*region.notes, note))
+        return Prepared(scenario, base_dir, region, reach, build_phased_model(scenario, region, reach))
     model = build_model(scenario, region, reach)
     if not reduce:
         return Prepared(scenario, base_dir, region, reach, model)
@@ -213,9 +220,34 @@ def usable_cores() -> int:
 
 
 def decode_pairs(prep: Prepared, model: PlanModel, x: np.ndarray) -> list[tuple[Any, str]]:
-    """(site id, facility type) of every facility open in solution `x`."""
+    """(site id, facility type) of every facility open in solution `x` (phased: in the last year)."""
+    if model.schedule is not None:
+        opening = model.schedule.opening(x)
+        return [(prep.region.sites.ids[s], prep.region.type_names[t])
+                for s, t in zip(model.schedule.pair_site[opening >= 0], model.schedule.pair_type[opening >= 0])]
     sites, types = open_facilities(model, x)
     return [(prep.region.sites.ids[s], prep.region.type_names[t]) for s, t in zip(sites, types)]
+
+
+def decode_schedule(prep: Prepared, model: PlanModel, x: np.ndarray) -> tuple[
+        list[tuple[Any, str, int | None]], list[tuple[Any, str, int, int | None]]]:
+    """Decode a phased solution as the plan states it.
+
+    Returns new facilities with their opening year, and the beds taken by each action at each
+    site in each year (years None without `years`).
+    """
+    schedule = model.schedule
+    assert schedule is not None
+    phased = bool(prep.scenario.years)
+    opening = schedule.opening(x)
+    new = np.flatnonzero((opening >= 0) & ~prep.region.sites.existing[schedule.pair_site, schedule.pair_type])
+    facilities = [(prep.region.sites.ids[schedule.pair_site[j]], prep.region.type_names[schedule.pair_type[j]],
+                   schedule.years[opening[j]] if phased else None) for j in new]
+    beds = np.round(x[schedule.b_var]).astype(np.int64)
+    taken = np.flatnonzero(beds > 0)
+    actions = [(prep.region.sites.ids[schedule.b_site[v]], schedule.actions[schedule.b_action[v]], int(beds[v]),
+                schedule.years[schedule.b_period[v]] if phased else None) for v in taken]
+    return facilities, actions
 
 
 def decode_assignments(prep: Prepared, model: PlanModel, x: np.ndarray) -> pd.DataFrame:
@@ -229,8 +261,11 @@ def checked_plan(prep: Prepared, solution: Solution, model: PlanModel | None = N
     """Decode `solution`, check it independently, and fail loudly if solver and checker differ."""
     model = model or prep.model
     assert solution.x is not None
-    checked = check_plan(prep.scenario, prep.region, prep.base_dir, decode_pairs(prep, model, solution.x),
-                         decode_assignments(prep, model, solution.x))
+    if model.schedule is not None:
+        checked = check_phased(prep.scenario, prep.region, prep.base_dir, *decode_schedule(prep, model, solution.x))
+    else:
+        checked = check_plan(prep.scenario, prep.region, prep.base_dir, decode_pairs(prep, model, solution.x),
+                             decode_assignments(prep, model, solution.x))
     _agree(prep, model, solution, checked)
     return checked
 
@@ -266,7 +301,8 @@ def _agree(prep: Prepared, model: PlanModel, solution: Solution, checked: Checke
     if prep.scenario.objective == "min_distance":
         problems += _not_above("weighted distance", float(model.distance_c @ x),
                                sum(checked.distance.values()), optimal)
-    claimed = x[model.milp.var_block("x").start:model.milp.var_block("x").stop] > 0.5
+    block = model.milp.var_block("x" if model.schedule is None else "xp")
+    claimed = x[block.start:block.stop] > 0.5   # phased: covered in some year, so in the last
     names = prep.region.type_names
     for t, name in enumerate(names):
         units = model.x_unit[claimed & (model.x_type == t)]
@@ -288,7 +324,7 @@ def _explain_infeasible(prep: Prepared, solution: Solution) -> PlanResult:
     if not has_data_cause(limits):
         explanation["budget"] = _budget_needed(prep)
     elastic_scenario = scenario.model_copy(update={"elastic": True})
-    elastic_model = build_model(elastic_scenario, region, reach)
+    elastic_model = (build_phased_model if scenario.extended else build_model)(elastic_scenario, region, reach)
     elastic_prep = replace(prep, scenario=elastic_scenario, model=elastic_model)
     best = _run(elastic_prep, elastic_model, True, None)
     checked = checked_plan(elastic_prep, best, elastic_model) if best.x is not None else None
@@ -302,6 +338,8 @@ def _budget_needed(prep: Prepared) -> dict[str, Any]:
     model = prep.model
     row_ub = model.milp.row_ub.copy()
     row_ub[[model.capital_row, model.annual_row]] = np.inf
+    if model.schedule is not None:
+        row_ub[model.schedule.capital_year_rows] = np.inf
     capital_c = np.asarray(model.milp.A[[model.capital_row], :].toarray()[0])
     free = replace(model, milp=model.milp.with_row_bounds(model.milp.row_lb, row_ub), cost_c=capital_c)
     result = _run(prep, free, False, None, objective="min_cost")
@@ -310,12 +348,18 @@ def _budget_needed(prep: Prepared) -> dict[str, Any]:
     assert result.x is not None
     free_budget = prep.scenario.budget.model_copy(update={"capital": None, "annual": None})
     free_scenario = prep.scenario.model_copy(update={"budget": free_budget})
-    checked = check_plan(free_scenario, prep.region, prep.base_dir, decode_pairs(prep, free, result.x),
-                         decode_assignments(prep, free, result.x))
+    if free.schedule is not None:
+        free_scenario = free_scenario.model_copy(update={"budget": free_budget.model_copy(
+            update={"capital_by_year": None})})
+        checked = check_phased(free_scenario, prep.region, prep.base_dir, *decode_schedule(prep, free, result.x))
+    else:
+        checked = check_plan(free_scenario, prep.region, prep.base_dir, decode_pairs(prep, free, result.x),
+                             decode_assignments(prep, free, result.x))
     budget = prep.scenario.budget
     return {"cause": "budget", "least_capital": checked.cost["capital"],
             "annual_of_that_plan": checked.cost["annual"],
             "capital_budget": budget.capital, "annual_budget": budget.annual,
+            **({"capital_by_year": budget.capital_by_year} if budget.capital_by_year else {}),
             "proven": result.status == Status.OPTIMAL}
 
 

@@ -161,7 +161,7 @@ def decimal_shortfall_weights() -> Milp:
 
     ``min 0.018868 s0 + 0.5 s1  s.t.  s0 + 26.5 s1 >= 53``, s0 in [0, 53], s1 in [0, 2],
     integer. s1 = 2 costs 1.0; s1 = 1 needs s0 >= 27 (1.009436); s1 = 0 needs s0 = 53
-    (53 * 0.018868 = 1.000004). Weights as `optimizer.model.build._penalties` makes them (elastic
+    (53 * 0.018868 = 1.000004). Weights as `optimizer.model.build.penalties` makes them (elastic
     seed 74 of tests/test_reduce.py random_tables). Passed as floats, CP-SAT scaled them by
     2**17 itself, 0.018868 to 2473, so 53 units (131069) looked cheaper than 1.0 (131072).
     """

@@ -85,7 +85,8 @@ def test_an_unknown_field_is_named_at_its_path_with_the_closest_known_field(
 def test_an_unknown_field_without_a_close_match_lists_the_known_fields() -> None:
     doc = _doc()
     doc["budget"]["zzz"] = 1
-    assert _problems(doc) == {"budget.zzz": "unknown field `zzz`; known fields: annual, capital, horizon_years"}
+    assert _problems(doc) == {
+        "budget.zzz": "unknown field `zzz`; known fields: annual, capital, capital_by_year, horizon_years"}
 
 
 def test_a_target_naming_an_unknown_facility_type_suggests_the_closest() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizer.inputs.geodata import Region
+from optimizer.inputs.geodata import Region, land_need
 from optimizer.model.build import coverage_scope, measure_of
 from optimizer.reach.base import Reach, served_mask
 from optimizer.reach.build import nearest_candidate
@@ -49,8 +49,11 @@ def target_limits(scenario: Scenario, region: Region, reach: Reach) -> list[dict
             out.append(_coverage_limit(k, target, scenario, region, reach))
         elif isinstance(target, CountTarget):
             out.append(_count_limit(k, target, region))
+        elif isinstance(target, LandTarget):
+            out.append(_land_limit(k, target, region))
         else:
-            out.append(_land_limit(k, target, scenario, region))
+            out.append({"index": k, "kind": target.kind, "best_possible": None, "required": target.min,
+                        "cause": None})
     return out
 
 
@@ -107,10 +110,9 @@ def _count_limit(k: int, target: CountTarget, region: Region) -> dict[str, Any]:
             "cause": "; ".join(causes) or None}
 
 
-def _land_limit(k: int, target: LandTarget, scenario: Scenario, region: Region) -> dict[str, Any]:
-    land = np.array([scenario.facility_types[n].land_m2 for n in region.type_names])
-    best = float((region.sites.candidate * land[None, :]).sum())
-    required = target.per_capita_m2 * float(region.demand.weights[target.population].sum())
+def _land_limit(k: int, target: LandTarget, region: Region) -> dict[str, Any]:
+    best = float((region.sites.candidate * region.sites.land_m2).sum())
+    required = float(land_need(target, region.demand.weights).sum())
     cause = None
     if best < required - 1e-9:
         cause = (f"opening every candidate gives {best:,.0f} m² of the {required:,.0f} m² required; "

@@ -56,6 +56,11 @@ class CheckedPlan:
         Capacitated type -> per-site load (capacity weight x uptake x assigned share).
     distance : dict
         `min_distance` type -> weighted distance to the assigned open facility.
+    years : dict
+        Phased plans (`optimizer.check.years`): per planning year, capital, annual, facilities
+        open, beds by kind and every target's achievement.
+    bed_actions : list of dict
+        Phased plans: site, action, beds, year of every bed action taken.
     """
 
     facilities: list[dict[str, Any]]
@@ -67,6 +72,8 @@ class CheckedPlan:
     share: dict[str, FloatArray] = field(default_factory=dict)
     load: dict[str, FloatArray] = field(default_factory=dict)
     distance: dict[str, float] = field(default_factory=dict)
+    years: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bed_actions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def targets_met(self) -> bool:
@@ -89,8 +96,8 @@ def check_plan(scenario: Scenario, region: Region, base_dir: Path,
     violations: list[str] = []
     is_open = _open_table(region, open_pairs, violations)
     facilities, cost = _costs(scenario, region, is_open, violations)
-    nearest = _nearest_open(scenario, region, base_dir, is_open)
-    limits = {name: _limit(scenario, region, name) for name in region.type_names}
+    nearest = nearest_open(scenario, region, base_dir, is_open)
+    limits = {name: type_limit(scenario, region, name) for name in region.type_names}
     covered = {}
     for name in region.type_names:
         ftype = scenario.facility_types[name]
@@ -157,7 +164,7 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _limit(scenario: Scenario, region: Region, name: str) -> float:
+def type_limit(scenario: Scenario, region: Region, name: str) -> float:
     ftype = scenario.facility_types[name]
     if scenario.network is not None:
         # Walking metres; a micrometre of slack for sums taken in another order than reach's.
@@ -167,7 +174,7 @@ def _limit(scenario: Scenario, region: Region, name: str) -> float:
     return float(ftype.radius_m or 0.0)
 
 
-def _nearest_open(scenario: Scenario, region: Region, base_dir: Path,
+def nearest_open(scenario: Scenario, region: Region, base_dir: Path,
                   is_open: npt.NDArray[np.bool_]) -> dict[str, FloatArray]:
     """Per type, each unit's distance to the nearest open facility (inf if none)."""
     if region.distances is not None:
@@ -263,6 +270,7 @@ def _land_row(target: LandTarget, scenario: Scenario, region: Region,
               is_open: npt.NDArray[np.bool_]) -> dict[str, Any]:
     land = np.array([scenario.facility_types[n].land_m2 for n in region.type_names])
     achieved = float((is_open * land[None, :]).sum())
+    assert target.per_capita_m2 is not None and target.population is not None   # else a phased check
     required = target.per_capita_m2 * float(region.demand.weights[target.population].sum())
     return {"zone": None, "required": required, "achieved": achieved,
             "met": achieved >= required - TOL * max(1.0, required),

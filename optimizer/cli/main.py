@@ -6,6 +6,7 @@ Exit codes: 0 every target met; 1 solved but a target is not met, or no plan was
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -178,8 +179,12 @@ def compare(
 def print_summary(plan: dict[str, Any]) -> None:
     """Rich tables: facilities by type and zone, cost, targets, solver status."""
     _facility_table(plan)
+    _schedule_table(plan)
     cost = plan.get("cost")
-    if cost:
+    if cost and plan.get("years"):
+        out.print(f"cost: capital {cost['capital']:,.0f} + annual for every year operated "
+                  f"(last year {cost['annual']:,.0f}) = total {cost['total']:,.0f} yuan", highlight=False)
+    elif cost:
         out.print(f"cost: capital {cost['capital']:,.0f} + annual {cost['annual']:,.0f} x "
                   f"{plan['budget']['horizon_years']:g} years = total {cost['total']:,.0f} yuan",
                   highlight=False)
@@ -210,13 +215,35 @@ def _facility_table(plan: dict[str, Any]) -> None:
     out.print(table)
 
 
+def _schedule_table(plan: dict[str, Any]) -> None:
+    """Phased plans: per year, facilities opened by zone, capital, annual cost and beds."""
+    years = plan.get("years")
+    if not years:
+        return
+    table = Table(title="Build schedule by year")
+    for column in ("year", "opened (zone: types)", "capital", "annual", "beds"):
+        table.add_column(column, overflow="fold")
+    for year, entry in years.items():
+        opened: dict[str, Counter[str]] = {}
+        for f in plan.get("facilities") or []:
+            if f.get("year") is not None and str(f["year"]) == year:
+                opened.setdefault(f["zone"] or "-", Counter())[f["type"]] += 1
+        text = "; ".join(f"{zone}: " + ", ".join(f"{t} x{n}" for t, n in sorted(types.items()))
+                         for zone, types in sorted(opened.items())) or "-"
+        beds = ", ".join(f"{k} {v}" for k, v in entry.get("beds", {}).items()) or "-"
+        table.add_row(year, text, f"{entry['capital']:,.0f}", f"{entry['annual']:,.0f}", beds)
+    out.print(table)
+
+
 def _target_table(plan: dict[str, Any]) -> None:
     table = Table(title="Targets")
     for column in ("#", "kind", "facility", "required", "achieved", "met"):
         table.add_column(column)
     table.add_column("label (preset)", overflow="fold")
     for t in plan.get("targets") or []:
-        required, achieved = _fmt(t["required"], t["kind"]), _fmt(t["achieved"], t["kind"])
+        share = t["kind"] == "coverage" or (t["kind"] == "beds" and isinstance(t["required"], float))
+        kind = "coverage" if share else t["kind"]
+        required, achieved = _fmt(t["required"], kind), _fmt(t["achieved"], kind)
         label = escape(t.get("label") or "") + (f" [dim]({escape(t['preset'])})[/]" if t.get("preset") else "")
         table.add_row(str(t["index"]), t["kind"], t.get("facility") or "-", required, achieved,
                       "[green]yes[/]" if t["met"] else "[red]NO[/]", label)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from optimizer.check.plan import CheckedPlan, check_plan
+from optimizer.check.years import check_phased
 from optimizer.errors import ExportError, OptimizerError
 from optimizer.inputs.geodata import Region, load_region
 from optimizer.plan import PlanResult
@@ -138,8 +139,13 @@ def bundle_from_plan_file(plan_path: Path, *, scenario_path: Path | None = None)
     _same_inputs(plan_path, path, scenario, base_dir, (source or {}).get("sha256", {}))
     region = load_region(scenario, base_dir)
     reach = build_reach(scenario, region, base_dir)
-    pairs = [(f["site"], f["type"]) for f in plan.get("facilities") or []]
-    checked = check_plan(scenario, region, base_dir, pairs)
+    if scenario.extended:   # a phased plan: opening years and bed actions as the plan states them
+        new = [(f["site"], f["type"], f.get("year")) for f in plan.get("facilities") or [] if f.get("new")]
+        actions = [(a["site"], a["action"], a["beds"], a.get("year")) for a in plan.get("bed_actions") or []]
+        checked = check_phased(scenario, region, base_dir, new, actions)
+    else:
+        pairs = [(f["site"], f["type"]) for f in plan.get("facilities") or []]
+        checked = check_plan(scenario, region, base_dir, pairs)
     _same_figures(plan_path, plan, checked)
     return PlanBundle(scenario, base_dir, region, reach, checked, plan)
 

@@ -97,6 +97,13 @@ def field_aliases(columns: list[str], *, weights: list[str], distance_unit: str,
     return out
 
 
+def _where(target: Any) -> str:
+    """Where and when a target holds: per zone, named zones, from a year."""
+    zones = [target.zone] if getattr(target, "zone", None) else list(getattr(target, "zones", None) or [])
+    text = " per zone" if getattr(target, "per_zone", False) else (f" in {', '.join(zones)}" if zones else "")
+    return text + (f" from {target.year}" if getattr(target, "year", None) is not None else "")
+
+
 def target_descriptions(targets: list[Any]) -> dict[int, str]:
     """Target index -> short text, e.g. ``coverage station urban >= 100%``."""
     out = {}
@@ -108,8 +115,15 @@ def target_descriptions(targets: list[Any]) -> dict[int, str]:
             bounds = " ".join(p for p in (f">= {target.min}" if target.min is not None else "",
                                           f"<= {target.max}" if target.max is not None else "") if p)
             text = f"count {'new ' if target.new_only else ''}{target.facility} {bounds}"
+        elif target.kind == "beds":
+            kinds = "+".join(target.kinds)
+            text = (f"beds {kinds} >= {target.min}" if target.min is not None
+                    else f"beds {kinds} >= {100 * target.min_share:g}% of {'+'.join(target.of or [])}")
+        elif target.households is not None:
+            text = f"land >= {target.per_100_households_m2:g} m² per 100 {target.households}"
         else:
             text = f"land >= {target.per_capita_m2:g} m² per {target.population}"
-        per_zone = " per zone" if getattr(target, "per_zone", False) else ""
-        out[k] = (target.label + ": " if target.label else "") + text + per_zone
+        if getattr(target, "strict", False):
+            text = text.replace(">=", ">")
+        out[k] = (target.label + ": " if target.label else "") + text + _where(target)
     return out

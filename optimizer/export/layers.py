@@ -59,8 +59,11 @@ def facilities_frame(bundle: PlanBundle) -> gpd.GeoDataFrame:
     region = bundle.region
     s, t = _site_index(bundle)
     frame = pd.DataFrame(bundle.checked.facilities)
-    frame = frame[["site", "type", "new", "capital_cost", "annual_cost", "land_m2", "capacity", "zone"]].copy()
+    phased = [c for c in ("year", "name") if c in frame.columns]   # phased plans: opening year (QGIS time filter)
+    frame = frame[["site", "type", "new", "capital_cost", "annual_cost", "land_m2", "capacity", "zone", *phased]].copy()
     frame["new"] = frame["new"].astype(np.int8)
+    if "year" in frame.columns:
+        frame["year"] = pd.to_numeric(frame["year"], errors="coerce").astype("Int64")
     frame["capacity"] = pd.to_numeric(frame["capacity"], errors="coerce").astype(np.float64)
     served_units = np.zeros(len(frame), dtype=np.int64)
     served = {w: np.zeros(len(frame)) for w in region.demand.weights}

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from optimizer.errors import GeodataError, Problem, raise_if
+from optimizer.errors import GeodataError, Problem, ScenarioError, raise_if
 from optimizer.inputs.coordinates import coordinate_problems
 from optimizer.inputs.distance_table import DistancePairs, distance_pairs, read_table_file
 from optimizer.inputs.drivers import TABLE_READERS, checked_input, input_format, layer_names, read_vector
@@ -25,10 +25,11 @@ from optimizer.scenario.fields import (
     MAX_YUAN,
     DemandSpec,
     DistanceTableSpec,
+    LandTarget,
     LayerSpec,
     SitesSpec,
 )
-from optimizer.scenario.format import Scenario
+from optimizer.scenario.format import Scenario, zone_problems
 
 ObjArray = npt.NDArray[np.object_]
 FloatArray = npt.NDArray[np.float64]
@@ -73,6 +74,9 @@ class Sites:
     capex_cny: FloatArray
     capacity: FloatArray
     frame: pd.DataFrame
+    beds: dict[str, FloatArray] = field(default_factory=dict)
+    land_m2: FloatArray = field(default_factory=lambda: np.zeros((0, 0)))
+    names: ObjArray | None = None
 
     @property
     def n(self) -> int:
@@ -140,7 +144,35 @@ def region_from_frames(scenario: Scenario, demand_frame: pd.DataFrame, sites_fra
     if distances is not None:
         spec = scenario.distances or DistanceTableSpec()
         pairs = distance_pairs(distances, spec, demand.ids, sites.ids)
+    raise_if(zone_problems(scenario, set(demand.zone.astype(str)) | set(sites.zone.astype(str))), ScenarioError)
     return Region(demand, sites, crs, types, tuple(notes), pairs)
+
+
+def land_need(target: LandTarget, weights: dict[str, FloatArray]) -> FloatArray:
+    """Per unit, the land it asks for: per capita x population, or per 100 households / 100 x households."""
+    if target.households is not None and target.per_100_households_m2 is not None:
+        return target.per_100_households_m2 / 100.0 * weights[target.households]
+    assert target.population is not None and target.per_capita_m2 is not None
+    return target.per_capita_m2 * weights[target.population]
+
+
+def grown_weights(scenario: Scenario, demand: Demand, year: int) -> dict[str, FloatArray]:
+    """Every named weight in planning `year`: w x (1 + g)^(year - base_year), g per weight or per group.
+
+    Without `years` (year 0) or growth, the weights as counted.
+    """
+    growth = scenario.demand.growth
+    if not scenario.years or not growth:
+        return dict(demand.weights)
+    base = scenario.demand.base_year if scenario.demand.base_year is not None else scenario.years[0]
+    out = dict(demand.weights)
+    for name, rate in growth.items():
+        if isinstance(rate, dict):
+            per_unit = pd.Series(demand.group).map(rate).fillna(0.0).to_numpy(dtype=np.float64)
+        else:
+            per_unit = np.full(demand.n, float(rate))
+        out[name] = demand.weights[name] * (1.0 + per_unit) ** (year - base)
+    return out
 
 
 def read_layer(spec: LayerSpec, base_dir: Path, name: str) -> gpd.GeoDataFrame:
@@ -330,7 +362,17 @@ def _site_arrays(frame: pd.DataFrame, scenario: Scenario, types: tuple[str, ...]
         values = numeric_column(frame, attr, f"sites.cost.{types[t]}", "sites", ids, allow_null=True,
                                 maximum=MAX_YUAN)
         capex_cny[:, t] = np.where(np.isnan(values), capex_cny[:, t], values)
-    return Sites(ids, xy, zone, allowed, existing, capex_cny, _capacities(frame, scenario, types, ids), frame)
+    beds = {kind: np.nan_to_num(numeric_column(frame, attr, f"sites.beds.{kind}", "sites", ids, allow_null=True))
+            for kind, attr in spec.beds.items()}
+    land = np.array([scenario.facility_types[t].land_m2 for t in types], dtype=np.float64)
+    land_m2 = np.repeat(land[None, :], len(ids), axis=0)
+    for name, attr in spec.land_m2.items():
+        t = types.index(name)
+        values = numeric_column(frame, attr, f"sites.land_m2.{name}", "sites", ids, allow_null=True)
+        land_m2[:, t] = np.where(np.isnan(values), land_m2[:, t], values)
+    names = None if spec.name is None else _column(frame, spec.name, "sites.name", "sites").astype(object).to_numpy()
+    return Sites(ids, xy, zone, allowed, existing, capex_cny, _capacities(frame, scenario, types, ids), frame,
+                 beds, land_m2, names)
 
 
 def _capacities(frame: pd.DataFrame, scenario: Scenario, types: tuple[str, ...], ids: ObjArray) -> FloatArray:

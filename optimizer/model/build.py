@@ -40,8 +40,9 @@ import numpy.typing as npt
 import pandas as pd
 import scipy.sparse as sp
 
-from optimizer.inputs.geodata import Region
+from optimizer.inputs.geodata import Region, land_need
 from optimizer.model.milp import CONTINUOUS, IMPLIED_INTEGER, INTEGER, Block, Milp
+from optimizer.model.schedule import Schedule
 from optimizer.reach.base import Reach, served_mask
 from optimizer.scenario.fields import CountTarget, CoverageTarget, LandTarget
 from optimizer.scenario.format import Scenario
@@ -90,9 +91,10 @@ class PlanModel:
     z_type: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
     distance_c: FloatArray = field(default_factory=lambda: np.zeros(0))
     distance_row: int = -1
+    schedule: Schedule | None = None   # phased models (`optimizer.model.years`): per-year variables
 
 
-class _Builder:
+class Builder:
     """Accumulates variable blocks and row blocks (each kept as CSR arrays), then stacks them once."""
 
     def __init__(self) -> None:
@@ -146,23 +148,23 @@ class _Builder:
         # coverage-link entries of a large region would cost a sort
         ends = np.cumsum([0] + [p[-1] for p in self.indptr])
         indptr = np.concatenate([np.zeros(1, np.int64)] + [p[1:] + end for p, end in zip(self.indptr, ends)])
-        A = sp.csr_array((_cat(self.data), _cat(self.indices).astype(np.int64, copy=False), indptr),
+        A = sp.csr_array((cat_arrays(self.data), cat_arrays(self.indices).astype(np.int64, copy=False), indptr),
                          shape=(self.n_rows, self.n_vars))
         A.sum_duplicates()
         A.eliminate_zeros()
-        return Milp(np.zeros(self.n_vars), 0.0, _cat(self.lb), _cat(self.ub),
+        return Milp(np.zeros(self.n_vars), 0.0, cat_arrays(self.lb), cat_arrays(self.ub),
                     np.concatenate(self.kind) if self.kind else np.zeros(0, np.int8), A,
-                    _cat(self.row_lb), _cat(self.row_ub),
+                    cat_arrays(self.row_lb), cat_arrays(self.row_ub),
                     tuple(self.var_blocks), tuple(self.row_blocks))
 
 
-def _cat(parts: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
+def cat_arrays(parts: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def build_model(scenario: Scenario, region: Region, reach: Reach) -> PlanModel:
     """Compile a scenario, its region and its reach into a `PlanModel`."""
-    b = _Builder()
+    b = Builder()
     y = _open_vars(b, region)
     disc = _colocation(b, scenario, region, y)
     z = _assignment(b, scenario, region, reach, y)
@@ -171,7 +173,7 @@ def build_model(scenario: Scenario, region: Region, reach: Reach) -> PlanModel:
     capital_row, annual_row = _budget_rows(b, scenario, region, y, disc)
     coverage_row = b.add_rows("C8 coverage level", np.zeros(len(x.var), np.int64), x.var,
                               x.objective_weight, np.array([-np.inf]), np.array([np.inf]))[0]
-    penalty_var, penalty = _penalties(targets)
+    penalty_var, penalty = penalties(targets)
     shortfall_row = b.add_rows("C9 shortfall level", np.zeros(len(penalty_var), np.int64), penalty_var,
                                penalty, np.array([-np.inf]), np.array([np.inf]))[0]
     distance_row = b.add_rows("C10 distance level", np.zeros(len(z.var), np.int64), z.var, z.weighted_distance,
@@ -195,7 +197,7 @@ def build_model(scenario: Scenario, region: Region, reach: Reach) -> PlanModel:
                      z.var, z.unit, z.site, z.type, distance_c, int(distance_row))
 
 
-def _penalties(targets: list[TargetRows]) -> tuple[IntArray, FloatArray]:
+def penalties(targets: list[TargetRows]) -> tuple[IntArray, FloatArray]:
     """Elastic variables and their penalty weights p_k = round(1e6 / required) / 1e6.
 
     Relative to the requirement, at most 1 (solvers handle the level row better than with
@@ -225,7 +227,7 @@ class _OpenVars:
     land: FloatArray
 
 
-def _open_vars(b: _Builder, region: Region) -> _OpenVars:
+def _open_vars(b: Builder, region: Region) -> _OpenVars:
     """y[s,t] for every site that may host or already hosts t."""
     sites = region.sites
     site, t = np.nonzero(sites.candidate)
@@ -254,7 +256,7 @@ class _Discounts:
     saving: FloatArray
 
 
-def _colocation(b: _Builder, scenario: Scenario, region: Region, y: _OpenVars) -> _Discounts:
+def _colocation(b: Builder, scenario: Scenario, region: Region, y: _OpenVars) -> _Discounts:
     """(C1a, C1b): co-location factors; hosts already existing are folded into the cost."""
     names = region.type_names
     existing = region.sites.existing
@@ -319,7 +321,7 @@ class _Assign:
     x_kind: npt.NDArray[np.int8]            # [t] kind of coverage variables x[., t]
 
 
-def _assignment(b: _Builder, scenario: Scenario, region: Region, reach: Reach, y: _OpenVars) -> _Assign:
+def _assignment(b: Builder, scenario: Scenario, region: Region, reach: Reach, y: _OpenVars) -> _Assign:
     """z[i,s,t] on every reach pair of capacitated and distance types, with (C11-C13)."""
     names = region.type_names
     cap, dist = capacitated_types(region), distance_types(scenario, region)
@@ -343,7 +345,7 @@ def _assignment(b: _Builder, scenario: Scenario, region: Region, reach: Reach, y
     return z
 
 
-def _assignment_rows(b: _Builder, scenario: Scenario, region: Region, y: _OpenVars, z: _Assign,
+def _assignment_rows(b: Builder, scenario: Scenario, region: Region, y: _OpenVars, z: _Assign,
                      dist: npt.NDArray[np.bool_]) -> None:
     n, m = len(z.var), region.demand.n
     b.add_rows("C11 assign to open", np.repeat(np.arange(n), 2),
@@ -362,7 +364,7 @@ def _assignment_rows(b: _Builder, scenario: Scenario, region: Region, y: _OpenVa
     _capacity_rows(b, scenario, region, y, z)
 
 
-def _capacity_rows(b: _Builder, scenario: Scenario, region: Region, y: _OpenVars, z: _Assign) -> None:
+def _capacity_rows(b: Builder, scenario: Scenario, region: Region, y: _OpenVars, z: _Assign) -> None:
     """(C13) sum_i q_i z[i,s,t] <= cap_s y[s,t] at every site with a finite capacity."""
     names = region.type_names
     q = np.zeros((len(names), region.demand.n))
@@ -415,7 +417,7 @@ def objective_weight(region: Region) -> FloatArray:
     return weights[0] if weights else np.ones(region.demand.n)
 
 
-def _coverage_vars(b: _Builder, scenario: Scenario, region: Region, reach: Reach,
+def _coverage_vars(b: Builder, scenario: Scenario, region: Region, reach: Reach,
                    y: _OpenVars, z: _Assign) -> _CoverVars:
     """x[i,t] where a share target or the objective needs it, with (C2) / (C2') rows."""
     n, names = region.demand.n, region.type_names
@@ -447,7 +449,7 @@ def _coverage_vars(b: _Builder, scenario: Scenario, region: Region, reach: Reach
         entries += int(ptr[-1])
         cols.append(row_cols)
         vals.append(np.where(is_x, 1.0, -1.0))
-    b.add_csr_rows("C2 coverage link", np.concatenate(indptr), _cat(cols), _cat(vals),
+    b.add_csr_rows("C2 coverage link", np.concatenate(indptr), cat_arrays(cols), cat_arrays(vals),
                    np.full(len(var), -np.inf), np.zeros(len(var)))
     weight = w[unit] if scenario.objective == "max_coverage" else np.zeros(len(unit))
     return _CoverVars(var, unit, t_of.astype(np.int64), weight, index)
@@ -468,7 +470,7 @@ def _reach_rows(reach: Reach, t: int, units: IntArray, y: _OpenVars,
     return indptr, y.index[picked.indices, t]
 
 
-def _targets(b: _Builder, scenario: Scenario, region: Region, reach: Reach, y: _OpenVars,
+def _targets(b: Builder, scenario: Scenario, region: Region, reach: Reach, y: _OpenVars,
              x: _CoverVars, z: _Assign) -> tuple[list[TargetRows], dict[int, IntArray]]:
     out: list[TargetRows] = []
     cover_rows: dict[int, IntArray] = {}
@@ -481,12 +483,13 @@ def _targets(b: _Builder, scenario: Scenario, region: Region, reach: Reach, y: _
         elif isinstance(target, CountTarget):
             groups = _count_groups(target, region, y)
         else:
+            assert isinstance(target, LandTarget)   # beds targets: the phased model
             groups = _land_groups(target, region, y)
         out.append(_target_rows(b, k, groups, scenario.elastic))
     return out, cover_rows
 
 
-def _full_cover_rows(b: _Builder, k: int, target: CoverageTarget, scenario: Scenario,
+def _full_cover_rows(b: Builder, k: int, target: CoverageTarget, scenario: Scenario,
                      region: Region, reach: Reach, y: _OpenVars, z: _Assign) -> IntArray:
     """(C3a) one row per unit in scope with a positive measure: some site in reach is open
     (capacitated types: the unit is wholly assigned)."""
@@ -500,7 +503,7 @@ def _full_cover_rows(b: _Builder, k: int, target: CoverageTarget, scenario: Scen
 
 
 @dataclass(frozen=True)
-class _RowGroups:
+class RowGroups:
     """Rows of one target before elastic variables: COO over local row ids."""
 
     family: str
@@ -521,7 +524,7 @@ def _zone_rows(zone: npt.NDArray[np.object_], per_zone: bool) -> tuple[IntArray,
 
 
 def _coverage_groups(target: CoverageTarget, scenario: Scenario, region: Region,
-                     x: _CoverVars) -> _RowGroups:
+                     x: _CoverVars) -> RowGroups:
     """(C3) sum_i m_i x[i,t] >= share * M, per zone when asked."""
     t = region.type_names.index(target.facility)
     m = measure_of(target.measure, region)
@@ -530,12 +533,12 @@ def _coverage_groups(target: CoverageTarget, scenario: Scenario, region: Region,
     total = cast(FloatArray, np.bincount(row, weights=m[units], minlength=len(zones)))   # stub: intp, always
     positive = m[units] > 0
     required = target.min_share * total
-    return _RowGroups("C3 coverage target", row[positive], x.index[units[positive], t],
+    return RowGroups("C3 coverage target", row[positive], x.index[units[positive], t],
                       m[units[positive]], required, np.full(len(zones), np.inf), zones,
                       np.zeros(len(zones)))
 
 
-def _count_groups(target: CountTarget, region: Region, y: _OpenVars) -> _RowGroups:
+def _count_groups(target: CountTarget, region: Region, y: _OpenVars) -> RowGroups:
     """(C4) min <= number of open (new) facilities of the type <= max, per zone when asked."""
     t = region.type_names.index(target.facility)
     of_type = y.type == t
@@ -551,20 +554,20 @@ def _count_groups(target: CountTarget, region: Region, y: _OpenVars) -> _RowGrou
     n = len(zones)
     lb = np.full(n, -np.inf if target.min is None else float(target.min))
     ub = np.full(n, np.inf if target.max is None else float(target.max))
-    return _RowGroups("C4 count target", row[keep], y.var[of_type][keep], np.ones(int(keep.sum())),
+    return RowGroups("C4 count target", row[keep], y.var[of_type][keep], np.ones(int(keep.sum())),
                       lb, ub, zones, np.bincount(row[keep], minlength=n).astype(np.float64))
 
 
-def _land_groups(target: LandTarget, region: Region, y: _OpenVars) -> _RowGroups:
+def _land_groups(target: LandTarget, region: Region, y: _OpenVars) -> RowGroups:
     """(C5) sum land_t y[s,t] >= per_capita_m2 * total population."""
-    required = target.per_capita_m2 * float(region.demand.weights[target.population].sum())
+    required = float(land_need(target, region.demand.weights).sum())
     has_land = y.land > 0
-    return _RowGroups("C5 land target", np.zeros(int(has_land.sum()), dtype=np.int64),
+    return RowGroups("C5 land target", np.zeros(int(has_land.sum()), dtype=np.int64),
                       y.var[has_land], y.land[has_land], np.array([required]),
                       np.array([np.inf]), ("",), np.zeros(1))
 
 
-def _target_rows(b: _Builder, k: int, g: _RowGroups, elastic: bool) -> TargetRows:
+def _target_rows(b: Builder, k: int, g: RowGroups, elastic: bool) -> TargetRows:
     """Add one target's rows; round integral rows up; add shortfall/excess when elastic."""
     n = len(g.lb)
     integral = bool(np.all(g.vals == np.round(g.vals)))
@@ -587,7 +590,7 @@ def _target_rows(b: _Builder, k: int, g: _RowGroups, elastic: bool) -> TargetRow
     return TargetRows(k, global_rows, g.zones, lb, shortfall, excess)
 
 
-def _budget_rows(b: _Builder, scenario: Scenario, region: Region, y: _OpenVars,
+def _budget_rows(b: Builder, scenario: Scenario, region: Region, y: _OpenVars,
                  disc: _Discounts) -> tuple[int, int]:
     """(C6) capital and (C7) annual budget rows; always present so a sweep can set them."""
     cap = scenario.budget.capital

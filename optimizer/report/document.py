@@ -40,6 +40,10 @@ def plan_document(result: PlanResult) -> dict[str, Any]:
                 "zones": _zones(result, checked), "violations": checked.violations}
     else:
         doc |= {"cost": None, "facilities": [], "targets": [], "coverage": {}, "zones": []}
+    if checked is not None and prep.model.schedule is not None:
+        doc["bed_actions"] = checked.bed_actions
+        if scenario.years:
+            doc["years"] = checked.years
     if checked is not None and checked.distance:
         doc["distance"] = {"weighted_by_type": checked.distance, "unit": prep.reach.unit}
     if checked is not None and checked.load:

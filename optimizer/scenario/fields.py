@@ -57,6 +57,11 @@ class DemandSpec(LayerSpec):
         description="Named weights -> numeric attributes, e.g. {'elderly': 'pop60'}. The first is the "
         "coverage weight of `max_coverage`.",
     )
+    base_year: int | None = Field(
+        None, description="Year the weights were counted (phased plans); default: the first planning year.")
+    growth: dict[str, float | dict[str, float]] = Field(
+        default_factory=dict, description="Named weight -> yearly growth rate, or {demand group: rate}: "
+        "the weight in year y is weight x (1 + rate)^(y - base_year). Rates are above -1.")
     point: Literal["centroid", "surface"] = Field(
         "centroid",
         description="Which point of a polygon unit counts for distances: its centroid (default, as the "
@@ -77,6 +82,13 @@ class SitesSpec(LayerSpec):
     capacity: dict[str, str] = Field(
         default_factory=dict, description="Facility type -> attribute with a per-site capacity "
         "(overrides the type's `capacity`; empty values fall back to it).")
+    beds: dict[str, str] = Field(
+        default_factory=dict, description="Bed kind -> attribute with the beds of that kind the site has "
+        "(0 when absent).")
+    land_m2: dict[str, str] = Field(
+        default_factory=dict, description="Facility type -> attribute with the land of that type at the site, "
+        "m² (overrides the type's `land_m2`; empty values fall back to it).")
+    name: str | None = Field(None, description="Attribute with the site's name (reported on facilities).")
 
 
 class NetworkSpec(_Strict):
@@ -141,6 +153,8 @@ class FacilityType(_Strict):
     colocate: dict[str, Annotated[float, Field(ge=0, le=1)]] = Field(
         default_factory=dict,
         description="Host type -> capital cost factor when opened at a site where that type is open.")
+    beds: dict[str, Annotated[int, Field(ge=0, le=MAX_CAPACITY)]] = Field(
+        default_factory=dict, description="Bed kind -> beds a newly opened facility of this type brings.")
 
     @model_validator(mode="after")
     def _has_limit(self) -> FacilityType:
@@ -158,6 +172,12 @@ class CoverageTarget(_Strict):
     measure: str = Field("units", description="'units' or a named weight.")
     min_share: float = Field(ge=0, le=1)
     per_zone: bool = Field(False, description="Require the share in every zone separately.")
+    zone: str | None = Field(None, description="The target holds in this zone only.")
+    zones: list[str] | None = Field(None, description="The target holds in each of these zones on its own.")
+    strict: bool = Field(False, description="'More than' instead of 'at least' (a share must exceed "
+                         "`min_share`, a count must exceed `min`).")
+    year: int | None = Field(None, description="Phased plans: the target holds in this planning year and every "
+                             "later one (omitted: in the last year).")
     label: str | None = None
     preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
     source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
@@ -173,6 +193,12 @@ class CountTarget(_Strict):
     new_only: bool = False
     min: int | None = Field(None, ge=0, le=MAX_COUNT, description="At least this many (at most 10^6).")
     max: int | None = Field(None, ge=0, le=MAX_COUNT, description="At most this many (at most 10^6).")
+    zone: str | None = Field(None, description="The target holds in this zone only.")
+    zones: list[str] | None = Field(None, description="The target holds in each of these zones on its own.")
+    strict: bool = Field(False, description="'More than' instead of 'at least' (a share must exceed "
+                         "`min_share`, a count must exceed `min`).")
+    year: int | None = Field(None, description="Phased plans: the target holds in this planning year and every "
+                             "later one (omitted: in the last year).")
     label: str | None = None
     preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
     source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
@@ -188,18 +214,102 @@ class CountTarget(_Strict):
 
 
 class LandTarget(_Strict):
-    """Land of open facilities >= per_capita_m2 x total of a named weight."""
+    """Land of open facilities >= per_capita_m2 x total of a named weight (or per 100 households)."""
 
     kind: Literal["land"]
-    per_capita_m2: float = Field(ge=0, le=MAX_M2_PER_PERSON, description="m² per person (at most 10^4).")
-    population: str = Field(description="Named weight counted as population.")
+    per_capita_m2: float | None = Field(None, ge=0, le=MAX_M2_PER_PERSON,
+                                        description="m² per person (at most 10^4).")
+    population: str | None = Field(None, description="Named weight counted as population.")
+    per_100_households_m2: float | None = Field(
+        None, ge=0, le=MAX_M2_PER_PERSON * 100,
+        description="Land per 100 households, m², instead of `per_capita_m2` (at most 10^6).")
+    households: str | None = Field(None, description="Named weight holding household counts.")
+    per_zone: bool = Field(False, description="Require the land in every zone with demand units separately.")
+    zone: str | None = Field(None, description="The target holds in this zone only.")
+    zones: list[str] | None = Field(None, description="The target holds in each of these zones on its own.")
+    strict: bool = Field(False, description="'More than' instead of 'at least' (a share must exceed "
+                         "`min_share`, a count must exceed `min`).")
+    year: int | None = Field(None, description="Phased plans: the target holds in this planning year and every "
+                             "later one (omitted: in the last year).")
     label: str | None = None
     preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
     source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
                                "presets fill it in.")
 
 
-Target = Annotated[CoverageTarget | CountTarget | LandTarget, Field(discriminator="kind")]
+    @model_validator(mode="after")
+    def _one_norm(self) -> LandTarget:
+        per_capita = self.per_capita_m2 is not None or self.population is not None
+        per_households = self.per_100_households_m2 is not None or self.households is not None
+        if per_capita == per_households:
+            raise ValueError("give `per_capita_m2` with `population`, or `per_100_households_m2` with "
+                             "`households`")
+        if per_capita and (self.per_capita_m2 is None or self.population is None):
+            raise ValueError("`per_capita_m2` and `population` go together; give both")
+        if per_households and (self.per_100_households_m2 is None or self.households is None):
+            raise ValueError("`per_100_households_m2` and `households` go together; give both")
+        return self
+
+
+class BedsTarget(_Strict):
+    """Beds of some kinds: a count (`min`) or a share (`min_share`) of the kinds in `of`."""
+
+    kind: Literal["beds"]
+    bed: str | list[str] = Field(description="Bed kind, or kinds summed.")
+    min: int | None = Field(None, ge=0, le=MAX_CAPACITY, description="Least number of beds (at most 10^9).")
+    min_share: float | None = Field(None, ge=0, le=1, description="Least share of the beds of the kinds in `of`.")
+    of: list[str] | None = Field(None, description="Kinds the share is taken of (they include `bed`).")
+    per_zone: bool = Field(False, description="In every zone with demand units separately.")
+    zone: str | None = Field(None, description="The target holds in this zone only.")
+    zones: list[str] | None = Field(None, description="The target holds in each of these zones on its own.")
+    strict: bool = Field(False, description="'More than' instead of 'at least' (a share must exceed "
+                         "`min_share`, a count must exceed `min`).")
+    year: int | None = Field(None, description="Phased plans: the target holds in this planning year and every "
+                             "later one (omitted: in the last year).")
+    label: str | None = None
+    preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
+    source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
+                               "presets fill it in.")
+
+    @property
+    def kinds(self) -> list[str]:
+        """The bed kinds summed."""
+        return [self.bed] if isinstance(self.bed, str) else list(self.bed)
+
+    @model_validator(mode="after")
+    def _count_or_share(self) -> BedsTarget:
+        if (self.min is None) == (self.min_share is None):
+            raise ValueError("give one of `min` (a number of beds) or `min_share` (with `of`)")
+        if self.min_share is not None and not self.of:
+            raise ValueError("`min_share` needs `of`: the bed kinds the share is taken of")
+        if self.of is not None and self.min_share is None:
+            raise ValueError("`of` goes with `min_share`")
+        if self.of is not None and not set(self.kinds) <= set(self.of):
+            missing = sorted(set(self.kinds) - set(self.of))
+            raise ValueError(f"`of` must include the kinds of `bed`; add {', '.join(missing)}")
+        return self
+
+
+class BedAction(_Strict):
+    """Beds added (or converted from another kind) at sites hosting one of the `at` types."""
+
+    at: list[str] = Field(min_length=1, description="Facility types at least one of which must be open at the site.")
+    adds: str = Field(description="Bed kind added.")
+    removes: str | None = Field(None, description="Bed kind removed, one per bed added (a conversion).")
+    capital_per_bed: float = Field(0.0, ge=0, le=MAX_YUAN, description="Capital per bed, yuan, in the year taken.")
+    annual_per_bed: float = Field(0.0, ge=0, le=MAX_YUAN,
+                                  description="Annual cost per bed, yuan, from the year taken on.")
+    max_per_site: int = Field(ge=0, le=MAX_CAPACITY,
+                              description="Most beds this action takes at one site, over all years.")
+
+    @model_validator(mode="after")
+    def _two_kinds(self) -> BedAction:
+        if self.removes is not None and self.removes == self.adds:
+            raise ValueError(f"a conversion turns one kind into another; `removes` equals `adds` ('{self.adds}')")
+        return self
+
+
+Target = Annotated[CoverageTarget | CountTarget | LandTarget | BedsTarget, Field(discriminator="kind")]
 
 
 class PresetTargets(_Strict):
@@ -242,8 +352,12 @@ class Budget(_Strict):
     capital: float | None = Field(None, ge=0, le=MAX_YUAN, description="Cap on capital cost, yuan (at most 10^12).")
     annual: float | None = Field(None, ge=0, le=MAX_YUAN, description="Cap on annual operating cost, yuan "
                                  "(at most 10^12).")
-    horizon_years: float = Field(3.0, ge=0, le=MAX_YEARS, description="Years of operating cost in the total cost "
-                                 "(at most 100).")
+    horizon_years: float = Field(
+        3.0, ge=0, le=MAX_YEARS, description="Years of operating cost in the total cost, counted from the first "
+        "planning year; default 3, or with `years` last - first + 1 (at most 100).")
+    capital_by_year: dict[str, Annotated[float, Field(ge=0, le=MAX_YUAN)]] | None = Field(
+        None, description="Phased plans: planning year -> cap on the capital spent in that year, yuan "
+        "(at most 10^12 each).")
 
 
 class SolverSpec(_Strict):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 
@@ -14,6 +15,8 @@ from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_va
 
 from optimizer.errors import Problem, ScenarioError, raise_if
 from optimizer.scenario.fields import (
+    BedAction,
+    BedsTarget,
     BoundariesSpec,
     Budget,
     CountTarget,
@@ -56,6 +59,24 @@ class Scenario(_Strict):
     min_distance: MinDistanceSpec | None = Field(None, description="Options of the `min_distance` objective.")
     elastic: bool = False
     solver: SolverSpec = Field(default_factory=SolverSpec)
+    years: list[int] | None = Field(
+        None, min_length=1, description="Planning years, ascending: a phased plan opens each new facility "
+        "in one of them (see SCENARIO_FORMAT.md, Extensions).")
+    bed_actions: dict[str, BedAction] = Field(
+        default_factory=dict, description="Named bed actions: beds added or converted at sites hosting an "
+        "`at` type.")
+
+    @property
+    def extended(self) -> bool:
+        """Whether any extension (years, beds, sharper targets) is used: the phased model plans it."""
+        return bool(self.years or self.bed_actions or self.sites.beds or self.sites.land_m2
+                    or any(f.beds for f in self.facility_types.values())
+                    or any(_sharper(t) for t in self.targets))
+
+    @property
+    def planning_years(self) -> list[int]:
+        """The planning years; one (0) when the scenario is not phased."""
+        return list(self.years) if self.years else [0]
 
     @field_validator("targets", mode="before", json_schema_input_type=list[Target | PresetTargets])
     @classmethod
@@ -70,7 +91,17 @@ class Scenario(_Strict):
     def _one_reach_source(self) -> Scenario:
         if self.network is not None and self.distances is not None:
             raise ValueError("give at most one of `network` and `distances`")
+        if self.years and "horizon_years" not in self.budget.model_fields_set:
+            self.budget = self.budget.model_copy(update={"horizon_years": float(self.years[-1] - self.years[0] + 1)})
         return self
+
+
+def _sharper(target: Target) -> bool:
+    """Tell whether a target uses a sharper-target field (zone, strict, year, land norms) or is of kind `beds`."""
+    if isinstance(target, BedsTarget):
+        return True
+    sharp = bool(target.zone or target.zones or target.strict or target.year is not None)
+    return sharp or (isinstance(target, LandTarget) and (target.per_zone or target.households is not None))
 
 
 def parse_scenario(document: Any, *, base_dir: Path | None = None) -> tuple[Scenario, Path]:
@@ -205,7 +236,8 @@ def _problem(err: dict[str, Any], document: dict[str, Any]) -> Problem:
 
 
 def _is_union_tag(part: Any) -> bool:
-    return isinstance(part, str) and part in ("coverage", "count", "land", "float", "str")
+    return isinstance(part, str) and part in ("coverage", "count", "land", "beds", "float", "str", "list[str]",
+                                              "dict[str,float]")
 
 
 def _unknown_field_message(loc: tuple[Any, ...], document: dict[str, Any]) -> str:
@@ -226,7 +258,7 @@ def _known_fields(parent: tuple[Any, ...], document: dict[str, Any]) -> list[str
 
 
 _TARGET_MODELS: dict[str, type[BaseModel]] = {
-    "coverage": CoverageTarget, "count": CountTarget, "land": LandTarget,
+    "coverage": CoverageTarget, "count": CountTarget, "land": LandTarget, "beds": BedsTarget,
 }
 _FIELD_MODELS: dict[str, type[BaseModel]] = {
     "demand": DemandSpec, "sites": SitesSpec, "network": NetworkSpec, "distances": DistanceTableSpec,
@@ -239,6 +271,10 @@ def _child_model(model: type[BaseModel], part: Any, node: Any) -> type[BaseModel
         return _FIELD_MODELS[part]
     if model is Scenario and part == "facility_types":
         return _Mapping
+    if model is Scenario and part == "bed_actions":
+        return _ActionMapping
+    if model is _ActionMapping:
+        return BedAction
     if model is _Mapping:
         return FacilityType
     if model is Scenario and part == "targets":
@@ -250,6 +286,10 @@ def _child_model(model: type[BaseModel], part: Any, node: Any) -> type[BaseModel
 
 class _Mapping(BaseModel):
     """Marker: a dict of named models."""
+
+
+class _ActionMapping(BaseModel):
+    """Marker: a dict of named bed actions."""
 
 
 class _Sequence(BaseModel):
@@ -282,7 +322,10 @@ def _reference_problems(scenario: Scenario) -> list[Problem]:
                                     "attribute that classifies demand units; add it"))
     problems += _name_problems("sites.cost", scenario.sites.cost, types, "facility type")
     problems += _name_problems("sites.capacity", scenario.sites.capacity, types, "facility type")
+    problems += _name_problems("sites.land_m2", scenario.sites.land_m2, types, "facility type")
     problems += _min_distance_problems(scenario)
+    problems += _year_problems(scenario)
+    problems += _bed_problems(scenario)
     for k, target in enumerate(scenario.targets):
         found = _target_problems(f"targets[{k}]", target, scenario)
         problems += [Problem(p.location, f"(preset target {target.preset}) {p.message}") if target.preset else p
@@ -302,17 +345,111 @@ def _min_distance_problems(scenario: Scenario) -> list[Problem]:
     return problems
 
 
+def _year_problems(scenario: Scenario) -> list[Problem]:
+    """Planning years ascending; growth names known weights and groups; yearly budgets name planned years."""
+    years = scenario.years or []
+    problems = []
+    if any(b <= a for a, b in pairwise(years)):
+        problems.append(Problem("years", f"planning years must be ascending without repeats (got {years})"))
+    demand = scenario.demand
+    for name, rate in demand.growth.items():
+        where = f"demand.growth.{name}"
+        if name not in demand.weights:
+            problems.append(Problem(where, _unknown("named weight", name, demand.weights)))
+        rates = rate if isinstance(rate, dict) else {"": rate}
+        if isinstance(rate, dict) and demand.group is None:
+            problems.append(Problem(where, "a growth rate per group needs `demand.group`"))
+        problems += [Problem(f"{where}.{g}" if g else where, f"a growth rate must be above -1 (-100%); got {r}")
+                     for g, r in rates.items() if r <= -1]
+    if demand.growth and not years:
+        problems.append(Problem("demand.growth", "growth needs `years`, the planning years"))
+    by_year = scenario.budget.capital_by_year or {}
+    if by_year and not years:
+        problems.append(Problem("budget.capital_by_year", "yearly capital budgets need `years`, the planning years"))
+    problems += [Problem(f"budget.capital_by_year.{key}", f"'{key}' is not a planning year; planning years: "
+                         f"{', '.join(map(str, years))}") for key in by_year if years and key not in map(str, years)]
+    for k, target in enumerate(scenario.targets):
+        if target.year is not None and target.year not in years:
+            problems.append(Problem(f"targets[{k}].year", f"{target.year} is not a planning year"
+                                    + (f"; planning years: {', '.join(map(str, years))}" if years
+                                       else "; give `years` to date targets")))
+    return problems
+
+
+def bed_kinds(scenario: Scenario) -> list[str]:
+    """Every bed kind the scenario knows: of sites, facility types and bed actions' `adds`."""
+    kinds = dict.fromkeys(scenario.sites.beds)
+    for ftype in scenario.facility_types.values():
+        kinds |= dict.fromkeys(ftype.beds)
+    for action in scenario.bed_actions.values():
+        kinds |= dict.fromkeys([action.adds])
+    return list(kinds)
+
+
+def _bed_problems(scenario: Scenario) -> list[Problem]:
+    kinds = bed_kinds(scenario)
+    problems = []
+    for name, action in scenario.bed_actions.items():
+        where = f"bed_actions.{name}"
+        problems += [Problem(f"{where}.at", _unknown("facility type", t, scenario.facility_types))
+                     for t in action.at if t not in scenario.facility_types]
+        if action.removes is not None and action.removes not in kinds:
+            problems.append(Problem(f"{where}.removes", _unknown("bed kind", action.removes, kinds)))
+    for k, target in enumerate(scenario.targets):
+        if isinstance(target, BedsTarget):
+            problems += [Problem(f"targets[{k}].bed", _unknown("bed kind", b, kinds))
+                         for b in target.kinds if b not in kinds]
+            problems += [Problem(f"targets[{k}].of", _unknown("bed kind", b, kinds))
+                         for b in target.of or [] if b not in kinds]
+    return problems
+
+
+def zone_problems(scenario: Scenario, known: set[str]) -> list[Problem]:
+    """Targets naming a zone the data do not have (checked once the data are loaded)."""
+    problems = []
+    for k, target in enumerate(scenario.targets):
+        names = ([target.zone] if target.zone else []) + list(target.zones or [])
+        field_name = "zone" if target.zone else "zones"
+        problems += [Problem(f"targets[{k}].{field_name}", _unknown("zone", z, sorted(known)))
+                     for z in names if z not in known]
+    return problems
+
+
+def _zone_field_problems(where: str, target: Target, scenario: Scenario) -> list[Problem]:
+    problems = []
+    if (target.zone or target.zones) and (scenario.demand.zone is None or scenario.sites.zone is None):
+        problems.append(Problem(f"{where}.{'zone' if target.zone else 'zones'}", "a target in named zones needs "
+                                "`demand.zone` and `sites.zone`: name the attribute holding each feature's "
+                                "street/township"))
+    if target.zone and target.zones:
+        problems.append(Problem(f"{where}.zone", "give `zone` or `zones`, not both"))
+    if target.per_zone and (target.zone or target.zones):
+        problems.append(Problem(f"{where}.per_zone", "give `per_zone` or named zones, not both"))
+    return problems
+
+
+def _site_target_problems(where: str, target: BedsTarget | LandTarget, scenario: Scenario) -> list[Problem]:
+    """Land and beds targets: weights named, zones to count in."""
+    problems = []
+    weights = scenario.demand.weights
+    for field_name in ("population", "households"):
+        name = getattr(target, field_name, None)
+        if name is not None and name not in weights:
+            problems.append(Problem(f"{where}.{field_name}", _unknown("named weight", name, weights)))
+    if target.per_zone and (scenario.demand.zone is None or scenario.sites.zone is None):
+        problems.append(Problem(f"{where}.per_zone", "a per-zone target needs `demand.zone` and `sites.zone`"))
+    return problems
+
+
 def _target_problems(where: str, target: Target, scenario: Scenario) -> list[Problem]:
     weights = scenario.demand.weights
-    if isinstance(target, LandTarget):
-        if target.population not in weights:
-            return [Problem(f"{where}.population", _unknown("named weight", target.population, weights))]
-        return []
+    problems = _zone_field_problems(where, target, scenario)
+    if isinstance(target, BedsTarget | LandTarget):
+        return problems + _site_target_problems(where, target, scenario)
     ftype = scenario.facility_types.get(target.facility)
     if ftype is None:
-        return [Problem(f"{where}.facility",
-                        _unknown("facility type", target.facility, scenario.facility_types))]
-    problems = []
+        return [*problems, Problem(f"{where}.facility",
+                                   _unknown("facility type", target.facility, scenario.facility_types))]
     if target.per_zone and (scenario.demand.zone is None or
                             (isinstance(target, CountTarget) and scenario.sites.zone is None)):
         problems.append(Problem(f"{where}.per_zone", "a per-zone target needs `demand.zone`"

@@ -75,9 +75,9 @@ class LagrangianBackend(Backend):
     def solve(self, model: Milp, options: SolveOptions) -> SolveResult:
         """Plan, bound and gap within `options.time_limit_s`."""
         if not handles(model):
-            raise BackendError("the 'lagrangian' backend plans uncapacitated models without elastic "
-                               "targets or min_distance; this scenario has assignment or shortfall "
-                               "variables: use 'highs' or 'cpsat'", "solver.backend")
+            raise BackendError("the 'lagrangian' backend plans single-year uncapacitated models without "
+                               "elastic targets or min_distance; this scenario has assignment, shortfall, "
+                               "yearly or bed variables: use 'highs' or 'cpsat'", "solver.backend")
         t0 = time.perf_counter()
         deadline = t0 + options.time_limit_s
         tuning = options.tuning

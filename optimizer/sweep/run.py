@@ -194,6 +194,9 @@ def sweep(scenario: Scenario, base_dir: Path, settings: SweepSettings, *,
           on_event: Callable[[SweepEvent], None] | None = None) -> Frontier:
     """Solve every budget level, write the frontier files, return the frontier."""
     check_settings(settings)
+    if scenario.extended:
+        raise ScenarioError("a budget sweep plans single-year scenarios; this one uses years, beds or sharper "
+                            "targets: solve it at each budget with `eldercare solve` instead", "years")
     prep = prepare_sweep(scenario, base_dir, elastic=settings.elastic)
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = sweep_fingerprint(prep)
