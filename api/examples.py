@@ -30,7 +30,8 @@ UPLOADED_SCENARIO: dict[str, Any] = {
     "name": "Example district (uploaded layers)",
     "demand": {"path": "files/<upload id>/demand.geojson", "id": "id", "group": "kind", "zone": "street",
                "weights": {"elderly": "pop60"}},
-    "sites": {"path": "files/<upload id>/sites.geojson", "id": "id", "zone": "street", "allowed": "allowed"},
+    # every site may host a station: the example's `allowed` field also names types this scenario leaves out
+    "sites": {"path": "files/<upload id>/sites.geojson", "id": "id", "zone": "street"},
     "facility_types": {"station": {"radius_m": 1000, "serves": ["urban"], "capital_cost": 600000}},
     "targets": [{"kind": "coverage", "facility": "station", "group": "urban", "min_share": 1.0}],
 }

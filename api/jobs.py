@@ -19,6 +19,7 @@ from api.schemas import JobAccepted, JobPublic, timestamp
 from api.settings import Settings
 from api.store import JobRecord
 from optimizer.errors import Problem, ScenarioError, raise_if
+from optimizer.inputs.geodata import load_region
 from optimizer.scenario.format import Scenario, parse_scenario
 
 
@@ -58,6 +59,9 @@ def validate_scenario(document: dict[str, Any], *, settings: Settings, conn: sql
                if store.get_upload(conn, upload_id=upload_id, owner=caller.id) is None}
     problems = [foreign.pop(p.location, p) for p in path_problems(scenario, data_dir=settings.data_dir)]
     raise_if(problems + list(foreign.values()), ScenarioError)
+    # The layers read as a worker will read them, so that bad data (a coordinate outside the CRS's area,
+    # a missing or non-finite weight) is a 422 naming the feature now, not a failed job later.
+    load_region(scenario, settings.data_dir)
     return scenario
 
 

@@ -108,3 +108,19 @@ def test_upload_endings_are_those_the_engine_reads(client: httpx.Client) -> None
     refused = client.post("/v1/files", files=[("files", ("demand.kml", b"<kml/>", "application/xml"))])
     message = _problems(refused)[0]["message"]
     assert ".geojson, .json, .gpkg, .shp, .fgb" in message
+
+
+def test_a_point_outside_the_crs_area_or_a_bad_weight_is_422_at_submission(client: httpx.Client) -> None:
+    """Bad data in a layer is found when the scenario is submitted, with the CLI's message naming the
+    feature, not when a worker later fails the job: a point at lon 500, lat 95, and a weight that is
+    not a number."""
+    scenario, _ = tiny_scenario(0)
+    off_map = copy.deepcopy(scenario)
+    off_map["demand"]["features"]["features"][3]["geometry"]["coordinates"] = [500, 95]
+    problems = _problems(client.post("/v1/scenarios", json=off_map))
+    assert any("D3" in p["message"] or "D3" in p["location"] for p in problems), problems
+    bad_weight = copy.deepcopy(scenario)
+    bad_weight["demand"]["features"]["features"][1]["properties"]["pop60"] = "many"
+    problems = _problems(client.post("/v1/scenarios", json=bad_weight))
+    assert any("D1" in p["message"] for p in problems), problems
+    assert client.post("/v1/scenarios", json=scenario).status_code == 202

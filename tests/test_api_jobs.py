@@ -162,14 +162,16 @@ def test_progress_is_shown_while_running_and_time_limit_is_capped(server: Server
         assert wait_job(client, job_id, timeout_s=15)["status"] == "cancelled"
 
 
-def test_bad_geometry_fails_the_job_naming_the_feature(server: Server) -> None:
+def test_bad_geometry_is_refused_at_submission_naming_the_feature(server: Server) -> None:
+    """The layers are read when the scenario is submitted: a line where a point belongs is a 422 naming
+    the feature, and no job is queued to fail later."""
     scenario, _ = tiny_scenario(1)
     scenario["demand"]["features"]["features"][2]["geometry"] = {"type": "LineString",
                                                                  "coordinates": [[116.3, 39.9], [116.31, 39.91]]}
     with server.client() as client:
-        job = wait_job(client, client.post("/v1/scenarios", json=scenario).json()["id"])
-    assert job["status"] == "failed" and job["error"]["kind"] == "GeodataError"
-    assert any("D2" in p["location"] + p["message"] for p in job["error"]["problems"]), job["error"]
+        response = client.post("/v1/scenarios", json=scenario)
+    assert response.status_code == 422, response.text
+    assert any("D2" in p["location"] + p["message"] for p in response.json()["problems"]), response.text
 
 
 def test_unexpected_error_is_a_500_with_an_id_that_the_server_log_has(server: Server, example_job: dict) -> None:
