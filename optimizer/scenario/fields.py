@@ -163,7 +163,22 @@ class FacilityType(_Strict):
         return self
 
 
-class CoverageTarget(_Strict):
+class _TargetCommon(_Strict):
+    """What every target kind takes: where and when it holds, "more than", and where it comes from."""
+
+    zone: str | None = Field(None, description="The target holds in this zone only.")
+    zones: list[str] | None = Field(None, description="The target holds in each of these zones on its own.")
+    strict: bool = Field(False, description="'More than' instead of 'at least' (a share must exceed "
+                         "`min_share`, a count must exceed `min`).")
+    year: int | None = Field(None, description="Phased plans: the target holds in this planning year and every "
+                             "later one (omitted: in the last year).")
+    label: str | None = None
+    preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
+    source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
+                               "presets fill it in.")
+
+
+class CoverageTarget(_TargetCommon):
     """Share of demand (units or a weight) within reach of an open facility of a type."""
 
     kind: Literal["coverage"]
@@ -172,19 +187,9 @@ class CoverageTarget(_Strict):
     measure: str = Field("units", description="'units' or a named weight.")
     min_share: float = Field(ge=0, le=1)
     per_zone: bool = Field(False, description="Require the share in every zone separately.")
-    zone: str | None = Field(None, description="The target holds in this zone only.")
-    zones: list[str] | None = Field(None, description="The target holds in each of these zones on its own.")
-    strict: bool = Field(False, description="'More than' instead of 'at least' (a share must exceed "
-                         "`min_share`, a count must exceed `min`).")
-    year: int | None = Field(None, description="Phased plans: the target holds in this planning year and every "
-                             "later one (omitted: in the last year).")
-    label: str | None = None
-    preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
-    source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
-                               "presets fill it in.")
 
 
-class CountTarget(_Strict):
+class CountTarget(_TargetCommon):
     """Number of open facilities of a type, overall or in every zone with demand."""
 
     kind: Literal["count"]
@@ -193,16 +198,6 @@ class CountTarget(_Strict):
     new_only: bool = False
     min: int | None = Field(None, ge=0, le=MAX_COUNT, description="At least this many (at most 10^6).")
     max: int | None = Field(None, ge=0, le=MAX_COUNT, description="At most this many (at most 10^6).")
-    zone: str | None = Field(None, description="The target holds in this zone only.")
-    zones: list[str] | None = Field(None, description="The target holds in each of these zones on its own.")
-    strict: bool = Field(False, description="'More than' instead of 'at least' (a share must exceed "
-                         "`min_share`, a count must exceed `min`).")
-    year: int | None = Field(None, description="Phased plans: the target holds in this planning year and every "
-                             "later one (omitted: in the last year).")
-    label: str | None = None
-    preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
-    source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
-                               "presets fill it in.")
 
     @model_validator(mode="after")
     def _has_bound(self) -> CountTarget:
@@ -213,7 +208,7 @@ class CountTarget(_Strict):
         return self
 
 
-class LandTarget(_Strict):
+class LandTarget(_TargetCommon):
     """Land of open facilities >= per_capita_m2 x total of a named weight (or per 100 households)."""
 
     kind: Literal["land"]
@@ -225,16 +220,6 @@ class LandTarget(_Strict):
         description="Land per 100 households, m², instead of `per_capita_m2` (at most 10^6).")
     households: str | None = Field(None, description="Named weight holding household counts.")
     per_zone: bool = Field(False, description="Require the land in every zone with demand units separately.")
-    zone: str | None = Field(None, description="The target holds in this zone only.")
-    zones: list[str] | None = Field(None, description="The target holds in each of these zones on its own.")
-    strict: bool = Field(False, description="'More than' instead of 'at least' (a share must exceed "
-                         "`min_share`, a count must exceed `min`).")
-    year: int | None = Field(None, description="Phased plans: the target holds in this planning year and every "
-                             "later one (omitted: in the last year).")
-    label: str | None = None
-    preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
-    source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
-                               "presets fill it in.")
 
 
     @model_validator(mode="after")
@@ -251,7 +236,7 @@ class LandTarget(_Strict):
         return self
 
 
-class BedsTarget(_Strict):
+class BedsTarget(_TargetCommon):
     """Beds of some kinds: a count (`min`) or a share (`min_share`) of the kinds in `of`."""
 
     kind: Literal["beds"]
@@ -260,16 +245,6 @@ class BedsTarget(_Strict):
     min_share: float | None = Field(None, ge=0, le=1, description="Least share of the beds of the kinds in `of`.")
     of: list[str] | None = Field(None, description="Kinds the share is taken of (they include `bed`).")
     per_zone: bool = Field(False, description="In every zone with demand units separately.")
-    zone: str | None = Field(None, description="The target holds in this zone only.")
-    zones: list[str] | None = Field(None, description="The target holds in each of these zones on its own.")
-    strict: bool = Field(False, description="'More than' instead of 'at least' (a share must exceed "
-                         "`min_share`, a count must exceed `min`).")
-    year: int | None = Field(None, description="Phased plans: the target holds in this planning year and every "
-                             "later one (omitted: in the last year).")
-    label: str | None = None
-    preset: str | None = Field(None, description="Set by presets: `<preset>/<target id>` this target comes from.")
-    source: str | None = Field(None, description="Where the target comes from (document, clause, quote); "
-                               "presets fill it in.")
 
     @property
     def kinds(self) -> list[str]:
