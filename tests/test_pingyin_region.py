@@ -168,3 +168,28 @@ def test_default_plan_meets_every_target_on_walking_distances() -> None:
     assert checked is not None
     assert [t["met"] for t in checked.targets] == [True] * 4
     assert checked.cost["total"] == pytest.approx(57_841_200, rel=2e-3)
+
+
+PHASED = ROOT / "scenarios" / "pingyin-2024-2026.json"
+
+
+def test_phased_programme_is_valid_against_the_published_schema() -> None:
+    schema = json.loads((ROOT / "scenarios" / "schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(json.loads(PHASED.read_text(encoding="utf-8")), schema)
+
+
+def test_phased_programme_solves_to_a_proven_optimum_with_every_target_met_every_year() -> None:
+    """2024-2026, growth, yearly capital, dated targets, bed conversions: optimal in about a second of HiGHS."""
+    result = solve_file(PHASED)
+    assert result.status == "optimal" and result.all_targets_met
+    checked = result.checked
+    gaps = [phase.result.gap for phase in result.solution.phases]
+    assert checked is not None and gaps and all(g is not None and g <= 1e-3 for g in gaps)
+    assert [t["met"] for t in checked.targets] == [True] * 8
+    years = checked.years
+    assert sorted(years) == ["2024", "2025", "2026"]
+    assert all(all(t["met"] for t in year["targets"]) for year in years.values())
+    assert all(years[y]["capital"] <= cap + 1 for y, cap in (("2024", 8e6), ("2025", 12e6), ("2026", 10e6)))
+    beds = years["2026"]["beds"]
+    assert beds["nursing"] / sum(beds.values()) >= 0.7 and beds["dementia"] >= 40
+    assert any(a["action"] == "convert_to_nursing" for a in checked.bed_actions)
