@@ -87,6 +87,27 @@ def test_population_totals_are_the_calibration_of_provenance() -> None:
     assert _layer("townships").area.sum() / 1e6 == pytest.approx(827.0, abs=0.1)
 
 
+def test_households_give_the_census_household_size() -> None:
+    demand = _layer("demand")
+    assert demand["hh"].sum() == 124_054 and (demand["hh"] > 0).all()
+    assert demand["pop"].sum() / demand["hh"].sum() == pytest.approx(2.62, abs=0.005)
+    assert (demand["pop"] / demand["hh"]).between(2.62 * 0.9, 2.62 * 1.1).all()
+    assert _layer("townships")["hh"].sum() == demand["hh"].sum()
+
+
+def test_existing_institutions_have_beds_below_the_plans_nursing_share() -> None:
+    """Synthetic: every 敬老院 and two 卫生院 are institutions already, 1,140 beds, 42% nursing."""
+    sites = _layer("sites")
+    beds = sites[["beds_nursing", "beds_ordinary", "beds_dementia"]]
+    assert (beds >= 0).all().all() and beds.sum().tolist() == [484, 656, 0]
+    holding = beds.sum(axis=1) > 0
+    institutions = sites["existing_all"].fillna("").str.split(",").map(lambda t: "institution" in t)
+    assert (holding == institutions).all() and holding.sum() == 8
+    assert set(sites.loc[holding, "kind_zh"]) == {"敬老院", "卫生院"}
+    assert (sites.loc[sites["kind"] == "nursing_home", "existing_all"].str.contains("institution")).all()
+    assert beds["beds_nursing"].sum() / beds.sum().sum() < 0.6
+
+
 def test_units_lie_in_pingyin_in_their_own_township_cell() -> None:
     demand, townships = _layer("demand"), _layer("townships")
     lonlat = demand.to_crs("EPSG:4326").geometry
@@ -104,8 +125,10 @@ def test_sites_name_their_unit_and_host_only_the_county_types() -> None:
     allowed = sites["allowed"].fillna("").str.split(",")
     allowed_all = sites["allowed_all"].fillna("").str.split(",")
     existing = sites["existing"].fillna("").str.split(",")
-    for base, every, open_now in zip(allowed, allowed_all, existing, strict=True):
+    existing_all = sites["existing_all"].fillna("").str.split(",")
+    for base, every, open_now, open_all in zip(allowed, allowed_all, existing, existing_all, strict=True):
         assert set(base) - {""} <= set(every) - {""} <= TYPES and set(open_now) - {""} <= set(every)
+        assert set(open_now) - {""} <= set(open_all) and set(open_all) - {""} <= set(every)
     for t in TYPES:
         hosts = np.array([t in a for a in allowed_all])
         assert sites.loc[hosts, f"cost_{t}"].gt(0).all() and sites.loc[~hosts, f"cost_{t}"].isna().all()
@@ -145,3 +168,28 @@ def test_default_plan_meets_every_target_on_walking_distances() -> None:
     assert checked is not None
     assert [t["met"] for t in checked.targets] == [True] * 4
     assert checked.cost["total"] == pytest.approx(57_841_200, rel=2e-3)
+
+
+PHASED = ROOT / "scenarios" / "pingyin-2024-2026.json"
+
+
+def test_phased_programme_is_valid_against_the_published_schema() -> None:
+    schema = json.loads((ROOT / "scenarios" / "schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(json.loads(PHASED.read_text(encoding="utf-8")), schema)
+
+
+def test_phased_programme_solves_to_a_proven_optimum_with_every_target_met_every_year() -> None:
+    """2024-2026, growth, yearly capital, dated targets, bed conversions: optimal in about a second of HiGHS."""
+    result = solve_file(PHASED)
+    assert result.status == "optimal" and result.all_targets_met
+    checked = result.checked
+    gaps = [phase.result.gap for phase in result.solution.phases]
+    assert checked is not None and gaps and all(g is not None and g <= 1e-3 for g in gaps)
+    assert [t["met"] for t in checked.targets] == [True] * 8
+    years = checked.years
+    assert sorted(years) == ["2024", "2025", "2026"]
+    assert all(all(t["met"] for t in year["targets"]) for year in years.values())
+    assert all(years[y]["capital"] <= cap + 1 for y, cap in (("2024", 8e6), ("2025", 12e6), ("2026", 10e6)))
+    beds = years["2026"]["beds"]
+    assert beds["nursing"] / sum(beds.values()) >= 0.7 and beds["dementia"] >= 40
+    assert any(a["action"] == "convert_to_nursing" for a in checked.bed_actions)

@@ -170,9 +170,9 @@ def test_a_type_cannot_be_its_own_colocation_host() -> None:
 
 
 def test_preset_entries_expand_in_place_into_labelled_targets() -> None:
-    """pingyin-2021 (county level) has three targets; two skipped, the third's share replaced."""
+    """pingyin-2021 (county level) has four targets; three skipped, the first's share replaced."""
     doc = _doc()
-    preset = {"preset": "pingyin-2021", "skip": ["street-and-town-centres", "county-centre"],
+    preset = {"preset": "pingyin-2021", "skip": ["street-and-town-centres", "county-centre", "existing-compounds-land"],
               "replace": {"community-radius": {"min_share": 0.8}}}
     doc["targets"] = [TARGETS[1], preset, TARGETS[2]]
     scenario, _ = parse_scenario(doc)
@@ -190,7 +190,8 @@ def test_preset_entries_expand_in_place_into_labelled_targets() -> None:
 
 def test_preset_roles_map_onto_the_scenarios_facility_types() -> None:
     doc = _doc()
-    doc["targets"] = [{"preset": "pingyin-2021", "facilities": {"centre": "meal", "institution": "station"}}]
+    doc["targets"] = [{"preset": "pingyin-2021", "facilities": {"centre": "meal", "institution": "station"},
+                       "skip": ["existing-compounds-land"]}]   # its land norm needs a households weight
     scenario, _ = parse_scenario(doc)
     assert [(t.kind, t.facility, t.preset) for t in scenario.targets] == [
         ("coverage", "station", "pingyin-2021/community-radius"),

@@ -40,6 +40,11 @@ SHARE_60 = 0.23                # ASSUMED county share aged 60+ (Jinan 19.96%, Do
 SHARE_80_OF_60 = 0.136         # China 2020 census: 35.80 of 264.02 million aged 60+ are 80+
 URBAN_SHARE_60, RURAL_SHARE_60 = 0.195, 0.245   # ASSUMED mean shares before calibration
 URBAN_MEDIAN, RURAL_MEDIAN = 3_600.0, 680.0     # ASSUMED median residents of a 社区 / 村
+PERSONS_PER_HOUSEHOLD = 2.62   # China, 2020 census: 2.62 persons per family household (national figure)
+#: SYNTHETIC existing institutions (drawn with their own generator, `SEED + 1`, so that adding them
+#: changed nothing else): every town's 敬老院 and two 卫生院 医养结合 units, with beds by kind.
+HOME_BEDS, HOME_NURSING_SHARE = (120, 240), (0.30, 0.50)          # ASSUMED, per 敬老院
+CLINIC_BEDS, CLINIC_NURSING_SHARE, CLINICS_WITH_BEDS = (40, 80), (0.60, 0.80), 2   # ASSUMED, per 卫生院
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -72,7 +77,7 @@ SITE_KINDS: dict[str, tuple[str, float, str, str]] = {
     "idle_building": ("闲置用房", 0.60, "station,meal_point,centre", ""),
     "urban_parcel": ("新建用地", 1.00, "station,meal_point,centre", ""),
     "nursing_home": ("敬老院", 0.50, "centre,meal_point", "institution,dementia_centre"),
-    "health_centre": ("卫生院", 0.60, "centre,meal_point", "dementia_centre"),
+    "health_centre": ("卫生院", 0.60, "centre,meal_point", "institution,dementia_centre"),
     "office": ("政府闲置用房", 0.55, "centre,meal_point", ""),
     "county_parcel": ("县城新建用地", 1.00, "", "institution,dementia_centre"),
 }
@@ -89,6 +94,9 @@ def main(out: Path = OUT) -> None:
     units = units.assign(**populations(units["kind"].to_numpy(), rng))
     roads, lanes = road_network(units, unit_xy, seat_xy, town, rng)
     sites = candidate_sites(units, unit_xy, lanes, seat_xy, cells, town, rng)
+    extra = np.random.default_rng(SEED + 1)   # households and institutions: the stream above is unchanged
+    units = units.assign(hh=households(units["pop"].to_numpy(), extra))
+    sites = institutions(sites, extra)
     layers = {"demand": _points(units, unit_xy), "sites": sites,
               "townships": township_layer(townships, cells, units), "roads": roads}
     out.unlink(missing_ok=True)
@@ -216,6 +224,13 @@ def populations(kind: npt.NDArray[np.str_], rng: np.random.Generator) -> dict[st
     share80 = rng.normal(SHARE_80_OF_60, 0.02, n).clip(0.08, 0.20)
     pop80 = np.round(pop60 * share80 * SHARE_80_OF_60 * pop60.sum() / (pop60 * share80).sum())
     return {"pop": pop.astype(np.int64), "pop60": pop60.astype(np.int64), "pop80": pop80.astype(np.int64)}
+
+
+def households(pop: IntArray, rng: np.random.Generator) -> IntArray:
+    """Households per unit: residents / a household size drawn around `PERSONS_PER_HOUSEHOLD`
+    (x U(0.92, 1.08)), scaled so that the county's mean household size is `PERSONS_PER_HOUSEHOLD`."""
+    raw = pop / (PERSONS_PER_HOUSEHOLD * rng.uniform(0.92, 1.08, len(pop)))
+    return np.round(raw * pop.sum() / PERSONS_PER_HOUSEHOLD / raw.sum()).astype(np.int64)
 
 
 # ---------------------------------------------------------------- roads
@@ -493,18 +508,44 @@ def _site_costs(sites: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return pd.DataFrame(np.where(allowed, cost, np.nan), columns=[f"cost_{t}" for t in TYPES], index=sites.index)
 
 
+def institutions(sites: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoDataFrame:
+    """SYNTHETIC existing institutions with beds: every 敬老院 and `CLINICS_WITH_BEDS` 卫生院.
+
+    `existing_all` is `existing` plus `institution` at those sites (as `allowed_all` extends
+    `allowed`); `beds_nursing`, `beds_ordinary`, `beds_dementia` their beds (0 elsewhere). The
+    nursing share is drawn below the plans' 60-78% so that converting beds matters; no
+    dementia beds yet.
+    """
+    homes = np.flatnonzero(sites["kind"].eq("nursing_home").to_numpy())
+    clinics = np.flatnonzero(sites["kind"].eq("health_centre").to_numpy())
+    clinics = np.sort(rng.choice(clinics, CLINICS_WITH_BEDS, replace=False))
+    total = np.zeros(len(sites), dtype=np.int64)
+    nursing = np.zeros(len(sites), dtype=np.int64)
+    for rows, (low, high), (share_low, share_high) in ((homes, HOME_BEDS, HOME_NURSING_SHARE),
+                                                       (clinics, CLINIC_BEDS, CLINIC_NURSING_SHARE)):
+        total[rows] = np.round(rng.uniform(low, high, len(rows)), -1).astype(np.int64)
+        nursing[rows] = np.round(total[rows] * rng.uniform(share_low, share_high, len(rows))).astype(np.int64)
+    has = total > 0
+    existing_all = np.where(has, (sites["existing"] + ",institution").str.strip(","), sites["existing"])
+    out = sites.assign(existing_all=existing_all, beds_nursing=nursing, beds_ordinary=total - nursing,
+                       beds_dementia=np.zeros(len(sites), dtype=np.int64))
+    columns = [c for c in out.columns if c != "geometry"]
+    columns.insert(columns.index("existing") + 1, columns.pop(columns.index("existing_all")))
+    return out[[*columns, "geometry"]]
+
+
 # ---------------------------------------------------------------- layers
 
 def _points(units: pd.DataFrame, xy: FloatArray) -> gpd.GeoDataFrame:
     frame = units.assign(zone=units["township"])
-    columns = ["id", "name", "township_code", "township", "zone", "kind", "pop", "pop60", "pop80"]
+    columns = ["id", "name", "township_code", "township", "zone", "kind", "pop", "pop60", "pop80", "hh"]
     return gpd.GeoDataFrame(frame[columns], geometry=shapely.points(xy), crs=CRS)
 
 
 def township_layer(townships: pd.DataFrame, cells: dict[str, shapely.Geometry],
                    units: pd.DataFrame) -> gpd.GeoDataFrame:
     """Township cells with their official code and name and the totals of their units."""
-    totals = units.groupby("township_code")[["pop", "pop60", "pop80"]].sum()
+    totals = units.groupby("township_code")[["pop", "pop60", "pop80", "hh"]].sum()
     counts = units.groupby("township_code")["kind"].agg(units="size", urban_units=lambda k: int((k == "urban").sum()))
     frame = townships.set_index("code").join(counts).join(totals).reset_index()
     frame["kind"] = np.where(frame["name"].str.endswith("街道"), "街道", "镇")

@@ -62,7 +62,7 @@ def _target_lines(preset: Preset, console: Console, *, quotes: bool) -> None:
 def _summary(preset: Preset, console: Console) -> None:
     _header(preset, console)
     _target_lines(preset, console, quotes=False)
-    console.print(f"  out of scope: {len(preset.out_of_scope)} quoted clauses (beds, services, staff, money...)\n",
+    console.print(f"  out of scope: {len(preset.out_of_scope)} quoted clauses (services, staff, money...)\n",
                   highlight=False)
 
 

@@ -34,7 +34,7 @@ from optimizer.scenario.fields import (
     _Strict,
     json_path,
 )
-from optimizer.scenario.presets import expand_entries, is_preset_entry
+from optimizer.scenario.presets import expand_entries, fit_preset_years, is_preset_entry
 
 
 class Scenario(_Strict):
@@ -91,6 +91,8 @@ class Scenario(_Strict):
     def _one_reach_source(self) -> Scenario:
         if self.network is not None and self.distances is not None:
             raise ValueError("give at most one of `network` and `distances`")
+        if any(t.preset is not None and t.year is not None for t in self.targets):
+            self.targets = fit_preset_years(self.targets, self.years)
         if self.years and "horizon_years" not in self.budget.model_fields_set:
             self.budget = self.budget.model_copy(update={"horizon_years": float(self.years[-1] - self.years[0] + 1)})
         return self

@@ -12,6 +12,14 @@ types, demand groups and named weights. A scenario uses one in its target list::
 parsed: the rest of the engine sees ordinary targets, each carrying its `label`, `preset`
 (``<preset>/<target id>``) and `source` (file, clause and quote). Targets a facility-location
 model cannot express are kept in the preset's ``out_of_scope`` list with their quotes.
+
+Dates: a preset target's `year` (the year the document sets) passes to the expanded target
+when the scenario is phased (has `years`): it becomes the first planning year not before it
+(a deadline already past holds from the first planning year; one after the last planning year
+holds in the last year, as an undated target does). Without `years` the year is dropped and
+the target holds in the plan's one year, as before. `replace` may set `year` itself.
+Bed kinds (`nursing`, `ordinary`, `dementia`) are used by name, not mapped: the scenario's
+`sites.beds`, facility types' `beds` and bed actions must know them.
 """
 
 from __future__ import annotations
@@ -31,7 +39,8 @@ from optimizer.scenario.fields import FacilityType, PresetTargets, Target, json_
 PRESET_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "presets"
 #: Fields of a preset target that `replace` may change (kind and facility are mapped, not replaced).
 REPLACEABLE = frozenset({"group", "measure", "min_share", "per_zone", "new_only", "min", "max",
-                         "per_capita_m2", "population", "label"})
+                         "per_capita_m2", "population", "households", "per_100_households_m2",
+                         "zone", "zones", "strict", "year", "label"})
 
 
 class _Strict(BaseModel):
@@ -83,6 +92,8 @@ class Preset(_Strict):
     facilities: dict[str, str] = Field(description="Role -> what the plan calls it.")
     groups: dict[str, str] = Field(default_factory=dict, description="Demand group role -> meaning.")
     weights: dict[str, str] = Field(default_factory=dict, description="Weight role -> meaning.")
+    beds: dict[str, str] = Field(default_factory=dict, description="Bed kind -> what the plan calls it "
+                                 "(used by name: the scenario's beds must use these kinds).")
     targets: list[PresetTarget]
     out_of_scope: list[Quoted] = Field(default_factory=list)
     guidance: list[Guidance] = Field(default_factory=list)
@@ -221,7 +232,7 @@ def _mapping_problems(where: str, entry: PresetTargets, preset: Preset, chosen: 
     """Every role the chosen targets use must map onto a facility type / named weight of the scenario."""
     problems = []
     for field, known, roles in (("facilities", facility_types, _roles(chosen, "facility")),
-                                ("weights", weights, _roles(chosen, "measure", "population"))):
+                                ("weights", weights, _roles(chosen, "measure", "population", "households"))):
         if known is None:
             continue
         mapping = getattr(entry, field)
@@ -258,13 +269,16 @@ def _built(where: str, entry: PresetTargets, preset: Preset,
     """The ordinary target for preset target `t`: roles mapped, `replace` applied, origin recorded."""
     doc = t.target.model_dump(exclude_unset=True)
     for field, mapping in (("facility", entry.facilities), ("group", entry.groups),
-                           ("measure", entry.weights), ("population", entry.weights)):
+                           ("measure", entry.weights), ("population", entry.weights),
+                           ("households", entry.weights)):
         if field in doc and doc[field] is not None:
             doc[field] = mapping.get(doc[field], doc[field])
     changed = entry.replace.get(t.id, {})
     note = f" — changed by the scenario: {json.dumps(changed, ensure_ascii=False)}" if changed else ""
     label = t.label + ("（已调整）" if changed and "label" not in changed else "")   # "changed"
     doc |= {"label": label, "preset": f"{preset.id}/{t.id}", "source": source_text(preset, t) + note}
+    if t.year is not None:
+        doc["year"] = t.year   # fitted to the planning years, or dropped, by `fit_preset_years`
     doc |= changed
     try:
         TypeAdapter(Target).validate_python(doc)
@@ -272,6 +286,24 @@ def _built(where: str, entry: PresetTargets, preset: Preset,
         return doc, [Problem(f"{where}.replace.{t.id}" + (f".{json_path(tuple(e['loc'][1:]))}" if len(e["loc"]) > 1
                                                           else ""), e["msg"]) for e in exc.errors()]
     return doc, []
+
+
+def fit_preset_years(targets: list[Any], years: list[int] | None) -> list[Any]:
+    """Preset targets' years fitted to the scenario's planning `years` (see the module docstring).
+
+    Only targets expanded from a preset (`preset` set) change; a year set by `replace` is fitted
+    the same way.
+    """
+    out = []
+    for target in targets:
+        year = getattr(target, "year", None)
+        if getattr(target, "preset", None) is None or year is None or (years and year in years):
+            out.append(target)
+            continue
+        later = [y for y in years or [] if y >= year]
+        fitted = None if not years else (later[0] if later else None)
+        out.append(target.model_copy(update={"year": fitted}))
+    return out
 
 
 def source_text(preset: Preset, t: PresetTarget) -> str:
@@ -282,12 +314,22 @@ def source_text(preset: Preset, t: PresetTarget) -> str:
 
 def describe_target(target: Any) -> str:
     """One line, e.g. ``coverage station [urban] >= 100% of units`` or ``count centre >= 1 per zone``."""
+    where = (" per zone" if target.per_zone else f" in {target.zone}" if target.zone
+             else f" in each of {', '.join(target.zones)}" if target.zones else "")
+    at = ">" if target.strict else ">="
     if target.kind == "land":
-        return f"land >= {target.per_capita_m2:g} m² x {target.population}"
-    zone = " per zone" if target.per_zone else ""
+        if target.per_100_households_m2 is not None:
+            return f"land {at} {target.per_100_households_m2:g} m² per 100 x {target.households}{where}"
+        return f"land {at} {target.per_capita_m2:g} m² x {target.population}{where}"
+    if target.kind == "beds":
+        bed = "+".join(target.bed) if isinstance(target.bed, list) else target.bed
+        if target.min_share is not None:
+            return f"beds {bed} {at} {100 * target.min_share:g}% of {'+'.join(target.of or [])}{where}"
+        return f"beds {bed} {at} {target.min}{where}"
+    zone = where
     if target.kind == "coverage":
         group = f" [{target.group}]" if target.group else ""
-        return f"coverage {target.facility}{group} >= {100 * target.min_share:g}% of {target.measure}{zone}"
+        return f"coverage {target.facility}{group} {at} {100 * target.min_share:g}% of {target.measure}{zone}"
     new = " new" if target.new_only else ""
-    bounds = " and ".join(f"{op} {v}" for op, v in ((">=", target.min), ("<=", target.max)) if v is not None)
+    bounds = " and ".join(f"{op} {v}" for op, v in ((at, target.min), ("<=", target.max)) if v is not None)
     return f"count{new} {target.facility} {bounds}{zone}"
