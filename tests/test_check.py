@@ -231,3 +231,15 @@ def test_a_solution_over_its_budget_is_rejected_even_when_the_costs_agree() -> N
     assert float(pm.cost_c @ tampered) == pytest.approx(305.0)
     with pytest.raises(CheckFailedError, match=r"^checker: capital cost 200 exceeds the capital budget 100$"):
         checked_plan(prep, Solution(tampered, solution.phases))
+
+
+def test_a_summary_row_pairs_the_requirement_and_achievement_of_one_zone() -> None:
+    """A target that holds in several zones is summarised by its row closest to failing, with that
+    row's own requirement beside its own achievement, never one zone's beside another's."""
+    from optimizer.check.rows import binding_row
+
+    rows = [{"zone": "A", "required": 5962.0, "achieved": 7240.0, "shortfall": 0.0},
+            {"zone": "B", "required": 1000.0, "achieved": 4340.0, "shortfall": 0.0}]
+    assert binding_row(rows)["zone"] == "A"
+    rows.append({"zone": "C", "required": 50.0, "achieved": 10.0, "shortfall": 40.0})
+    assert binding_row(rows) == rows[2]

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from optimizer.check.assignments import check_assignments
+from optimizer.check.rows import binding_row
 from optimizer.check.walking import nearest_open_walk
 from optimizer.inputs.geodata import Region
 from optimizer.reach.network import limit_m
@@ -214,9 +215,9 @@ def _target(k: int, target: Any, scenario: Scenario, region: Region,
         rows = _count_rows(target, region, is_open)
     else:
         rows = [_land_row(target, scenario, region, is_open)]
+    binding = binding_row(rows) if rows else {"required": None, "achieved": None}
     entry = {"index": k, "kind": target.kind, "facility": getattr(target, "facility", None),
-             "label": target.label, "required": rows[0]["required"],
-             "achieved": min(r["achieved"] for r in rows) if rows else None,
+             "label": target.label, "required": binding["required"], "achieved": binding["achieved"],
              "met": all(r["met"] for r in rows),
              "shortfall": max((r["shortfall"] for r in rows), default=0.0)}
     entry |= {key: getattr(target, key) for key in ("preset", "source") if getattr(target, key, None)}

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.check.beds import BedLedger
+from optimizer.check.rows import binding_row
 from optimizer.inputs.geodata import Region
 from optimizer.scenario.fields import BedsTarget, CountTarget, CoverageTarget, LandTarget
 from optimizer.scenario.format import Scenario
@@ -43,8 +44,9 @@ def phased_target(k: int, target: AnyTarget, scope: TargetScope) -> dict[str, An
         for zone, units, sites in _zones(target, scope):
             row = _measure(target, scope, p, units, sites)
             rows.append({"year": years[p] if years else None, "zone": zone} | row)
+    binding = binding_row(rows)
     entry = {"index": k, "kind": target.kind, "facility": getattr(target, "facility", None), "label": target.label,
-             "required": rows[0]["required"], "achieved": min(r["achieved"] for r in rows),
+             "required": binding["required"], "achieved": binding["achieved"],
              "met": all(r["met"] for r in rows), "shortfall": max(r["shortfall"] for r in rows),
              "rows": rows, "split": bool(target.per_zone or target.zone or target.zones)}
     if target.strict:

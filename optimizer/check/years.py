@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from optimizer.check.beds import BedLedger, bed_ledger
 from optimizer.check.plan import CheckedPlan, nearest_open, type_limit
+from optimizer.check.rows import binding_row
 from optimizer.check.targets import TargetScope, phased_target
 from optimizer.inputs.geodata import Region
 from optimizer.scenario.format import Scenario
@@ -176,8 +177,9 @@ def _budget_faults(scenario: Scenario, capital: FloatArray, annual: FloatArray, 
 
 def _year_view(target: dict[str, Any], year: int | None) -> dict[str, Any]:
     rows = [r for r in target["rows"] if r.get("year") == year]
-    view = {"index": target["index"], "required": rows[0]["required"],
-            "achieved": min(r["achieved"] for r in rows), "met": all(r["met"] for r in rows)}
+    binding = binding_row(rows)
+    view = {"index": target["index"], "required": binding["required"],
+            "achieved": binding["achieved"], "met": all(r["met"] for r in rows)}
     if len(rows) > 1 or target["split"]:
         view["zones"] = [{"zone": r["zone"], "required": r["required"], "achieved": r["achieved"], "met": r["met"]}
                          for r in rows]
