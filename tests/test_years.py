@@ -178,6 +178,10 @@ def test_a_yearly_budget_too_small_for_a_dated_target_is_explained_with_the_best
     assert result.checked is not None
     missed = result.checked.targets[1]
     assert not missed["met"] and [row["met"] for row in missed["by_year"]] == [False, True]
+    # The year whose budget stops the plan: 2024 needs a home (100) with every other budget kept.
+    (year_2024,) = result.explanation["budget"]["by_year"]
+    assert year_2024["year"] == 2024 and year_2024["short"]
+    assert year_2024["least_capital_at_least"] == pytest.approx(100, rel=1e-3)
 
 
 def test_max_coverage_counts_every_year_covered() -> None:

@@ -241,14 +241,30 @@ def _target_table(plan: dict[str, Any]) -> None:
         table.add_column(column)
     table.add_column("label (preset)", overflow="fold")
     for t in plan.get("targets") or []:
-        share = t["kind"] == "coverage" or (t["kind"] == "beds" and isinstance(t["required"], float))
-        kind = "coverage" if share else t["kind"]
+        kind = _shown_as(t)
         required, achieved = _fmt(t["required"], kind), _fmt(t["achieved"], kind)
         label = escape(t.get("label") or "") + (f" [dim]({escape(t['preset'])})[/]" if t.get("preset") else "")
         table.add_row(str(t["index"]), t["kind"], t.get("facility") or "-", required, achieved,
                       "[green]yes[/]" if t["met"] else "[red]NO[/]", label)
     if table.row_count:
         out.print(table)
+
+
+def _shown_as(target: dict[str, Any]) -> str:
+    """How a target's figures read: ``coverage`` for shares (coverage, a bed share), else its kind."""
+    share = target["kind"] == "coverage" or (target["kind"] == "beds" and isinstance(target["required"], float))
+    return "coverage" if share else target["kind"]
+
+
+def _target_name(target: dict[str, Any]) -> str:
+    return " ".join(str(part) for part in (target["kind"], target.get("facility")) if part)
+
+
+def _figure(target: dict[str, Any], key: str) -> str:
+    """A target's required or achieved figure with its unit: a share, beds, m² or facilities."""
+    kind = _shown_as(target)
+    unit = {"beds": " beds", "land": " m²", "count": " facilities"}.get(kind, "")
+    return _fmt(target[key], kind) + unit
 
 
 def _fmt(value: Any, kind: str) -> str:
@@ -289,11 +305,25 @@ def _explain(explanation: dict[str, Any], plan: dict[str, Any]) -> None:
         if item.get("cause"):
             out.print(f"  target {item['index']} ({item['kind']}): {item['cause']}", highlight=False)
     budget = explanation.get("budget") or {}
-    if budget.get("least_capital") is not None:
+    total_enough = budget.get("least_capital") is not None and budget.get("capital_budget") is not None and (
+        budget["least_capital"] <= budget["capital_budget"])
+    if total_enough and any(year["short"] for year in budget.get("by_year", [])):
+        out.print(f"  budget: the total is enough (every target needs {budget['least_capital']:,.0f} yuan of capital "
+                  f"in all, of {budget['capital_budget']:,.0f}); a yearly budget stops the plan:", highlight=False)
+    elif budget.get("least_capital") is not None:
         out.print(f"  budget: the least capital meeting every target is {budget['least_capital']:,.0f} "
                   f"yuan (capital budget {_num(budget.get('capital_budget'))})", highlight=False)
     elif budget.get("note"):
         out.print(f"  {budget['note']}", highlight=False)
+    for year in budget.get("by_year", []):
+        if year["short"]:
+            out.print(f"  {year['year']}: meeting every target needs at least {year['least_capital_at_least']:,.0f} "
+                      f"yuan of capital in {year['year']} with every other budget kept (that year's budget: "
+                      f"{year['capital_budget']:,.0f}); raise it, or date the targets later", highlight=False)
+    for item in plan.get("targets", []):
+        if not item.get("met") and item.get("required") is not None and item.get("achieved") is not None:
+            out.print(f"  target {item['index']} ({_target_name(item)}): the best plan reaches "
+                      f"{_figure(item, 'achieved')} of {_figure(item, 'required')}", highlight=False)
     if plan.get("uncoverable"):
         out.print(f"  {len(plan['uncoverable'])} unit/type pairs have no candidate site in reach "
                   "(listed in plan.json `uncoverable`)", highlight=False)
