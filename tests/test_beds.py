@@ -5,11 +5,16 @@ counts and strict shares. Optima derived by hand in each docstring."""
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from optimizer.check.years import check_phased
+from optimizer.cli.main import app
 from optimizer.inputs.geodata import load_region
 from optimizer.plan import PlanResult, solve
 from optimizer.scenario.format import parse_scenario
@@ -52,7 +57,8 @@ def test_conversion_is_taken_in_the_last_year_at_the_existing_home() -> None:
     result = _solve(_doc([{"kind": "beds", "bed": "nursing", "min": 22}]))
     assert _total(result) == pytest.approx(132)
     assert result.checked is not None
-    assert result.checked.bed_actions == [{"site": "A", "action": "convert", "beds": 12, "year": 2025}]
+    assert result.checked.bed_actions == [{"site": "A", "action": "convert", "beds": 12, "year": 2025,
+                                           "capital": 120.0, "annual": 12.0}]
     assert result.checked.years["2025"]["beds"] == {"nursing": 22, "ordinary": 8, "dementia": 0}
 
 
@@ -98,3 +104,20 @@ def test_every_backend_finds_the_strict_share_optimum(backend: str) -> None:
     result = solve(scenario, base_dir, backend=backend)
     assert result.status == "optimal" and result.all_targets_met
     assert _total(result) == pytest.approx(66)
+
+
+def test_a_planner_reads_which_institution_adds_how_many_nursing_beds_at_what_cost(tmp_path: Path) -> None:
+    """The Pingyin 2024-2026 programme: the terminal lists each bed action by institution, year and
+    cost, and plan.csv carries the beds each institution adds and their capital."""
+    scenario = Path(__file__).resolve().parents[1] / "scenarios" / "pingyin-2024-2026.json"
+    run = CliRunner().invoke(app, ["solve", str(scenario), "--out", str(tmp_path), "--formats", "csv"],
+                             env={"COLUMNS": "160"})
+    assert run.exit_code == 0, run.output
+    assert "Bed actions" in run.output and "convert_to_nursing" in run.output and "敬老院" in run.output
+    plan = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    converted = [e for e in plan["bed_actions"] if e["action"] == "convert_to_nursing"]
+    assert converted and all(e["capital"] > 0 for e in converted)
+    table = pd.read_csv(tmp_path / "plan.csv", encoding="utf-8-sig")
+    gaining = table[table["beds_added_nursing"] > 0]
+    assert int(gaining["beds_added_nursing"].sum()) == sum(e["beds"] for e in converted)
+    assert float(table["bed_capital"].sum()) == pytest.approx(sum(e["capital"] for e in plan["bed_actions"]))

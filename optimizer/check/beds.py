@@ -80,7 +80,8 @@ def bed_ledger(scenario: Scenario, region: Region, bed_actions: list[tuple[Any, 
             taken[p, s, kinds.index(action.removes)] -= beds
         capital[p] += beds * action.capital_per_bed
         annual_added[p] += beds * action.annual_per_bed
-        entries.append({"site": site_id, "action": name, "beds": int(beds)} | ({"year": year} if years else {}))
+        entries.append({"site": site_id, "action": name, "beds": int(beds)} | ({"year": year} if years else {})
+                       | {"capital": beds * action.capital_per_bed, "annual": beds * action.annual_per_bed})
     for (s, name), n in per_site.items():
         if n > scenario.bed_actions[name].max_per_site:
             violations.append(f"bed action '{name}' takes {n} beds at site '{sites.ids[s]}', more than its "

@@ -180,6 +180,7 @@ def print_summary(plan: dict[str, Any]) -> None:
     """Rich tables: facilities by type and zone, cost, targets, solver status."""
     _facility_table(plan)
     _schedule_table(plan)
+    _bed_table(plan)
     cost = plan.get("cost")
     if cost and plan.get("years"):
         out.print(f"cost: capital {cost['capital']:,.0f} + annual for every year operated "
@@ -194,6 +195,23 @@ def print_summary(plan: dict[str, Any]) -> None:
     explanation = plan.get("explanation")
     if explanation:
         _explain(explanation, plan)
+
+
+def _bed_table(plan: dict[str, Any]) -> None:
+    """Which institution takes how many beds by which action, in which year, at what cost."""
+    taken = plan.get("bed_actions") or []
+    if not taken:
+        return
+    names = {f["site"]: f.get("name") for f in plan.get("facilities") or []}
+    zones = {f["site"]: f.get("zone") for f in plan.get("facilities") or []}
+    table = Table(title="Bed actions")
+    for column in ("site", "zone", "action", "year", "beds", "capital", "annual"):
+        table.add_column(column, overflow="fold")
+    for entry in sorted(taken, key=lambda e: (str(zones.get(e["site"]) or ""), str(e["site"]), str(e.get("year")))):
+        site = f"{names[entry['site']]} ({entry['site']})" if names.get(entry["site"]) else str(entry["site"])
+        table.add_row(site, str(zones.get(entry["site"]) or "-"), entry["action"], str(entry.get("year") or "-"),
+                      f"{entry['beds']:,}", f"{entry.get('capital', 0):,.0f}", f"{entry.get('annual', 0):,.0f}")
+    out.print(table)
 
 
 def _facility_table(plan: dict[str, Any]) -> None:

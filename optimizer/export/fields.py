@@ -20,6 +20,8 @@ _STATIC: dict[str, tuple[str, str]] = {
     "land_m2": ("用地面积（平方米）", "land of the facility, m²"),
     "capacity": ("服务容量", "capacity of the facility (empty: uncapacitated)"),
     "zone": ("所属街道/乡镇", "street / township"),
+    "bed_capital": ("床位改造投资（元）", "capital of the plan's bed actions at the site, yuan, all years"),
+    "bed_annual": ("床位年运营费用（元）", "annual cost of the beds the actions add at the site, yuan (last year)"),
     "served_units": ("服务社区数", "demand units whose nearest open facility of this type in reach is this one"),
     "id": ("社区/村编号", "demand unit id as in the demand layer"),
     "group": ("社区类别", "demand group (e.g. urban / rural)"),
@@ -59,6 +61,8 @@ def _prefixed(column: str, weights: list[str], unit_label: tuple[str, str]) -> t
         "open_": lambda rest: (f"{rest}数量", f"open `{rest}` facilities in the zone"),
         "new_": lambda rest: (f"新建{rest}数量", f"new `{rest}` facilities in the zone"),
         "covshare_": lambda rest: (f"{rest}覆盖率", f"share of the zone's units served by `{rest}` that it covers"),
+        "beds_added_": lambda rest: (f"新增{rest}床位", f"`{rest}` beds the plan's bed actions add at the site (net of "
+                                     "conversions out), all years"),
     }
     for prefix, make in prefixes.items():
         if column.startswith(prefix):

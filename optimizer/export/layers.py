@@ -77,8 +77,33 @@ def facilities_frame(bundle: PlanBundle) -> gpd.GeoDataFrame:
     frame["served_units"] = served_units
     for w, values in served.items():
         frame[f"served_{w}"] = values
+    _bed_columns(frame, bundle)
     points = gpd.points_from_xy(region.sites.xy[s, 0], region.sites.xy[s, 1], crs=region.crs)
     return gpd.GeoDataFrame(frame, geometry=points, crs=region.crs)
+
+
+def _bed_columns(frame: pd.DataFrame, bundle: PlanBundle) -> None:
+    """Beds the plan's bed actions add per kind (net of conversions out), and their capital and
+    annual cost, on the first row of each site whose type an action is taken at: which institution
+    gains how many nursing beds, and what that costs."""
+    actions, taken = bundle.scenario.bed_actions or {}, bundle.plan.get("bed_actions") or []
+    if not actions or not taken:
+        return
+    kinds = sorted({a.adds for a in actions.values()} | {a.removes for a in actions.values() if a.removes})
+    for kind in kinds:
+        frame[f"beds_added_{kind}"] = 0
+    frame["bed_capital"], frame["bed_annual"] = 0.0, 0.0
+    for entry in taken:
+        action = actions[entry["action"]]
+        hosts = np.flatnonzero((frame["site"] == entry["site"]).to_numpy() & frame["type"].isin(action.at).to_numpy())
+        if not len(hosts):
+            continue
+        row = frame.index[hosts[0]]
+        frame.loc[row, f"beds_added_{action.adds}"] += entry["beds"]
+        if action.removes:
+            frame.loc[row, f"beds_added_{action.removes}"] -= entry["beds"]
+        frame.loc[row, "bed_capital"] += entry["beds"] * action.capital_per_bed
+        frame.loc[row, "bed_annual"] += entry["beds"] * action.annual_per_bed
 
 
 def _demand_geometry(bundle: PlanBundle) -> gpd.GeoSeries:
