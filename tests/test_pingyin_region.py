@@ -157,7 +157,17 @@ def test_default_scenario_is_valid_against_the_published_schema() -> None:
 def test_readme_first_command_solves_the_pingyin_default() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     first = readme.split("```bash\n", 1)[1].splitlines()[0]
-    assert "eldercare solve scenarios/pingyin-2026.json" in first
+    assert "eldercare solve scenarios/pingyin-2024-2026.json" in first
+
+
+def test_default_programme_meets_every_target_in_every_year_on_walking_distances() -> None:
+    """The README's first command: the 2024-2026 programme, proven optimal (gap within 0.1%)."""
+    result = solve_file(ROOT / "scenarios" / "pingyin-2024-2026.json")
+    assert result.all_targets_met and result.status == "optimal"
+    assert result.prepared.reach.source == "network"
+    assert result.checked is not None and not result.checked.violations
+    gap = result.solution.phases[-1].result.gap
+    assert gap is not None and gap <= 1e-3
 
 
 def test_default_plan_meets_every_target_on_walking_distances() -> None:
