@@ -1,4 +1,5 @@
-"""``python -m bench correctness|methods|scale``: public benchmarks, time per method, the comparison with spopt."""
+"""``python -m bench correctness|methods|scale|phased``: public benchmarks, time per method, the comparison
+with spopt, phased plans and beds at scale."""
 
 from __future__ import annotations
 
@@ -39,6 +40,12 @@ def _methods(args: argparse.Namespace) -> int:
     return run_methods(args)
 
 
+def _phased(args: argparse.Namespace) -> int:
+    from bench.phased import run_phased
+
+    return run_phased(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the sub-command and run it."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -62,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
 
     add_arguments(scale)
     scale.set_defaults(run=_scale)
+    phased = sub.add_parser("phased", help="synthetic city over three years, and with beds, against one year")
+    from bench.phased import add_arguments as add_phased_arguments
+
+    add_phased_arguments(phased)
+    phased.set_defaults(run=_phased)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

@@ -16,6 +16,7 @@ from optimizer.export import PlanBundle, bundle_from_result
 from optimizer.report.document import plan_document
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example" / "scenario.json"
+EXTENDED = Path(__file__).resolve().parents[2] / "shared" / "example-extended" / "scenario.json"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # A closed network: no background fetches, no component updates, no QUIC, a fresh profile each time.
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -27,6 +28,16 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 def example_bundle() -> PlanBundle:
     """The shipped example solved once per test session (read-only for the tests)."""
     result = solve_file(EXAMPLE, mip_gap=0.0)
+    plan = json.loads(json.dumps(plan_document(result), ensure_ascii=False))
+    return bundle_from_result(result, plan)
+
+
+@lru_cache(maxsize=1)
+def extended_bundle() -> PlanBundle:
+    """The shared phased example (three years, beds) solved once per session; skip when absent."""
+    if not EXTENDED.exists():
+        pytest.skip("../shared/example-extended is not beside the repo")
+    result = solve_file(EXTENDED, backend="highs", mip_gap=0.0)
     plan = json.loads(json.dumps(plan_document(result), ensure_ascii=False))
     return bundle_from_result(result, plan)
 

@@ -1,7 +1,9 @@
-"""map.png and targets.png: real PNGs of the plan (Agg), roads drawn when the scenario has a network."""
+"""map.png and targets.png: real PNGs of the plan (Agg), roads drawn when the scenario has a network;
+a phased plan's targets.png shows every target's achievement by year."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,10 +11,10 @@ import geopandas as gpd
 from PIL import Image
 from shapely.geometry import LineString
 
-from optimizer.export.charts import network_lines, write_map_png, write_targets_png
+from optimizer.export.charts import _target_bars, network_lines, write_map_png, write_targets_png, year_rows
 from optimizer.export.layers import plan_layers
 from optimizer.scenario.fields import NetworkSpec
-from tests.export_helpers import ARTIFACTS, example_bundle
+from tests.export_helpers import ARTIFACTS, example_bundle, extended_bundle
 
 
 def _contrast(path: Path) -> tuple[tuple[int, int], int]:
@@ -49,3 +51,32 @@ def test_roads_of_a_network_are_read_in_the_plans_crs_and_drawn(tmp_path: Path) 
     size, _ = _contrast(write_map_png(with_roads, plan_layers(bundle), tmp_path / "map.png"))
     assert size == (1800, 1350)
     assert network_lines(bundle) is None
+
+
+def test_targets_chart_of_a_phased_plan_has_achievement_by_year(tmp_path: Path) -> None:
+    bundle = extended_bundle()
+    names, rows = year_rows(bundle)
+    assert names == ["2024", "2025", "2026"]
+    years = bundle.plan["years"]
+    for p, year in enumerate(names):   # a filled cell per target (per zone) that holds in that year, as plan.json says
+        expected = sum(len(t.get("zones") or [None]) for t in years[year]["targets"])
+        assert sum(cells[p] is not None for _, cells in rows) == expected
+    dated = next(cells for label, cells in rows if label.startswith("T5 "))   # coverage from 2024
+    assert all(cell is not None and cell[1] for cell in dated)
+    assert dated[0] is not None and dated[0][2] == "65.0% / 65.0%"
+    share = next(cells for label, cells in rows if label.startswith("T7 "))   # a bed share from 2025
+    assert share[0] is None and share[1] is not None and share[1][2].endswith("% / 61.0%")
+    last = [cells[-1] for _, cells in rows]
+    assert all(cell is not None for cell in last)   # every target holds in the last year
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")   # a missing glyph would warn
+        size, contrast = _contrast(write_targets_png(bundle, tmp_path / "targets.png"))
+    bars = len(_target_bars(bundle))
+    assert size[0] == 1500 and contrast > 150
+    assert size[1] >= 150 * (1.2 + 0.32 * bars + 1.4 + 0.3 * len(rows)) - 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "targets_phased.png").write_bytes((tmp_path / "targets.png").read_bytes())
+
+
+def test_targets_chart_of_a_one_year_plan_has_no_year_grid() -> None:
+    assert example_bundle().plan.get("years") is None

@@ -91,7 +91,8 @@ def test_cli_exits_2_naming_an_unknown_zone(tmp_path: Path) -> None:
     assert "targets[0].zone" in result.output and "unknown zone 'Atlantis'" in result.output
 
 
-def test_a_budget_sweep_of_a_phased_scenario_is_refused_by_name(tmp_path: Path) -> None:
+def test_a_budget_sweep_of_a_phased_scenario_without_a_way_to_vary_its_years_is_refused_by_name(
+        tmp_path: Path) -> None:
     path = write_scenario(tmp_path, _doc())
     result = CliRunner().invoke(app, ["sweep", str(path), "--budgets", "100,200", "--out", str(tmp_path / "s")])
-    assert result.exit_code == 2 and "single-year" in result.output
+    assert result.exit_code == 2 and "--year/--scale-years" in " ".join(result.output.split())

@@ -1,4 +1,5 @@
-"""Budget sweep: a monotone frontier of checked plans, the least sufficient budget, resume, workers, Dask.
+"""Budget sweep: a monotone frontier of checked plans, the least sufficient budget, resume, workers, Dask;
+phased plans: one year's budget (--year) or every year's scaled (--scale-years).
 
 The example scenario's least capital meeting every target is 21,566,579 yuan (pinned by
 tests/test_infeasible.py through the budget-free re-solve); below it no plan meets the
@@ -18,6 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from optimizer.check.plan import check_plan
+from optimizer.check.years import check_phased
 from optimizer.cli.main import app
 from optimizer.errors import ScenarioError
 from optimizer.inputs.geodata import load_region
@@ -296,3 +298,100 @@ def test_cli_sweep_refuses_bad_options_naming_them(tmp_path: Path) -> None:
     result = cli.invoke(app, ["sweep", str(EXAMPLE), "--levels", "3", "--workers", "2", "--dask",
                               "tcp://127.0.0.1:1", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "--workers/--dask" in " ".join(result.output.split())
+
+
+# --- phased plans (optimizer.sweep.phased): the shared extended example, three years ---------------
+
+EXTENDED = Path(__file__).resolve().parents[2] / "shared" / "example-extended" / "scenario.json"
+needs_extended = pytest.mark.skipif(not EXTENDED.exists(), reason="../shared/example-extended is not beside the repo")
+FAST = {"time_limit_s": 8, "mip_gap": 0.01}
+
+
+def _recheck_phased(plan: dict[str, Any]) -> Any:
+    """The phased checker on a level's plan.json, with that level's yearly caps."""
+    scenario, base_dir = load_scenario(EXTENDED)
+    budget = scenario.budget.model_copy(update={"capital": plan["budget"]["capital"],
+                                                "capital_by_year": plan["budget"]["capital_by_year"]})
+    scenario = scenario.model_copy(update={"budget": budget})
+    return check_phased(scenario, load_region(scenario, base_dir), base_dir,
+                        [(f["site"], f["type"], f["year"]) for f in plan["facilities"] if f["new"]],
+                        [(a["site"], a["action"], a["beds"], a["year"]) for a in plan["bed_actions"]])
+
+
+@needs_extended
+def test_phased_sweep_varies_one_years_capital_budget(tmp_path: Path) -> None:
+    scenario, _ = load_scenario(EXTENDED)
+    caps = dict(scenario.budget.capital_by_year or {})
+    frontier = sweep_file(EXTENDED, SweepSettings(tmp_path, budgets=(14e6, 20e6), year=2025), solver=FAST)
+    assert frontier.document["phased"] == {"years": [2024, 2025, 2026], "year": 2025, "scale_years": False}
+    assert [r["budget"] for r in frontier.rows] == [14e6, 20e6]
+    for row in frontier.rows:
+        assert row["capital_by_year"] == caps | {"2025": row["budget"]}
+        plan = json.loads((tmp_path / row["plan"]).read_text(encoding="utf-8"))
+        assert plan["objective_kind"] == "max_coverage" and plan["budget"]["capital_by_year"] == row["capital_by_year"]
+        assert plan["status"] in ("optimal", "time_limit_feasible") and plan["all_targets_met"]
+        assert plan["years"]["2025"]["capital"] <= row["budget"] + 1e-6
+        assert row["capital_spent_by_year"]["2025"] == plan["years"]["2025"]["capital"]
+        # the objective is coverage summed over the years, as the solver's: an optimal level's gap is within mip_gap
+        assert plan["objective"] == pytest.approx(sum(e["weighted_coverage"] for e in plan["years"].values()))
+        assert plan["status"] != "optimal" or plan["gap"] <= FAST["mip_gap"] + 1e-9
+        again = _recheck_phased(plan)
+        assert again.feasible and not again.violations
+        assert again.cost["total"] == pytest.approx(plan["cost"]["total"])
+    assert (tmp_path / "frontier.png").is_file() and (tmp_path / "frontier.csv").is_file()
+    assert any("2025's capital cap" in note for note in frontier.document["notes"])
+
+
+@needs_extended
+def test_phased_sweep_scales_every_years_budget_to_the_total(tmp_path: Path) -> None:
+    scenario, _ = load_scenario(EXTENDED)
+    caps = dict(scenario.budget.capital_by_year or {})
+    base = sum(caps.values())
+    budgets = (0.8 * base, 1.2 * base)
+    frontier = sweep_file(EXTENDED, SweepSettings(tmp_path, budgets=budgets, scale_years=True), solver=FAST)
+    rows = frontier.rows
+    assert len(rows) == 2 and rows[0]["budget"] == pytest.approx(budgets[0])
+    for row in rows:
+        scaled = row["capital_by_year"]
+        assert sum(scaled.values()) == pytest.approx(row["budget"])
+        assert all(scaled[y] == pytest.approx(caps[y] * row["budget"] / base) for y in caps)
+        plan = json.loads((tmp_path / row["plan"]).read_text(encoding="utf-8"))
+        assert plan["budget"]["capital"] == pytest.approx(row["budget"])
+        if plan["status"] == "infeasible":
+            continue
+        assert all(plan["years"][y]["capital"] <= scaled[y] + 1e-6 for y in caps)
+        assert plan["cost"]["capital"] <= row["budget"] + 1e-6
+        again = _recheck_phased(plan)
+        assert again.feasible and not again.violations
+    assert rows[1]["coverage"] is not None and rows[1]["targets_met"]
+    if rows[0]["coverage"] is not None and rows[1]["status"] == "optimal":
+        assert rows[1]["coverage"] >= rows[0]["coverage"] - 1e-6
+
+
+@needs_extended
+def test_cli_phased_sweep_refuses_what_it_does_not_do_with_exit_2(tmp_path: Path) -> None:
+    def run(*options: str) -> str:
+        result = cli.invoke(app, ["sweep", str(EXTENDED), "--out", str(tmp_path), *options])
+        assert result.exit_code == 2, result.output
+        return " ".join(result.output.split())
+
+    assert "--year/--scale-years" in run("--budgets", "10e6,20e6")
+    assert "--year/--scale-years" in run("--budgets", "10e6,20e6", "--year", "2025", "--scale-years")
+    assert "2030 is not a planning year" in run("--budgets", "10e6", "--year", "2030")
+    assert "--levels" in run("--levels", "3", "--year", "2025")
+    assert "--workers/--dask" in run("--budgets", "10e6", "--year", "2025", "--workers", "2")
+    assert "--resume" in run("--budgets", "10e6", "--year", "2025", "--resume")
+
+
+def test_cli_year_options_are_refused_on_a_one_year_scenario(tmp_path: Path) -> None:
+    result = cli.invoke(app, ["sweep", str(EXAMPLE), "--budgets", "30e6", "--year", "2025", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--year/--scale-years" in " ".join(result.output.split())
+
+
+def test_phased_sweep_refuses_beds_without_years_naming_years(tmp_path: Path) -> None:
+    from optimizer.sweep.phased import PhasedSweep, check_phased_settings
+
+    scenario, _ = load_scenario(EXAMPLE)
+    beds_only = scenario.model_copy(update={"bed_actions": {}})
+    with pytest.raises(ScenarioError, match="years"):
+        check_phased_settings(beds_only, PhasedSweep(tmp_path, (1e6,), None, True))

@@ -59,6 +59,7 @@ def check_phased(scenario: Scenario, region: Region, base_dir: Path,
     for p, entry in enumerate(by_year):
         entry["facilities_open"] = is_open[p].sum().item()
         entry["beds"] = {kind: round(float(ledger.beds[p][:, k].sum())) for k, kind in enumerate(ledger.kinds)}
+        entry["weighted_coverage"] = _weighted_coverage(scenario, region, weights[p], covered[p])
         entry["targets"] = [_year_view(t, years[p] if years else None) for t in targets
                             if any(r.get("year") == (years[p] if years else None) for r in t["rows"])]
     for t in targets:
@@ -74,6 +75,15 @@ def check_phased(scenario: Scenario, region: Region, base_dir: Path,
                        {n: c.astype(np.float64) for n, c in covered[last].items()},
                        years={str(years[p]): by_year[p] for p in range(len(years))},
                        bed_actions=ledger.actions)
+
+
+def _weighted_coverage(scenario: Scenario, region: Region, weights: dict[str, FloatArray],
+                       covered: dict[str, BoolArray]) -> float:
+    """Σ over types of the first weight (that year's, grown; 1 per unit when none) of the units covered:
+    one year's term of the `max_coverage` objective."""
+    first = next(iter(scenario.demand.weights), None)
+    w = weights[first] if first is not None else np.ones(region.demand.n)
+    return float(sum(w[c].sum() for c in covered.values()))
 
 
 def _serves(scenario: Scenario, region: Region, name: str) -> BoolArray:

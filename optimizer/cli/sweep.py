@@ -37,6 +37,11 @@ def sweep_command(
     workers: Annotated[int, typer.Option(help="Levels solved at once in local worker processes.")] = 1,
     dask: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://host:8786.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Keep levels an earlier run finished.")] = False,
+    year: Annotated[int | None, typer.Option(
+        help="Phased plans: the budgets are this planning year's capital cap (budget.capital_by_year).")] = None,
+    scale_years: Annotated[bool, typer.Option(
+        "--scale-years", help="Phased plans: the budgets are the total capital; every year's cap is scaled "
+        "in proportion.")] = False,
     backend: Annotated[str | None, typer.Option(help="highs | cpsat | pulp:CBC | pulp:<solver>")] = None,
     time_limit: Annotated[float | None, typer.Option("--time-limit", help="Seconds per level.")] = None,
     gap: Annotated[float | None, typer.Option(help="Relative MIP gap to stop at.")] = None,
@@ -52,7 +57,8 @@ def sweep_command(
 
         check_solver_options(backend=backend, time_limit_s=time_limit, mip_gap=gap, threads=threads)
         settings = SweepSettings(out_dir, budgets=parse_budgets(budgets) if budgets is not None else None,
-                                 levels=levels, elastic=elastic, workers=workers, dask=dask, resume=resume)
+                                 levels=levels, elastic=elastic, workers=workers, dask=dask, resume=resume,
+                                 year=year, scale_years=scale_years)
         check_out_dir(out_dir, outputs=OUTPUTS, inputs=scenario_files(scenario))   # before any level is solved
         solver = {"backend": backend, "time_limit_s": time_limit, "mip_gap": gap, "threads": threads}
         with _progress(out) as progress:
@@ -61,7 +67,10 @@ def sweep_command(
             frontier = sweep_file(scenario, settings, solver=solver,
                                   on_event=lambda event: _advance(progress, task, event))
         print_frontier(frontier, out)
-        met = frontier.document["least_sufficient"]["budget"] is not None and frontier.monotone
+        if frontier.document.get("phased"):   # no least sufficient budget: every level must meet its targets
+            met = frontier.monotone and all(row["targets_met"] for row in frontier.rows)
+        else:
+            met = frontier.document["least_sufficient"]["budget"] is not None and frontier.monotone
         return EXIT_MET if met else EXIT_UNMET
 
     guarded(work)

@@ -22,7 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import fontManager
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import offset_copy
 
 from optimizer.export.bundle import PlanBundle
@@ -176,28 +176,105 @@ def _target_bars(bundle: PlanBundle) -> list[tuple[str, float, bool, str]]:
     bars = []
     for target in bundle.checked.targets:
         rows = [(f"T{target['index']} {descriptions[target['index']]}", target)]
-        rows += [(f"T{target['index']} · {row['zone']}", row) for row in target.get("zones") or []]
+        rows += [(f"T{target['index']} · {row['zone']}" + (f" · {row['year']}" if row.get("year") is not None else ""),
+                  row) for row in target.get("zones") or []]
+        share = _is_share(bundle, target["index"])
         for label, row in rows:
             required, achieved = float(row["required"] or 0.0), float(row["achieved"] or 0.0)
             ratio = achieved / required if required > 0 else 1.0
             bars.append((label, ratio, bool(row["met"]),
-                         f"{_value(target['kind'], achieved)} / {_value(target['kind'], required)}"))
+                         f"{_value(target['kind'], achieved, share)} / {_value(target['kind'], required, share)}"))
     return bars
 
 
-def _value(kind: str, value: float) -> str:
-    if kind == "coverage":
+def _is_share(bundle: PlanBundle, index: int) -> bool:
+    """Whether target `index` is a share (coverage, or beds as a share of other kinds)."""
+    spec = bundle.scenario.targets[index]
+    return spec.kind == "coverage" or (spec.kind == "beds" and getattr(spec, "min_share", None) is not None)
+
+
+def _value(kind: str, value: float, share: bool = False) -> str:
+    if kind == "coverage" or share:
         return f"{100 * value:.1f}%"
     return f"{value:,.0f} m²" if kind == "land" else f"{value:,.0f}"
 
 
+YearCell = tuple[float, bool, str] | None   # (achieved / required, met, text), or None: not required that year
+
+
+def year_rows(bundle: PlanBundle) -> tuple[list[str], list[tuple[str, list[YearCell]]]]:
+    """Planning years, and per target (and per zone of a zoned target) a cell per year.
+
+    Read from plan.json's ``years`` section (the checker's figures): a target appears from the
+    year it must hold in; before that its cell is None.
+    """
+    years = bundle.plan.get("years") or {}
+    names = list(years)
+    descriptions = target_descriptions(bundle.scenario.targets)
+    kinds = {t["index"]: t["kind"] for t in bundle.checked.targets}
+    cells: dict[tuple[int, str | None], list[YearCell]] = {}
+    for p, year in enumerate(names):
+        for entry in years[year].get("targets") or []:
+            index = int(entry["index"])
+            share = _is_share(bundle, index)
+            rows = [(None, entry)] + [(str(z["zone"]), z) for z in entry.get("zones") or []]
+            if entry.get("zones"):
+                rows = rows[1:]
+            for zone, row in rows:
+                required, achieved = float(row["required"] or 0.0), float(row["achieved"] or 0.0)
+                text = (f"{_value(kinds.get(index, ''), achieved, share)} / "
+                        f"{_value(kinds.get(index, ''), required, share)}")
+                cell = (achieved / required if required > 0 else 1.0, bool(row["met"]), text)
+                cells.setdefault((index, zone), [None] * len(names))[p] = cell
+    order = sorted(cells, key=lambda key: (key[0], key[1] is not None, key[1] or ""))
+    rows_out, labelled = [], set()
+    for index, zone in order:   # the target's text on its first row, then only the zone
+        label = f"T{index} {descriptions[index]}" if index not in labelled else f"T{index}"
+        labelled.add(index)
+        rows_out.append((label if zone is None else f"{label} · {zone}", cells[(index, zone)]))
+    return names, rows_out
+
+
+def _draw_years(ax: Any, bundle: PlanBundle) -> None:
+    """A grid: a row per target (per zone), a column per year; green met, red short, grey not yet."""
+    names, rows = year_rows(bundle)
+    ax.set_xlim(-0.5, len(names) - 0.5)
+    ax.set_ylim(-0.5, len(rows) - 0.5)
+    for r, (_, cells) in enumerate(rows):
+        y = len(rows) - 1 - r
+        for p, cell in enumerate(cells):
+            colour = "#eeeeee" if cell is None else (MET if cell[1] else SHORT)
+            alpha = 1.0 if cell is None else float(np.clip(0.35 + 0.4 * min(cell[0], 1.5) / 1.5, 0.35, 0.75))
+            ax.add_patch(Rectangle((p - 0.48, y - 0.42), 0.96, 0.84, color=colour, alpha=alpha, linewidth=0))
+            text = "not required yet" if cell is None else cell[2] + ("" if cell[1] else "  SHORT")
+            ax.text(p, y, text, ha="center", va="center", fontsize=7.5, color="#555555" if cell is None else "black")
+    ax.set_yticks(np.arange(len(rows))[::-1], [label for label, _ in rows], fontsize=8)
+    ax.set_xticks(np.arange(len(names)), names, fontsize=9)
+    ax.xaxis.tick_top()
+    ax.tick_params(length=0)
+    ax.spines[["top", "right", "bottom", "left"]].set_visible(False)
+    ax.set_title("achievement by year: achieved / required (a dated target holds from its year on)",
+                 fontsize=10, loc="left", pad=18)
+
+
 def write_targets_png(bundle: PlanBundle, path: Path) -> Path:
-    """Each target's achieved share of its requirement (per zone for per-zone targets) as a PNG."""
+    """Each target's achieved share of its requirement (per zone for per-zone targets) as a PNG.
+
+    A phased plan gets a second chart below: every target's required and achieved in every
+    planning year (`year_rows`).
+    """
     bars = _target_bars(bundle)
+    top = 1.2 + 0.32 * max(len(bars), 1)
+    grid = len(year_rows(bundle)[1]) if bundle.plan.get("years") else 0
+    bottom = 1.4 + 0.3 * grid if grid else 0.0
     with _fonts():
-        fig = Figure(figsize=(10, 1.2 + 0.32 * max(len(bars), 1)), dpi=150, layout="constrained")
+        fig = Figure(figsize=(10, top + bottom), dpi=150, layout="constrained")
         FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
+        if grid:
+            ax, below = fig.subplots(2, 1, height_ratios=[top, bottom])
+            _draw_years(below, bundle)
+        else:
+            ax = fig.add_subplot()
         y = np.arange(len(bars))[::-1]
         ratios = np.array([b[1] for b in bars])
         right = float(np.clip(ratios.max(initial=1.0) * 1.25, 1.3, 3.0))

@@ -36,6 +36,11 @@ def _site_index(bundle: PlanBundle) -> tuple[IntArray, IntArray]:
     return s, t
 
 
+def facility_sites(bundle: PlanBundle) -> tuple[IntArray, IntArray]:
+    """Site and type index of every facility in ``checked.facilities`` (in that order)."""
+    return _site_index(bundle)
+
+
 def assigned_site(bundle: PlanBundle, t: int) -> IntArray:
     """``[i]``: the nearest open site of type t in reach of unit i that covers it, or -1.
 

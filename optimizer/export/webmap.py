@@ -3,7 +3,9 @@
 The plan's layers go in as GeoJSON (EPSG:4326) inside a ``<script type="application/json">``;
 ``optimizer/static/webmap/app.js`` draws them: facilities per type as toggleable marker
 layers, communities coloured by coverage, zones shaded by target achievement, service areas
-(off by default), popups with the figures, a legend, no basemap tiles. Leaflet's images are
+(off by default), popups with the figures, a legend, no basemap tiles. A phased plan gets a
+year control: facilities open in the chosen year (opening year <= it), communities coloured by
+that year's coverage, the year's capital, facilities open and targets met. Leaflet's images are
 inlined as data: URIs, so the file opens from a USB stick.
 """
 
@@ -17,12 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.fields import target_descriptions
+from optimizer.export.layers import facility_sites
 from optimizer.export.styles import COVERAGE_CLASSES, ZONE_CLASSES, ZONE_OUTLINE, type_colours
+from optimizer.reach.base import served_mask
 from optimizer.report.atomic import write_text
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -66,10 +71,57 @@ def _demand_points(frame: gpd.GeoDataFrame, bundle: PlanBundle) -> gpd.GeoDataFr
     return points
 
 
+def coverage_by_year(bundle: PlanBundle) -> list[list[str]]:
+    """``[i][p]``: unit i's coverage class (as the demand layer's ``coverage``) in planning year p.
+
+    A unit is covered by a type in year p when the plan's last year covers it and a facility of
+    that type opened in year p or before (existing ones count from the first year) has it in
+    reach; the open sets only grow, so the last year is exactly the checker's ``covered``.
+    Empty lists without ``years``.
+    """
+    years = list(bundle.scenario.years or [])
+    if not years:
+        return [[] for _ in range(bundle.region.demand.n)]
+    region, checked = bundle.region, bundle.checked
+    s, t = facility_sites(bundle)
+    opened = np.array([0 if not f["new"] or f.get("year") is None else years.index(int(f["year"]))
+                       for f in checked.facilities], dtype=np.int64)
+    n, periods = region.demand.n, len(years)
+    first = np.full((n, len(region.type_names)), periods, dtype=np.int64)   # first year in reach, or never
+    for f in range(len(s)):
+        units = bundle.reach.by_type[t[f]][:, [s[f]]].tocoo().row
+        first[units, t[f]] = np.minimum(first[units, t[f]], opened[f])
+    serving = np.column_stack([served_mask(bundle.scenario.facility_types[name], region.demand.group)
+                               for name in region.type_names])
+    covered_last = np.column_stack([checked.covered[name] for name in region.type_names])
+    n_serving = serving.sum(axis=1)
+    classes = []
+    for p in range(periods):
+        n_covered = (covered_last & serving & (first <= p)).sum(axis=1)
+        classes.append(np.select([n_serving == 0, n_covered == n_serving, n_covered == 0],
+                                 ["not_served", "covered", "uncovered"], "partly"))
+    table: list[list[str]] = np.column_stack(classes).tolist()
+    return table
+
+
+def _year_summaries(bundle: PlanBundle) -> list[dict[str, Any]]:
+    """Per planning year: capital, annual cost, facilities open, targets met of those that hold."""
+    out = []
+    for year, entry in (bundle.plan.get("years") or {}).items():
+        targets = entry.get("targets") or []
+        out.append({"year": int(year), "capital": entry.get("capital"), "annual": entry.get("annual"),
+                    "facilitiesOpen": entry.get("facilities_open"),
+                    "targetsMet": sum(bool(t.get("met")) for t in targets), "targets": len(targets)})
+    return out
+
+
 def map_data(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
     """Everything app.js draws: layers as GeoJSON, classes, colours, the plan's headline figures."""
     plan, cost = bundle.plan, bundle.checked.cost
     descriptions = target_descriptions(bundle.scenario.targets)
+    demand = _features(_demand_points(layers["demand"], bundle))
+    for feature, classes in zip(demand["features"], coverage_by_year(bundle)):
+        feature["properties"]["coverage_by_year"] = classes
     return {
         "meta": {"title": bundle.scenario.name, "status": plan.get("status"), "gap": plan.get("gap"),
                  "all_targets_met": plan.get("all_targets_met"), "cost_total": cost["total"],
@@ -83,9 +135,11 @@ def map_data(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame]) -> dict[st
         "targets": [{"index": t["index"], "kind": t["kind"], "text": descriptions[t["index"]]}
                     for t in bundle.checked.targets],
         "facilities": _features(layers["facilities"]),
-        "demand": _features(_demand_points(layers["demand"], bundle)),
+        "demand": demand,
         "zones": _features(layers["zones"]),
         "serviceAreas": _features(layers["service_areas"], ["site", "type"]),
+        "years": [int(y) for y in bundle.scenario.years or []],
+        "yearSummaries": _year_summaries(bundle),
     }
 
 

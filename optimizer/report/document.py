@@ -40,6 +40,8 @@ def plan_document(result: PlanResult) -> dict[str, Any]:
                 "zones": _zones(result, checked), "violations": checked.violations}
     else:
         doc |= {"cost": None, "facilities": [], "targets": [], "coverage": {}, "zones": []}
+    if scenario.years:   # a phased plan's yearly capital caps, as solved
+        doc["budget"]["capital_by_year"] = scenario.budget.capital_by_year
     if checked is not None and prep.model.schedule is not None:
         doc["bed_actions"] = checked.bed_actions
         if scenario.years:
@@ -83,6 +85,8 @@ def _objective(result: PlanResult) -> dict[str, Any]:
     if scenario.objective == "max_coverage":
         phase, sign = result.solution.phase("coverage"), -1.0
         value = weighted_coverage(result.prepared, checked) if checked else None
+        if checked is not None and checked.years:   # phased: Σ over planning years, with that year's weights
+            value = float(sum(entry["weighted_coverage"] for entry in checked.years.values()))
     elif result.solution.phase("distance") is not None:
         phase, sign = result.solution.phase("distance"), 1.0
         value = sum(checked.distance.values()) if checked else None

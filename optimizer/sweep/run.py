@@ -57,6 +57,7 @@ from optimizer.sweep.levels import (
     prepare_sweep,
     start_from_pairs,
 )
+from optimizer.sweep.phased import PhasedSweep, sweep_phased
 from optimizer.sweep.runners import Runner, open_runner
 
 MAX_LEVELS = 1000
@@ -83,6 +84,10 @@ class SweepSettings:
         A Dask scheduler address (``tcp://host:8786``) or client: levels run on that cluster.
     resume : bool
         Take levels already finished in `out_dir` by a run of the same scenario.
+    year : int or None
+        Phased plans: each budget is this planning year's capital cap (`optimizer.sweep.phased`).
+    scale_years : bool
+        Phased plans: each budget is the total capital, every year's cap scaled proportionally.
     """
 
     out_dir: Path
@@ -92,6 +97,8 @@ class SweepSettings:
     workers: int = 1
     dask: Any = None
     resume: bool = False
+    year: int | None = None
+    scale_years: bool = False
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,8 @@ def check_settings(settings: SweepSettings) -> None:
         problems.append(Problem("--workers", "must be at least 1"))
     if settings.workers > 1 and settings.dask is not None:
         problems.append(Problem("--workers/--dask", "levels run either in local workers or on Dask, not both"))
+    if settings.year is not None and settings.scale_years:
+        problems.append(Problem("--year/--scale-years", "vary one year's budget or scale every year's, not both"))
     raise_if(problems, ScenarioError)
 
 
@@ -194,9 +203,16 @@ def sweep(scenario: Scenario, base_dir: Path, settings: SweepSettings, *,
           on_event: Callable[[SweepEvent], None] | None = None) -> Frontier:
     """Solve every budget level, write the frontier files, return the frontier."""
     check_settings(settings)
-    if scenario.extended:
-        raise ScenarioError("a budget sweep plans single-year scenarios; this one uses years, beds or sharper "
-                            "targets: solve it at each budget with `eldercare solve` instead", "years")
+    if scenario.extended:   # phased plans: one year's budget or every year's scaled (refuses the rest by name)
+        phased = PhasedSweep(settings.out_dir, settings.budgets, settings.year, settings.scale_years,
+                             settings.elastic, settings.workers, settings.dask, settings.resume)
+        report = on_event or (lambda event: None)
+        document = sweep_phased(scenario, base_dir, phased, lambda kind, done, total, running, row: report(
+            SweepEvent(kind, done, total, running, row)))
+        return Frontier(document, settings.out_dir)
+    if settings.year is not None or settings.scale_years:
+        raise ScenarioError("--year and --scale-years vary a phased plan's yearly budgets; this scenario has no "
+                            "`years`", "--year/--scale-years")
     prep = prepare_sweep(scenario, base_dir, elastic=settings.elastic)
     settings.out_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = sweep_fingerprint(prep)

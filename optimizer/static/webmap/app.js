@@ -36,9 +36,13 @@
   var unit = data.distanceUnit === "min" ? " 分钟" : " m";
 
   function facilityPopup(p) {
-    var pairs = [["设施类型 type", esc(p.type)], ["状态", p["new"] ? "新建 new" : "现有 existing"],
+    var pairs = [["设施类型 type", esc(p.type)], ["状态", p["new"] ? "新建 new" : "现有 existing"]];
+    if (data.years.length) {
+      pairs.push(["开放年份 opening year", p.year === null || p.year === undefined ? "现有 existing" : esc(p.year)]);
+    }
+    pairs = pairs.concat([
                  ["建设投资（元）", num(p.capital_cost)], ["年运营费用（元）", num(p.annual_cost)],
-                 ["用地（m²）", num(p.land_m2)], ["街道/乡镇", esc(p.zone)], ["服务社区数", num(p.served_units)]];
+                 ["用地（m²）", num(p.land_m2)], ["街道/乡镇", esc(p.zone)], ["服务社区数", num(p.served_units)]]);
     data.weights.forEach(function (w) { pairs.push(["服务人口 " + w, num(p["served_" + w])]); });
     return "<div class=\"popup\"><h3>" + esc(p.site) + "</h3>" + rows(pairs) + "</div>";
   }
@@ -90,14 +94,26 @@
       style: {color: t.colour, weight: 1, fillColor: t.colour, fillOpacity: 0.08}, interactive: false});
   });
 
+  var years = data.years || [];
+  var yearIndex = years.length - 1;   // the last planning year: the whole plan
+  var wanted = /[#&]year=(\d+)/.exec(window.location.hash);
+  if (wanted && years.indexOf(Number(wanted[1])) >= 0) { yearIndex = years.indexOf(Number(wanted[1])); }
+  function coverageOf(p) {
+    var byYear = p.coverage_by_year;
+    return byYear && byYear.length && yearIndex >= 0 ? byYear[yearIndex] : p.coverage;
+  }
+  function openIn(p) {   // existing facilities are open from the first year; new ones from their opening year
+    return yearIndex < 0 || p.year === null || p.year === undefined || p.year <= years[yearIndex];
+  }
+
   var demand = L.geoJSON(data.demand, {
     pointToLayer: function (f, latlng) {
-      var cls = coverageClass[f.properties.coverage];
+      var cls = coverageClass[coverageOf(f.properties)];
       return L.circleMarker(latlng, {radius: 3.5, color: "#333", weight: 0.8, fillColor: cls ? cls.colour : "#999",
                                      fillOpacity: 0.9});
     },
     style: function (f) {
-      var cls = coverageClass[f.properties.coverage];
+      var cls = coverageClass[coverageOf(f.properties)];
       return {color: "#333", weight: 0.6, fillColor: cls ? cls.colour : "#999", fillOpacity: 0.6};
     },
     onEachFeature: function (f, layer) { layer.bindPopup(function () { return demandPopup(f.properties); }); }
@@ -105,6 +121,7 @@
   overlays["社区与村 communities"] = demand;
 
   var markers = 0;
+  var placed = [];   // [marker, group, properties] of every facility, shown or hidden by year
   var nTypes = data.types.length;
   data.types.forEach(function (t, k) {
     var group = L.layerGroup();
@@ -118,12 +135,14 @@
         html: "<span class=\"fac " + (p["new"] ? "fac-new" : "fac-existing") + "\" style=\"background:" + t.colour + "\"></span>"
       });
       var c = f.geometry.coordinates;
-      L.marker([c[1], c[0]], {icon: icon, title: p.site + " " + p.type, keyboard: false})
-        .bindPopup(facilityPopup(p)).addTo(group);
+      var marker = L.marker([c[1], c[0]], {icon: icon, title: p.site + " " + p.type, keyboard: false})
+        .bindPopup(facilityPopup(p));
+      placed.push([marker, group, p]);
+      if (openIn(p)) { marker.addTo(group); }
       markers += 1;
     });
     group.addTo(map);
-    overlays["设施 " + esc(t.name) + "（" + group.getLayers().length + "）"] = group;
+    overlays["设施 " + esc(t.name) + "（" + placed.filter(function (e) { return e[1] === group; }).length + "）"] = group;
   });
 
   L.control.layers(null, overlays, {collapsed: false, position: "topright"}).addTo(map);
@@ -163,6 +182,55 @@
     return div;
   };
   legend.addTo(map);
+
+  function yearSummary() {
+    var y = data.yearSummaries[yearIndex];
+    if (!y) { return ""; }
+    return "<div>" + esc(y.year) + " 年：设施 " + num(y.facilitiesOpen) + " 处，当年投资 " + num(y.capital) +
+      " 元，年运营 " + num(y.annual) + " 元</div><div>当年考核目标达成 " + num(y.targetsMet) + " / " + num(y.targets) + "</div>";
+  }
+  function showYear(index) {
+    yearIndex = index;
+    var shown = 0;
+    placed.forEach(function (e) {
+      if (openIn(e[2])) { e[1].addLayer(e[0]); shown += 1; } else { e[1].removeLayer(e[0]); }
+    });
+    demand.eachLayer(function (layer) {
+      var cls = coverageClass[coverageOf(layer.feature.properties)];
+      layer.setStyle({fillColor: cls ? cls.colour : "#999"});
+    });
+    var label = document.getElementById("year-label");
+    if (label) { label.textContent = String(years[index]); }
+    var summary = document.getElementById("year-summary");
+    if (summary) { summary.innerHTML = yearSummary(); }
+    document.body.dataset.year = String(years[index]);
+    document.body.dataset.facilitiesShown = String(shown);
+  }
+  if (years.length) {
+    var control = L.control({position: "topleft"});
+    control.onAdd = function () {
+      var div = L.DomUtil.create("div", "panel year-control");
+      div.innerHTML = "<h2>规划年份 year <span id=\"year-label\"></span></h2>" +
+        "<input type=\"range\" id=\"year-slider\" min=\"0\" max=\"" + (years.length - 1) + "\" step=\"1\" value=\"" +
+        yearIndex + "\" aria-label=\"规划年份 year\">" +
+        "<div class=\"year-ticks\">" + years.map(function (y, k) {
+          return "<button type=\"button\" data-year-index=\"" + k + "\">" + esc(y) + "</button>";
+        }).join("") + "</div><div id=\"year-summary\"></div>";
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      var slider = div.querySelector("#year-slider");
+      slider.addEventListener("input", function () { showYear(Number(slider.value)); });
+      Array.prototype.forEach.call(div.querySelectorAll("button[data-year-index]"), function (b) {
+        b.addEventListener("click", function () {
+          slider.value = b.dataset.yearIndex;
+          showYear(Number(b.dataset.yearIndex));
+        });
+      });
+      return div;
+    };
+    control.addTo(map);
+    showYear(yearIndex);
+  }
 
   var bounds = zones.getBounds();
   if (demand.getLayers().length) { bounds.extend(demand.getBounds()); }
