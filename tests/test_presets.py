@@ -232,3 +232,10 @@ def test_cli_lists_presets_and_shows_one_with_quotes_and_out_of_scope() -> None:
     assert "outofscope" in flat and "「不能自理特困人员集中供养率要达到55%以上」" in flat
     unknown = runner.invoke(app, ["presets", "pingyin"])
     assert unknown.exit_code == 2 and "unknown preset 'pingyin'" in unknown.output
+
+
+def test_sucheng_counts_only_new_demonstration_points() -> None:
+    """建成10个示范性社区助餐点 and 建成…互助养老睦邻点20个: points the plan builds, so existing meal
+    points (28 in Sucheng's case) do not meet them."""
+    targets = {t.id: t.target for t in load_preset("sucheng-2025").targets}
+    assert targets["demonstration-meal-points"].new_only and targets["mutual-aid-points"].new_only
