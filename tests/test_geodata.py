@@ -179,7 +179,8 @@ def test_a_line_geometry_names_the_feature_and_its_kind() -> None:
 def test_a_feature_without_geometry_is_named() -> None:
     doc = _doc()
     _feature(doc, "sites", 2)["geometry"] = None
-    with pytest.raises(GeodataError, match=r"^sites layer: 1 feature\(s\) are not points or polygons: 'C' "):
+    with pytest.raises(GeodataError,
+                       match=r"^sites layer: 1 feature\(s\) are not points or polygons: 'C' \(no geometry\);"):
         _region(doc)
 
 

@@ -257,7 +257,9 @@ def representative_xy(frame: pd.DataFrame, ids: ObjArray, name: str,
     bad = geoms.isna().to_numpy() | geoms.is_empty.to_numpy()
     bad |= ~np.isin(kinds, ["Point", "Polygon", "MultiPolygon"])
     if bad.any():
-        listed = ", ".join(f"'{i}' ({k or 'no geometry'})" for i, k in zip(ids[bad][:5], kinds[bad][:5]))
+        # A null geometry's type is NaN, not a string: name it for the planner.
+        listed = ", ".join(f"'{i}' ({k if isinstance(k, str) and k else 'no geometry'})"
+                           for i, k in zip(ids[bad][:5], kinds[bad][:5]))
         raise GeodataError(f"{int(bad.sum())} feature(s) are not points or polygons: {listed}; "
                            "give each a Point or Polygon geometry", f"{name} layer")
     points = geoms.representative_point() if surface else geoms.centroid
