@@ -123,7 +123,7 @@ def test_a_projected_crs_is_accepted() -> None:
 
 def test_network_and_distances_together_are_refused() -> None:
     doc = _doc(network={"path": "roads.gpkg"}, distances={"path": "times.csv"})
-    with pytest.raises(ScenarioError, match=r"^\(document\): give at most one of `network` and `distances`"):
+    with pytest.raises(ScenarioError, match=r"^distances: give at most one of `network` and `distances`"):
         parse_scenario(doc)
 
 

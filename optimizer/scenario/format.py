@@ -89,8 +89,6 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _one_reach_source(self) -> Scenario:
-        if self.network is not None and self.distances is not None:
-            raise ValueError("give at most one of `network` and `distances`")
         if any(t.preset is not None and t.year is not None for t in self.targets):
             self.targets = fit_preset_years(self.targets, self.years)
         if self.years and "horizon_years" not in self.budget.model_fields_set:
@@ -232,7 +230,8 @@ def _problem(err: dict[str, Any], document: dict[str, Any]) -> Problem:
     message = err["msg"].removeprefix("Value error, ")
     if err["type"] == "missing":
         message = "this field is required"
-    elif "input" in err and err["type"] not in ("model_type", "dict_type"):
+    elif "input" in err and err["type"] not in ("model_type", "dict_type") and not isinstance(err["input"], dict):
+        # An object's own check names its fields; quoting the whole object would only truncate it.
         message += f" (got {json.dumps(err['input'], ensure_ascii=False, default=str)[:80]})"
     return Problem(json_path(loc), message)
 
@@ -309,6 +308,9 @@ def scenario_json_schema() -> dict[str, Any]:
 def _reference_problems(scenario: Scenario) -> list[Problem]:
     """Cross-field checks: every name used must be defined somewhere."""
     problems = _crs_problems(scenario.crs)
+    if scenario.network is not None and scenario.distances is not None:
+        problems.append(Problem("distances", "give at most one of `network` and `distances`: walking "
+                                "distances come either from the road network or from the table; remove one"))
     types = scenario.facility_types
     weights = scenario.demand.weights
     for name, ftype in types.items():
