@@ -47,6 +47,14 @@ _STATIC: dict[str, tuple[str, str]] = {
     "key": ("项目", "plan property"),
     "value": ("值", "its value"),
 }
+# Fields whose meaning depends on the layer: layer -> name -> (Chinese alias, description).
+_BY_LAYER: dict[str, dict[str, tuple[str, str]]] = {
+    "facilities": {"name": ("站点名称", "site name as in the sites layer (empty: none given)"),
+                   "label": ("设施类型名称", "what planners call the facility type (its `label`)"),
+                   "action": ("建设方式", "new / renovation (bed actions at an existing facility) / existing")},
+    "demand": {"name": ("社区/村名称", "demand unit name as in the demand layer (empty: none given)")},
+    "service_areas": {"name": ("站点名称", "site name"), "label": ("设施类型名称", "facility type label")},
+}
 _TARGET = re.compile(r"^t(\d+)_(req|ach|met)$")
 _TARGET_PART = {"req": ("要求值", "required"), "ach": ("实际值", "achieved"), "met": ("是否达成", "met (1/0)")}
 
@@ -73,7 +81,7 @@ def _prefixed(column: str, weights: list[str], unit_label: tuple[str, str]) -> t
 
 
 def field_aliases(columns: list[str], *, weights: list[str], distance_unit: str,
-                  targets: dict[int, str]) -> dict[str, tuple[str, str]]:
+                  targets: dict[int, str], layer: str | None = None) -> dict[str, tuple[str, str]]:
     """Column -> (Chinese alias, English description) for the columns of one layer.
 
     Parameters
@@ -86,11 +94,16 @@ def field_aliases(columns: list[str], *, weights: list[str], distance_unit: str,
         ``"m"`` or ``"min"``: what ``dist_*`` fields measure.
     targets : dict
         Target index -> a one-line description, for the ``t<k>_*`` zone fields.
+    layer : str, optional
+        The layer's name, for fields whose meaning depends on it (``name``, ``label``).
     """
     unit_label = ("时间（分钟）", "minutes") if distance_unit == "min" else ("距离（米）", "metres")
     out = {}
+    own = _BY_LAYER.get(layer or "", {})
     for column in columns:
-        if column in _STATIC:
+        if column in own:
+            out[column] = own[column]
+        elif column in _STATIC:
             out[column] = _STATIC[column]
         elif match := _TARGET.match(column):
             k, part = int(match.group(1)), match.group(2)
