@@ -10,11 +10,13 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
+from openpyxl import load_workbook
 from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from optimizer.cli.main import app
 from optimizer.errors import OptimizerError
+from optimizer.export.workbook import SHEETS
 from optimizer.plan import solve
 from optimizer.report.build_list import ROW_KEYS
 from optimizer.report.document import plan_document
@@ -31,7 +33,7 @@ LABELS = {"station": "社区养老服务站", "meal_point": "老年助餐点", "
 def default_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
     """The default county solved from the CLI at 80 columns, with the GIS exports and plan.csv."""
     out = tmp_path_factory.mktemp("pingyin")
-    run = CliRunner().invoke(app, ["solve", str(DEFAULT), "--out", str(out), "--formats", "csv,gpkg,geojson"],
+    run = CliRunner().invoke(app, ["solve", str(DEFAULT), "--out", str(out), "--formats", "csv,xlsx,gpkg,geojson"],
                              env={"COLUMNS": "80"})
     assert run.exit_code == 0, run.output
     return run.output, out
@@ -97,7 +99,7 @@ def test_terminal_at_80_columns_shows_the_build_list_with_chinese_names(default_
     assert "建设清单" in output
     first = next(r for r in plan["build_list"] if r["action"] != "existing")
     assert first["name"] in output and str(first["site"]) in output and first["label"] in output
-    assert "more rows" in output and "plan.csv" in output
+    assert "more rows" in output and "plan.csv / plan.xlsx" in output
     assert "街道综合养老服务中心 count 1 per zone" in output   # targets by label, not `count centre`
     too_wide = [line for line in output.splitlines() if cell_len(line) > 80]
     assert not too_wide, too_wide
@@ -151,3 +153,46 @@ def test_preset_labels_reach_unlabelled_types() -> None:
           "skip": ["rural-community-stations", "street-centres", "regional-centres", "mutual-aid-points",
                   "demonstration-institution", "nursing-share", "land-per-capita"]}]})
     assert scenario.type_labels == {"st": "社区养老服务站", "mp": "老年助餐点"}
+
+
+def test_workbook_sheets_are_typed_frozen_filtered_and_the_build_list_matches_the_plan(
+        default_run: tuple[str, Path]) -> None:
+    _, out = default_run
+    plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    book = load_workbook(out / "plan.xlsx")
+    assert book.sheetnames == list(SHEETS.values()) and book.sheetnames[0] == "建设清单"
+    for sheet in book.worksheets:
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == sheet.dimensions, sheet.title
+        assert sheet.max_row >= 2, sheet.title
+        header = [c.value for c in sheet[1]]
+        assert all(isinstance(h, str) and h for h in header)
+        for k, cell in enumerate(sheet[1], start=1):   # columns fit their header
+            width = sheet.column_dimensions[cell.column_letter].width
+            assert width >= min(60, cell_len(str(cell.value))), (sheet.title, k)
+    builds = book["建设清单"]
+    header = [c.value for c in builds[1]]
+    assert header[:3] == ["乡镇 zone", "站点编号 site", "名称 name"]
+    fields = [h.split(" ")[-1] for h in header]
+    rows = [dict(zip(fields, (c.value for c in row))) for row in builds.iter_rows(min_row=2)]
+    assert len(rows) == len(plan["build_list"])
+    for got, want in zip(rows, plan["build_list"]):
+        for key in ("zone", "name", "type", "label", "action", "year", "units_served"):
+            assert got[key] == want[key], key
+        assert str(got["site"]) == str(want["site"])
+        assert isinstance(got["capital"], (int, float)) and got["capital"] == pytest.approx(want["capital"])
+        assert got["annual"] == pytest.approx(want["annual"]) and got["land_m2"] == pytest.approx(want["land_m2"])
+        assert got["elderly_served"] == pytest.approx(want["elderly_served"])
+        assert {k: got[f"beds_{k}"] for k in want["beds"]} == want["beds"]
+    assert builds["H2"].number_format == "#,##0"   # capital as money
+    years = book["分年度费用"]
+    by_year = {row[0].value: row for row in years.iter_rows(min_row=2)}
+    assert set(by_year) == {2024, 2025, 2026}
+    assert all(isinstance(by_year[y][1].value, (int, float)) for y in by_year)
+    assert sum(by_year[y][1].value for y in by_year) == pytest.approx(plan["cost"]["capital"])
+    communities = book["社区"]
+    head = [c.value for c in communities[1]]
+    assert "社区/村名称 name" in head
+    dist = head.index(next(h for h in head if h.endswith("dist_meal_point")))
+    assert any(isinstance(row[dist].value, float) for row in communities.iter_rows(min_row=2))
+    summary = {row[0].value: row[1].value for row in book["概要"].iter_rows(min_row=2)}
+    assert summary["cost_total"] == pytest.approx(plan["cost"]["total"]) and summary["status"] == "optimal"

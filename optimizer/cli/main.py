@@ -98,7 +98,7 @@ def solve(
 
 
 THREADS_HELP = "Solver threads (capped at this machine's cores)."
-FORMATS_HELP = "Exports: all, none, or a comma-separated subset of gpkg,geojson,csv,html,png."
+FORMATS_HELP = "Exports: all, none, or a comma-separated subset of gpkg,geojson,csv,xlsx,html,png."
 CRS_HELP = "CRS of plan.gpkg, e.g. EPSG:4490 (CGCS2000); default: the scenario's."
 REDUCE_HELP = "Exact reductions before solving (merged units, dominated rows and sites); see plan.json."
 

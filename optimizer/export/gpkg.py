@@ -90,7 +90,7 @@ def _aliases(bundle: PlanBundle, layers: dict[str, pd.DataFrame]) -> dict[str, d
     for name, frame in layers.items():
         columns = [c for c in frame.columns if not (isinstance(frame, gpd.GeoDataFrame) and c == frame.geometry.name)]
         out[name] = field_aliases(columns, weights=weights, distance_unit=bundle.reach.unit, targets=targets,
-                                   layer=name)
+                                   layer=name, labels=bundle.scenario.type_labels)
     return out
 
 

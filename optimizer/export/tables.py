@@ -32,10 +32,15 @@ def targets_table(bundle: PlanBundle) -> pd.DataFrame:
     return frame
 
 
-def build_list_table(bundle: PlanBundle) -> pd.DataFrame:
-    """The build list (`optimizer.report.build_list`), re-computed from the checked plan, one column per
-    bed kind (``beds_<kind>``) instead of the ``beds`` dict."""
-    rows = build_list(bundle.scenario, bundle.region, bundle.reach, bundle.checked)
+def build_rows(bundle: PlanBundle) -> list[dict[str, Any]]:
+    """The build list (`optimizer.report.build_list`), re-computed from the checked plan."""
+    return build_list(bundle.scenario, bundle.region, bundle.reach, bundle.checked)
+
+
+def build_list_table(bundle: PlanBundle, rows: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """The build list as a table (`rows`, default `build_rows`), one column per bed kind
+    (``beds_<kind>``) instead of the ``beds`` dict."""
+    rows = build_rows(bundle) if rows is None else rows
     kinds = sorted({kind for row in rows for kind in row["beds"]})
     flat = [{key: row[key] for key in ROW_KEYS if key != "beds"} | {f"beds_{k}": row["beds"].get(k, 0) for k in kinds}
             for row in rows]

@@ -7,6 +7,7 @@ Formats and the files they write into the output folder:
 - ``csv``: plan.csv, the build list (建设清单, one row per facility) with the facility layer's
   columns and lon/lat, UTF-8 with a byte-order mark (Excel reads
   Chinese names correctly only with it);
+- ``xlsx``: plan.xlsx, the workbook for the finance bureau (`optimizer.export.workbook`);
 - ``html``: map.html, the offline web map;
 - ``png``: map.png and targets.png.
 
@@ -28,11 +29,12 @@ from optimizer.errors import ExportError
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.layers import plan_layers
 from optimizer.export.tables import build_list_table
+from optimizer.export.workbook import write_workbook
 from optimizer.report.atomic import replaced_together, write_bytes, written_at
 
-FORMATS = ("gpkg", "geojson", "csv", "html", "png")
-FILES = {"gpkg": ("plan.gpkg",), "geojson": ("plan.geojson",), "csv": ("plan.csv",), "html": ("map.html",),
-         "png": ("map.png", "targets.png")}
+FORMATS = ("gpkg", "geojson", "csv", "xlsx", "html", "png")
+FILES = {"gpkg": ("plan.gpkg",), "geojson": ("plan.geojson",), "csv": ("plan.csv",), "xlsx": ("plan.xlsx",),
+         "html": ("map.html",), "png": ("map.png", "targets.png")}
 """Format -> the files it writes into the output folder."""
 
 
@@ -143,6 +145,7 @@ def _jobs(bundle: PlanBundle, layers: dict[str, pd.DataFrame], out_dir: Path,
         "gpkg": lambda: [write_gpkg(bundle, _reprojected(layers, crs) if crs else layers, path["gpkg"][0])],
         "geojson": lambda: [_write_geojson(spatial["facilities"], path["geojson"][0])],
         "csv": lambda: [write_csv(spatial["facilities"], path["csv"][0], build_list_table(bundle))],
+        "xlsx": lambda: [write_workbook(bundle, layers, path["xlsx"][0])],
         "html": lambda: [write_webmap(bundle, spatial, path["html"][0])],
         "png": lambda: [write_map_png(bundle, spatial, path["png"][0]), write_targets_png(bundle, path["png"][1])],
     }
