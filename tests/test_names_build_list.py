@@ -196,3 +196,14 @@ def test_workbook_sheets_are_typed_frozen_filtered_and_the_build_list_matches_th
     assert any(isinstance(row[dist].value, float) for row in communities.iter_rows(min_row=2))
     summary = {row[0].value: row[1].value for row in book["概要"].iter_rows(min_row=2)}
     assert summary["cost_total"] == pytest.approx(plan["cost"]["total"]) and summary["status"] == "optimal"
+
+
+def test_terminal_prints_targets_by_label_and_counts_of_new_ones_with_new(tmp_path: Path) -> None:
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(_named_doc(), ensure_ascii=False), encoding="utf-8")
+    run = CliRunner().invoke(app, ["solve", str(path), "--out", str(tmp_path / "out"), "--formats", "none"],
+                             env={"COLUMNS": "80"})
+    assert run.exit_code == 0, run.output
+    assert "社区养老服务站 count 2" in run.output and "mp count 1 new" in run.output
+    assert "村委会用房" in run.output   # the new station's site, by name
+    assert "1 more row (every facility" in run.output and "plan.json (build_list)" in run.output   # the kept one
