@@ -131,8 +131,9 @@ def polish(milp: Milp, result: SolveResult, deadline: float, mip_gap: float, *, 
     if result.status != Status.TIME_LIMIT_FEASIBLE or result.x is None or not unproven or left < 1.0:
         return result
     solver_bound = result.bound if result.bound is not None and np.isfinite(result.bound) else -np.inf
-    rank, method, lp_bound = (lp_rank(milp, reduced_costs, tuning.polish_lp_share * left) if handles(milp)
-                              else (None, None, -np.inf))
+    rank, method, lp_bound = lp_rank(milp, reduced_costs, tuning.polish_lp_share * left)
+    if not handles(milp):   # a phased model: the LP gives a bound, but core search reads one snapshot only
+        rank = None
     found = search_plan(milp, result.x, rank, goal=gap_goal(max(solver_bound, lp_bound), mip_gap),
                         deadline=deadline, tuning=tuning, core_share=tuning.polish_core_share,
                         small_first=method is not None)
@@ -180,7 +181,7 @@ def with_covering_bound(milp: Milp, result: SolveResult, time_limit_s: float, de
     first-order LP, whose bound is near the LP's and which always returns one."""
     if result.status != Status.TIME_LIMIT_FEASIBLE or (result.gap is not None and result.gap <= tuning.useful_gap):
         return result, None
-    polish_lp = lp_method(milp, tuning.polish_lp_share * (deadline - time.perf_counter())) if handles(milp) else None
+    polish_lp = lp_method(milp, tuning.polish_lp_share * (deadline - time.perf_counter()))
     if polish_lp is not None and polish_lp[0] == "first-order":
         return result, None
     budget = tuning.covering_bound_share * time_limit_s
