@@ -193,10 +193,11 @@ def test_max_coverage_counts_every_year_covered() -> None:
 
 
 # Three sites in Z1 (A, A2, A3), one in Z2 (B); A2 and A3 are cheaper than A and B.
-EXCLUDE_SITES: list[dict[str, Any]] = [dict(SITES[0], cost=None), {"id": "A2", "xy": (0, 100), "zone": "Z1", "allowed": "home",
-                                             "existing": "", "cost": 50},
-                 {"id": "A3", "xy": (0, -100), "zone": "Z1", "allowed": "home", "existing": "", "cost": 50},
-                 dict(SITES[1], cost=None)]
+EXCLUDE_SITES: list[dict[str, Any]] = [
+    dict(SITES[0], cost=None),
+    {"id": "A2", "xy": (0, 100), "zone": "Z1", "allowed": "home", "existing": "", "cost": 50},
+    {"id": "A3", "xy": (0, -100), "zone": "Z1", "allowed": "home", "existing": "", "cost": 50},
+    dict(SITES[1], cost=None)]
 REGIONAL = {"kind": "count", "facility": "home", "zone": "Z1", "min": 1, "label": "regional"}
 
 
