@@ -161,7 +161,8 @@ def _solver_phase(pm: PlanModel, milp: Milp, backend: str, options: SolveOptions
         swaps_s = tuning.greedy_start_swap_share * options.time_limit_s
         start = (greedy_plan(milp, time_limit_s=swaps_s) if pm.schedule is None
                  else phased_start(milp, pm.schedule, pm.x_type, time_limit_s=swaps_s))
-    phase_options = replace(options, time_limit_s=_solver_seconds(deadline, large, tuning), start=start,
+    phase_options = replace(options, time_limit_s=_solver_seconds(deadline, large, tuning, phased=_phased(pm)),
+                            start=start,
                             presolve=presolve)
     return start, _start_if_none(milp, _solve(backend, milp, phase_options), start)
 
@@ -192,9 +193,16 @@ def _beyond_set_up(milp: Milp, backend: str, abilities: frozenset[str], options:
     return replace(result, notes=(note, *result.notes))
 
 
-def _solver_seconds(deadline: float, large: bool, tuning: Tuning) -> float:
-    """A phase's time for its solver: all that is left, less the polish's share on a large model."""
-    return max(1.0, (deadline - time.perf_counter()) * (1.0 - tuning.polish_share if large else 1.0))
+def _solver_seconds(deadline: float, large: bool, tuning: Tuning, *, phased: bool = False) -> float:
+    """A phase's time for its solver: all that is left, less the polish's share on a large model
+    (`Tuning.phased_polish_share` where it is planned over several years)."""
+    held = tuning.phased_polish_share if phased else tuning.polish_share
+    return max(1.0, (deadline - time.perf_counter()) * (1.0 - held if large else 1.0))
+
+
+def _phased(pm: PlanModel) -> bool:
+    """Whether `pm` is planned over several years."""
+    return pm.schedule is not None and len(pm.schedule.years) > 1
 
 
 def _set_up_seconds(milp: Milp, tuning: Tuning) -> float:
