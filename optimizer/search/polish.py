@@ -13,6 +13,7 @@ Every time share comes from the `Tuning` record passed in.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -122,8 +123,9 @@ def polish(milp: Milp, result: SolveResult, deadline: float, mip_gap: float, *, 
 
     The core's sites are ranked by the LP relaxation's values where it is expected to take at
     most `tuning.polish_lp_share` of the time left (`lp_rank`), else by `reduced_costs`
-    (covering models); with neither, windows only. A model outside the covering heuristics (a
-    phased one) gets windows only, and the LP for its bound (`lp_bound_only`). The bound is the
+    (covering models); with neither, windows only. A model outside the covering heuristics
+    (phased, beds) gets windows only, with the LP for its bound on a second thread beside them
+    (`lp_bound_only`; HiGHS releases the GIL, as in `optimizer.search.lagrangian`). The bound is the
     best of the solver's, the LP's (where it ran) and a core of every site's (the whole model).
     """
     started = time.perf_counter()
@@ -134,11 +136,15 @@ def polish(milp: Milp, result: SolveResult, deadline: float, mip_gap: float, *, 
     solver_bound = result.bound if result.bound is not None and np.isfinite(result.bound) else -np.inf
     if handles(milp):
         rank, method, lp_bound = lp_rank(milp, reduced_costs, tuning.polish_lp_share * left)
-    else:   # a phased model: core search reads one snapshot only, so the LP is for its bound alone
-        rank, (method, lp_bound) = None, lp_bound_only(milp, tuning.bound_lp_share * left)
-    found = search_plan(milp, result.x, rank, goal=gap_goal(max(solver_bound, lp_bound), mip_gap),
-                        deadline=deadline, tuning=tuning, core_share=tuning.polish_core_share,
-                        small_first=method is not None)
+        found = search_plan(milp, result.x, rank, goal=gap_goal(max(solver_bound, lp_bound), mip_gap),
+                            deadline=deadline, tuning=tuning, core_share=tuning.polish_core_share,
+                            small_first=method is not None)
+    else:   # phased, beds: core search reads one snapshot only; the LP runs beside the windows for its bound
+        with ThreadPoolExecutor(1) as pool:
+            bounding = pool.submit(lp_bound_only, milp, tuning.bound_lp_share * left)
+            found = search_plan(milp, result.x, None, goal=gap_goal(solver_bound, mip_gap), deadline=deadline,
+                                tuning=tuning, core_share=0.0, small_first=False)
+            method, lp_bound = bounding.result()
     bound = max(solver_bound, lp_bound, found.bound)
     notes = (*result.notes, *found.notes())
     if bound > solver_bound:
