@@ -21,13 +21,14 @@ from optimizer.check.years import check_phased
 from optimizer.errors import CheckFailedError, Problem
 from optimizer.inputs.geodata import Region, load_region, region_from_frames
 from optimizer.model.build import PlanModel, build_model, objective_weight
+from optimizer.model.milp import CONTINUOUS
 from optimizer.model.reduce import Reductions, reduce_model
 from optimizer.model.years import build_phased_model
 from optimizer.reach.base import Reach
 from optimizer.reach.build import build_reach
 from optimizer.scenario.fields import SolverSpec
 from optimizer.scenario.format import Scenario, load_scenario, parse_scenario, solver_with
-from optimizer.search.backends import check_backend
+from optimizer.search.backends import check_backend, with_continuous
 from optimizer.search.phases import Solution, assignments, open_facilities, run_phases
 from optimizer.solvers.base import SolveOptions, Status
 
@@ -325,12 +326,32 @@ def _explain_infeasible(prep: Prepared, solution: Solution) -> PlanResult:
         explanation["budget"] = _budget_needed(prep)
     elastic_scenario = scenario.model_copy(update={"elastic": True})
     elastic_model = (build_phased_model if scenario.extended else build_model)(elastic_scenario, region, reach)
+    elastic_scenario, how = _explanation_solver(elastic_scenario, elastic_model)
     elastic_prep = replace(prep, scenario=elastic_scenario, model=elastic_model)
     best = _run(elastic_prep, elastic_model, True, None)
     checked = checked_plan(elastic_prep, best, elastic_model) if best.x is not None else None
-    explanation["best_plan"] = "elastic re-solve: each target's shortfall minimised, then cost"
+    explanation["best_plan"] = "elastic re-solve: each target's shortfall minimised, then cost" + how
     merged = Solution(best.x, solution.phases + best.phases)
     return PlanResult(prep, merged, checked, Status.INFEASIBLE.value, explanation)
+
+
+def _explanation_solver(scenario: Scenario, model: PlanModel) -> tuple[Scenario, str]:
+    """Return the elastic re-solve's scenario and how its solver is worded in the explanation.
+
+    Where the model has continuous columns and the scenario's backend does not take them, the
+    re-solve runs on a solver that does: a shortfall of a target over fractional weights (grown
+    ones, say) is continuous, and declared integer its least value would round up. The wording
+    is "" when the backend is kept.
+    """
+    backend = scenario.solver.backend
+    if not (model.milp.integrality == CONTINUOUS).any():
+        return scenario, ""
+    other = with_continuous(backend)
+    if other == backend:
+        return scenario, ""
+    solver = scenario.solver.model_copy(update={"backend": other})
+    return (scenario.model_copy(update={"solver": solver}),
+            f" (by {other}: a shortfall is fractional, and {backend} has integer variables only)")
 
 
 def _budget_needed(prep: Prepared) -> dict[str, Any]:

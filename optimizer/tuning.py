@@ -47,6 +47,15 @@ class Tuning:
     window MIPs, `optimizer.search.polish`): the solver reaches its plan early and the polish's
     LP ranking then pays more than more branching (the synthetic city, `python -m bench.synthetic`;
     see bench/RESULTS.md)."""
+    phased_polish_share: float = 0.75
+    """... on a large model planned over several years (`optimizer.search.phased_start` gives
+    its start): there the solver rarely finishes its root LP and gains little on the start, while
+    the first-order LP's bound climbs with its time (the three-year city, `python -m bench
+    phased`; see bench/RESULTS.md)."""
+    bound_lp_share: float = 0.95
+    """Of the polish's time on a model outside the covering heuristics (phased, beds), the LP that
+    runs for its bound beside the window search (stopped at this share if need be); the rest
+    reads the bound off its duals before the deadline."""
     useful_gap: float = 0.05
     """A time-limited solver's own bound beyond this gap counts as useless: the covering dual
     ascent's bound is then computed and kept when better."""

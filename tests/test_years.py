@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from optimizer.check.years import check_phased
+from optimizer.errors import ScenarioError
 from optimizer.inputs.geodata import load_region
 from optimizer.plan import PlanResult, solve
 from optimizer.scenario.format import load_scenario, parse_scenario
@@ -189,3 +190,60 @@ def test_max_coverage_counts_every_year_covered() -> None:
     result = solve(*parse_scenario(_doc([], objective="max_coverage", budget={"capital": 100})))
     assert result.status == "optimal" and result.checked is not None
     assert [f["year"] for f in result.checked.facilities if f["new"]] == [2024]
+
+
+# Three sites in Z1 (A, A2, A3), one in Z2 (B); A2 and A3 are cheaper than A and B.
+EXCLUDE_SITES: list[dict[str, Any]] = [
+    dict(SITES[0], cost=None),
+    {"id": "A2", "xy": (0, 100), "zone": "Z1", "allowed": "home", "existing": "", "cost": 50},
+    {"id": "A3", "xy": (0, -100), "zone": "Z1", "allowed": "home", "existing": "", "cost": 50},
+    dict(SITES[1], cost=None)]
+REGIONAL = {"kind": "count", "facility": "home", "zone": "Z1", "min": 1, "label": "regional"}
+
+
+def _exclude_doc(targets: list[dict[str, Any]]) -> dict[str, Any]:
+    doc = _doc(targets, sites=EXCLUDE_SITES)
+    doc["sites"]["cost"] = {"home": "cost"}
+    return doc
+
+
+def test_a_count_that_excludes_another_counts_only_outside_its_scope() -> None:
+    """Two homes anywhere: A2 + A3. Two homes not counted by the Z1 target: only B is outside
+    Z1, so two cannot be had (infeasible, and the explanation says at most 1); one such home: B,
+    and A2 for the Z1 target."""
+    anywhere = {"kind": "count", "facility": "home", "min": 2}
+    assert set(_opened(_solve(_exclude_doc([REGIONAL, anywhere])))) == {"A2", "A3"}
+    scenario, base_dir = parse_scenario(_exclude_doc([REGIONAL, anywhere | {"exclude": ["regional"]}]))
+    result = solve(scenario, base_dir)
+    assert result.status == "infeasible" and result.explanation is not None
+    assert result.explanation["targets"][1]["best_possible"] == 1
+    assert "outside the scope" in result.explanation["targets"][1]["cause"]
+    result = _solve(_exclude_doc([REGIONAL, anywhere | {"min": 1, "exclude": ["regional"]}]))
+    assert set(_opened(result)) == {"A2", "B"}
+    assert result.checked is not None
+    assert [t["achieved"] for t in result.checked.targets] == [1, 1]
+
+
+def test_the_checker_does_not_count_an_excluded_facility_again() -> None:
+    """A2 and A3 in Z1 meet 'regional' but count for nothing in the target that excludes it; a
+    `new_only` regional target leaves an existing home in Z1 countable."""
+    others = {"kind": "count", "facility": "home", "min": 1, "exclude": ["regional"]}
+    checked = _check(_exclude_doc([REGIONAL, others]), [("A2", "home", 2024), ("A3", "home", 2024)])
+    assert [t["achieved"] for t in checked.targets] == [2, 0] and not checked.targets[1]["met"]
+    sites = [dict(s, existing="home") if s["id"] == "A" else s for s in EXCLUDE_SITES]
+    doc = _doc([REGIONAL | {"new_only": True}, others], sites=sites)
+    doc["sites"]["cost"] = {"home": "cost"}
+    checked = _check(doc, [("A2", "home", 2024)])
+    assert [t["achieved"] for t in checked.targets] == [1, 1] and all(t["met"] for t in checked.targets)
+
+
+@pytest.mark.parametrize(("exclude", "other", "says"), [
+    (["regionl"], REGIONAL, "unknown target label 'regionl'; did you mean 'regional'?"),
+    (["regional"], {"kind": "coverage", "facility": "home", "min_share": 0.5, "label": "regional"},
+     "'regional' labels a coverage target of 'home'"),
+])
+def test_exclude_names_a_count_target_of_the_same_type(exclude: list[str], other: dict[str, Any],
+                                                       says: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(_exclude_doc([other, {"kind": "count", "facility": "home", "min": 1, "exclude": exclude}]))
+    assert any(p.location == "targets[1].exclude" and says in p.message for p in caught.value.problems)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from optimizer.check.targets import counted_elsewhere
 from optimizer.inputs.geodata import Region, land_need
 from optimizer.model.build import coverage_scope, measure_of
 from optimizer.reach.base import Reach, served_mask
@@ -48,7 +49,7 @@ def target_limits(scenario: Scenario, region: Region, reach: Reach) -> list[dict
         if isinstance(target, CoverageTarget):
             out.append(_coverage_limit(k, target, scenario, region, reach))
         elif isinstance(target, CountTarget):
-            out.append(_count_limit(k, target, region))
+            out.append(_count_limit(k, target, scenario, region))
         elif isinstance(target, LandTarget):
             out.append(_land_limit(k, target, region))
         else:
@@ -84,12 +85,13 @@ def _coverage_limit(k: int, target: CoverageTarget, scenario: Scenario, region: 
             "cause": cause}
 
 
-def _count_limit(k: int, target: CountTarget, region: Region) -> dict[str, Any]:
+def _count_limit(k: int, target: CountTarget, scenario: Scenario, region: Region) -> dict[str, Any]:
     t = region.type_names.index(target.facility)
-    possible = region.sites.candidate[:, t].copy()
+    elsewhere = counted_elsewhere(target, scenario, region)
+    possible = region.sites.candidate[:, t] & ~elsewhere
     if target.new_only:
         possible &= ~region.sites.existing[:, t]
-    forced = region.sites.existing[:, t] if not target.new_only else np.zeros_like(possible)
+    forced = region.sites.existing[:, t] & ~elsewhere if not target.new_only else np.zeros_like(possible)
     zones = sorted(set(region.demand.zone)) if target.per_zone else [None]
     short, over = [], []
     for zone in zones:
@@ -101,6 +103,7 @@ def _count_limit(k: int, target: CountTarget, region: Region) -> dict[str, Any]:
     causes = []
     if short:
         causes.append(f"fewer than {target.min} site(s) may host '{target.facility}'"
+                      + (" outside the scope of the target(s) it excludes" if target.exclude else "")
                       + (f" in zone(s): {', '.join(map(str, short))}" if target.per_zone else ""))
     if over:
         causes.append(f"more than {target.max} existing '{target.facility}' facilities"

@@ -90,6 +90,7 @@ def _measure(target: AnyTarget, scope: TargetScope, p: int, units: BoolArray, si
     if isinstance(target, CountTarget):
         t = scope.region.type_names.index(target.facility)
         counted = scope.is_open[p][:, t] & sites & (~scope.region.sites.existing[:, t] if target.new_only else True)
+        counted &= ~counted_elsewhere(target, scope.scenario, scope.region)
         n = int(counted.sum())
         low = target.min is None or _compare(n, target.min, target.strict)
         high = target.max is None or n <= target.max
@@ -99,6 +100,27 @@ def _measure(target: AnyTarget, scope: TargetScope, p: int, units: BoolArray, si
     if isinstance(target, LandTarget):
         return _land(target, scope, p, units, sites)
     return _beds(target, scope, p, sites)
+
+
+def counted_elsewhere(target: CountTarget, scenario: Scenario, region: Region) -> BoolArray:
+    """Per site: whether a facility of `target`'s type there falls in the scope of a count target
+    `target.exclude` names (its zone, its zones, any zone with demand units when per zone, anywhere
+    when region-wide; and new, when that target is `new_only`), so it does not count for `target`."""
+    t = region.type_names.index(target.facility)
+    zone = region.sites.zone.astype(str)
+    demand_zones = {str(z) for z in region.demand.zone}
+    out = np.zeros(region.sites.n, dtype=bool)
+    for other in scenario.targets:
+        if not isinstance(other, CountTarget) or other is target or other.label not in (target.exclude or []):
+            continue
+        if other.per_zone:
+            inside = np.isin(zone, sorted(demand_zones))
+        elif other.zone or other.zones:
+            inside = np.isin(zone, [other.zone] if other.zone else list(other.zones or []))
+        else:
+            inside = np.ones(region.sites.n, dtype=bool)
+        out |= inside & (~region.sites.existing[:, t] if other.new_only else True)
+    return out
 
 
 def _coverage(target: CoverageTarget, scope: TargetScope, p: int, units: BoolArray) -> dict[str, Any]:

@@ -327,7 +327,7 @@ def _count_group(ctx: _Context, target: CountTarget, p: int) -> RowGroups:
     """(C4) min <= open (new) facilities of the type in period p <= max."""
     y = ctx.pairs.y
     j = np.flatnonzero((y.type == ctx.region.type_names.index(target.facility))
-                       & (~y.existing if target.new_only else True))
+                       & (~y.existing if target.new_only else True) & ~_excluded(ctx, target))
     code, names = zone_codes(target, ctx.region.sites.zone[y.site[j]], _demand_zones(ctx))
     keep = code >= 0
     n = len(names)
@@ -335,6 +335,19 @@ def _count_group(ctx: _Context, target: CountTarget, p: int) -> RowGroups:
     ub = np.full(n, np.inf if target.max is None else float(target.max))
     return RowGroups("C4 count target", code[keep], y.var(j[keep], p), np.ones(int(keep.sum())), lb, ub, names,
                      np.bincount(code[keep], minlength=n).astype(np.float64))
+
+
+def _excluded(ctx: _Context, target: CountTarget) -> npt.NDArray[np.bool_]:
+    """Per pair: in the scope of a count target `target.exclude` names (its type, its zones, new
+    where it is `new_only`), so not counted by `target`."""
+    y = ctx.pairs.y
+    out = np.zeros(y.n, dtype=bool)
+    for other in ctx.scenario.targets:
+        if isinstance(other, CountTarget) and other is not target and other.label in (target.exclude or []):
+            code, _ = zone_codes(other, ctx.region.sites.zone[y.site], _demand_zones(ctx))
+            out |= ((y.type == ctx.region.type_names.index(other.facility)) & (code >= 0)
+                    & (~y.existing if other.new_only else True))
+    return out
 
 
 def _land_group(ctx: _Context, target: LandTarget, p: int) -> RowGroups:

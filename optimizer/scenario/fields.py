@@ -201,6 +201,11 @@ class CountTarget(_TargetCommon):
     facility: str
     per_zone: bool = False
     new_only: bool = False
+    exclude: list[str] | None = Field(
+        None, description="Labels of other count targets of the same facility type whose facilities do not count "
+        "here: a facility in such a target's scope (in its `zone`/`zones`, in any zone with demand units where it "
+        "is `per_zone`, anywhere where it names no zone; and new, where it is `new_only`) is left out of this "
+        "count, in every year.")
     min: int | None = Field(None, ge=0, le=MAX_COUNT, description="At least this many (at most 10^6).")
     max: int | None = Field(None, ge=0, le=MAX_COUNT, description="At most this many (at most 10^6).")
 

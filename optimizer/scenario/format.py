@@ -122,6 +122,7 @@ def _sharper(target: Target) -> bool:
     if isinstance(target, BedsTarget):
         return True
     sharp = bool(target.zone or target.zones or target.strict or target.year is not None)
+    sharp = sharp or (isinstance(target, CountTarget) and bool(target.exclude))
     return sharp or (isinstance(target, LandTarget) and (target.per_zone or target.households is not None))
 
 
@@ -490,6 +491,26 @@ def _target_problems(where: str, target: Target, scenario: Scenario) -> list[Pro
                                     "to `serves` or target another group"))
         if target.group is not None and scenario.demand.group is None:
             problems.append(Problem(f"{where}.group", "a group target needs `demand.group`"))
+    if isinstance(target, CountTarget):
+        problems += _exclude_problems(where, target, scenario)
+    return problems
+
+
+def _exclude_problems(where: str, target: CountTarget, scenario: Scenario) -> list[Problem]:
+    """Each label in `exclude` names another count target of the same facility type."""
+    problems = []
+    labels = [t.label for t in scenario.targets if t is not target and t.label is not None]
+    for name in target.exclude or []:
+        named = [t for t in scenario.targets if t is not target and t.label == name]
+        if not named:
+            problems.append(Problem(f"{where}.exclude", _unknown("target label", name, labels)
+                                    + (" (a target cannot exclude itself)" if target.label == name else "")))
+        for other in named:
+            if not isinstance(other, CountTarget) or other.facility != target.facility:
+                facility = getattr(other, "facility", None)
+                problems.append(Problem(f"{where}.exclude", f"'{name}' labels a {other.kind} target"
+                                        + (f" of '{facility}'" if facility else "")
+                                        + f": `exclude` names count targets of '{target.facility}' only"))
     return problems
 
 

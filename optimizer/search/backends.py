@@ -12,7 +12,7 @@ from optimizer.errors import BackendError
 from optimizer.model.milp import Milp
 from optimizer.search.lagrangian import LagrangianBackend
 from optimizer.solvers import registry
-from optimizer.solvers.base import Backend, SolveOptions, SolveResult
+from optimizer.solvers.base import CONTINUOUS, MIP, Backend, SolveOptions, SolveResult
 
 # Strategies plan in this process (numpy, scipy and HiGHS sub-MIPs through the registry).
 STRATEGIES: dict[str, type[Backend]] = {"lagrangian": LagrangianBackend}
@@ -74,3 +74,23 @@ def run_backend(name: str, model: Milp, options: SolveOptions) -> SolveResult:
 def handover_strategy() -> Backend:
     """Return the strategy that plans a model a branch-and-bound solver cannot set up in its time."""
     return LagrangianBackend()
+
+
+def with_continuous(name: str) -> str:
+    """Return `name` where that backend takes continuous variables, else a solver that does.
+
+    The first solver that takes them and loads here (`name` when none does): for a model whose
+    continuous columns cannot be declared integer without changing its optimum (an elastic
+    shortfall over fractional weights).
+    """
+    if CONTINUOUS in capabilities(name):
+        return name
+    for other in registry.backend_names():
+        if "<" in other or not {MIP, CONTINUOUS} <= registry.get_backend(other).capabilities:
+            continue
+        try:
+            registry.check_loads(other)
+        except BackendError:
+            continue
+        return other
+    return name

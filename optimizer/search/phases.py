@@ -31,6 +31,7 @@ from optimizer.model.milp import Milp
 from optimizer.search.backends import capabilities, handover_strategy, run_backend
 from optimizer.search.decompose import solve_in_parts
 from optimizer.search.greedy import greedy_plan, handles
+from optimizer.search.phased_start import phased_start
 from optimizer.search.polish import polish, with_covering_bound
 from optimizer.solvers.base import BRANCH_AND_BOUND, SLOW_SET_UP, SolveOptions, SolveResult, Status, relative_gap
 from optimizer.tuning import TUNING, Tuning
@@ -103,7 +104,7 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
             _beyond_set_up(phase_milp, backend, abilities, phase_options, deadline, last=name == plan[-1][0])
             if large else None)
         if result is None:
-            start, result = _solver_phase(phase_milp, backend, phase_options, deadline, large,
+            start, result = _solver_phase(pm, phase_milp, backend, phase_options, deadline, large,
                                           presolve=options.presolve or bool(phases))
         if large:   # a useless bound first (it sets the polish's goal), then the polish in the time left
             result, reduced_costs = with_covering_bound(phase_milp, result, options.time_limit_s, deadline,
@@ -149,16 +150,19 @@ def _start_kept(milp: Milp, start: npt.NDArray[np.float64] | None, backend: str)
                        "every objective coefficient is zero: the start is optimal")
 
 
-def _solver_phase(milp: Milp, backend: str, options: SolveOptions, deadline: float, large: bool, *,
+def _solver_phase(pm: PlanModel, milp: Milp, backend: str, options: SolveOptions, deadline: float, large: bool, *,
                   presolve: bool) -> tuple[npt.NDArray[np.float64] | None, SolveResult]:
     """(start, result) of one phase by `backend`: a large model gets the greedy plan as its start
-    where it has none (`Tuning.greedy_start_swap_share` of the time for swaps) and the solver
-    `1 - Tuning.polish_share` of the time left; a solver that returns no plan leaves the phase
-    that start (`_start_if_none`)."""
+    where it has none (`Tuning.greedy_start_swap_share` of the time for swaps; a phased model the
+    scheduled plan of `optimizer.search.phased_start`) and the solver `1 - Tuning.polish_share`
+    of the time left; a solver that returns no plan leaves the phase that start (`_start_if_none`)."""
     start, tuning = options.start, options.tuning
     if start is None and large:   # None if outside the heuristic
-        start = greedy_plan(milp, time_limit_s=tuning.greedy_start_swap_share * options.time_limit_s)
-    phase_options = replace(options, time_limit_s=_solver_seconds(deadline, large, tuning), start=start,
+        swaps_s = tuning.greedy_start_swap_share * options.time_limit_s
+        start = (greedy_plan(milp, time_limit_s=swaps_s) if pm.schedule is None
+                 else phased_start(milp, pm.schedule, pm.x_type, time_limit_s=swaps_s))
+    phase_options = replace(options, time_limit_s=_solver_seconds(deadline, large, tuning, phased=_phased(pm)),
+                            start=start,
                             presolve=presolve)
     return start, _start_if_none(milp, _solve(backend, milp, phase_options), start)
 
@@ -189,9 +193,16 @@ def _beyond_set_up(milp: Milp, backend: str, abilities: frozenset[str], options:
     return replace(result, notes=(note, *result.notes))
 
 
-def _solver_seconds(deadline: float, large: bool, tuning: Tuning) -> float:
-    """A phase's time for its solver: all that is left, less the polish's share on a large model."""
-    return max(1.0, (deadline - time.perf_counter()) * (1.0 - tuning.polish_share if large else 1.0))
+def _solver_seconds(deadline: float, large: bool, tuning: Tuning, *, phased: bool = False) -> float:
+    """A phase's time for its solver: all that is left, less the polish's share on a large model
+    (`Tuning.phased_polish_share` where it is planned over several years)."""
+    held = tuning.phased_polish_share if phased else tuning.polish_share
+    return max(1.0, (deadline - time.perf_counter()) * (1.0 - held if large else 1.0))
+
+
+def _phased(pm: PlanModel) -> bool:
+    """Whether `pm` is planned over several years."""
+    return pm.schedule is not None and len(pm.schedule.years) > 1
 
 
 def _set_up_seconds(milp: Milp, tuning: Tuning) -> float:

@@ -13,6 +13,7 @@ Every time share comes from the `Tuning` record passed in.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -122,8 +123,10 @@ def polish(milp: Milp, result: SolveResult, deadline: float, mip_gap: float, *, 
 
     The core's sites are ranked by the LP relaxation's values where it is expected to take at
     most `tuning.polish_lp_share` of the time left (`lp_rank`), else by `reduced_costs`
-    (covering models); with neither, windows only. The bound is the best of the solver's, the
-    LP's (where it ran) and a core of every site's (the whole model).
+    (covering models); with neither, windows only. A model outside the covering heuristics
+    (phased, beds) gets windows only, with the LP for its bound on a second thread beside them
+    (`lp_bound_only`; HiGHS releases the GIL, as in `optimizer.search.lagrangian`). The bound is the
+    best of the solver's, the LP's (where it ran) and a core of every site's (the whole model).
     """
     started = time.perf_counter()
     left = deadline - started
@@ -131,11 +134,17 @@ def polish(milp: Milp, result: SolveResult, deadline: float, mip_gap: float, *, 
     if result.status != Status.TIME_LIMIT_FEASIBLE or result.x is None or not unproven or left < 1.0:
         return result
     solver_bound = result.bound if result.bound is not None and np.isfinite(result.bound) else -np.inf
-    rank, method, lp_bound = (lp_rank(milp, reduced_costs, tuning.polish_lp_share * left) if handles(milp)
-                              else (None, None, -np.inf))
-    found = search_plan(milp, result.x, rank, goal=gap_goal(max(solver_bound, lp_bound), mip_gap),
-                        deadline=deadline, tuning=tuning, core_share=tuning.polish_core_share,
-                        small_first=method is not None)
+    if handles(milp):
+        rank, method, lp_bound = lp_rank(milp, reduced_costs, tuning.polish_lp_share * left)
+        found = search_plan(milp, result.x, rank, goal=gap_goal(max(solver_bound, lp_bound), mip_gap),
+                            deadline=deadline, tuning=tuning, core_share=tuning.polish_core_share,
+                            small_first=method is not None)
+    else:   # phased, beds: core search reads one snapshot only; the LP runs beside the windows for its bound
+        with ThreadPoolExecutor(1) as pool:
+            bounding = pool.submit(lp_bound_only, milp, tuning.bound_lp_share * left)
+            found = search_plan(milp, result.x, None, goal=gap_goal(solver_bound, mip_gap), deadline=deadline,
+                                tuning=tuning, core_share=0.0, small_first=False)
+            method, lp_bound = bounding.result()
     bound = max(solver_bound, lp_bound, found.bound)
     notes = (*result.notes, *found.notes())
     if bound > solver_bound:
@@ -151,6 +160,20 @@ def polish(milp: Milp, result: SolveResult, deadline: float, mip_gap: float, *, 
     return replace(result, status=Status.OPTIMAL if optimal else result.status, x=found.plan if found.improved
                    else result.x, objective=objective, bound=bound, gap=gap, time_limited=not optimal,
                    notes=notes, seconds=seconds)
+
+
+def lp_bound_only(milp: Milp, seconds: float) -> tuple[str | None, float]:
+    """The LP method that ran and the bound it gives (-inf: none) within `seconds`: the interior
+    point where `lp_relaxation.lp_method` expects it to fit, else the first-order LP for all of
+    `seconds` (its estimate, made on covering models, falls short on phased ones, and stopped at
+    any time L at the duals it has is still a bound, only a looser one)."""
+    method = lp_method(milp, seconds)
+    if method is None or method[0] == "first-order":
+        method = ("first-order", seconds) if seconds >= 1.0 else None
+    lp = None if method is None else solve_by(milp, method, seconds)
+    if method is None or lp is None:
+        return None, -np.inf
+    return method[0], integral_bound(milp, evaluate(milp, lp.duals)[0])
 
 
 def lp_rank(milp: Milp, reduced_costs: FloatArray | None,
@@ -177,10 +200,14 @@ def with_covering_bound(milp: Milp, result: SolveResult, time_limit_s: float, de
     reduced costs for the polish's core search (None when it did not run). It runs in
     `tuning.covering_bound_share` of the limit, out of the time held back for the polish; not
     where the solver's bound is within `tuning.useful_gap`, nor where the polish will run the
-    first-order LP, whose bound is near the LP's and which always returns one."""
+    first-order LP, whose bound is near the LP's and which always returns one (always on a model
+    outside the covering heuristics, where the ascent's bound is far below the LP's: 3.5e7
+    against 1.3e8 on the three-year city of `bench/RESULTS.md`)."""
     if result.status != Status.TIME_LIMIT_FEASIBLE or (result.gap is not None and result.gap <= tuning.useful_gap):
         return result, None
-    polish_lp = lp_method(milp, tuning.polish_lp_share * (deadline - time.perf_counter())) if handles(milp) else None
+    if not handles(milp):   # the polish runs the LP for the bound (`lp_bound_only`)
+        return result, None
+    polish_lp = lp_method(milp, tuning.polish_lp_share * (deadline - time.perf_counter()))
     if polish_lp is not None and polish_lp[0] == "first-order":
         return result, None
     budget = tuning.covering_bound_share * time_limit_s
