@@ -7,7 +7,10 @@ Formats and the files they write into the output folder:
 - ``csv``: plan.csv, the facilities with lon/lat, UTF-8 with a byte-order mark (Excel reads
   Chinese names correctly only with it);
 - ``html``: map.html, the offline web map;
-- ``png``: map.png and targets.png.
+- ``png``: map.png and targets.png;
+- ``report``: report.html (the plan as a document for the meeting, self-contained) and
+  report.pdf (it printed by headless Chromium). ``all`` includes it when Chromium is
+  installed; asked for by name without Chromium, it is refused before any solving.
 
 Each file is written whole or not at all, and the files of one call replace the earlier ones
 together (`optimizer.report.atomic`): a failed export leaves the previous export intact.
@@ -26,11 +29,12 @@ import pandas as pd
 from optimizer.errors import ExportError
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.layers import plan_layers
-from optimizer.report.atomic import replaced_together, write_bytes, written_at
+from optimizer.export.pdf import pdf_engine, print_pdf, require_pdf_engine
+from optimizer.report.atomic import replaced_together, write_bytes, write_text, written_at
 
-FORMATS = ("gpkg", "geojson", "csv", "html", "png")
+FORMATS = ("gpkg", "geojson", "csv", "html", "png", "report")
 FILES = {"gpkg": ("plan.gpkg",), "geojson": ("plan.geojson",), "csv": ("plan.csv",), "html": ("map.html",),
-         "png": ("map.png", "targets.png")}
+         "png": ("map.png", "targets.png"), "report": ("report.html", "report.pdf")}
 """Format -> the files it writes into the output folder."""
 
 
@@ -40,10 +44,14 @@ def export_files(formats: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
-    """``"all"``, ``"none"`` or a comma-separated subset of `FORMATS`; unknown names raise `ExportError`."""
+    """``"all"``, ``"none"`` or a comma-separated subset of `FORMATS`; unknown names raise `ExportError`.
+
+    ``all`` leaves ``report`` out when no PDF engine (Chromium) is installed; ``report`` named
+    without one raises `ExportError` saying what to install.
+    """
     text = text.strip().lower()
     if text in ("all", ""):
-        return FORMATS
+        return FORMATS if pdf_engine() is not None else tuple(f for f in FORMATS if f != "report")
     if text == "none":
         return ()
     names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
@@ -51,6 +59,8 @@ def parse_formats(text: str) -> tuple[str, ...]:
     if unknown:
         raise ExportError(f"unknown export format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}, "
                           "'all' or 'none'", "--formats")
+    if "report" in names:
+        require_pdf_engine()
     return names
 
 
@@ -136,7 +146,18 @@ def _jobs(bundle: PlanBundle, layers: dict[str, pd.DataFrame], out_dir: Path,
         "csv": lambda: [write_csv(spatial["facilities"], path["csv"][0])],
         "html": lambda: [write_webmap(bundle, spatial, path["html"][0])],
         "png": lambda: [write_map_png(bundle, spatial, path["png"][0]), write_targets_png(bundle, path["png"][1])],
+        "report": lambda: write_report(bundle, spatial, out_dir),
     }
+
+
+def write_report(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame], out_dir: Path) -> list[Path]:
+    """report.html and report.pdf in `out_dir`: the map drawn for the page, the page printed by Chromium."""
+    from optimizer.export.charts import map_png_bytes
+    from optimizer.export.report import report_html
+
+    page = report_html(bundle, layers, map_png_bytes(bundle, layers), out_dir)
+    pdf = print_pdf(page, out_dir / "report.pdf")
+    return [write_text(out_dir / "report.html", page), pdf]
 
 
 def _write_geojson(facilities: gpd.GeoDataFrame, path: Path) -> Path:
