@@ -25,6 +25,7 @@ import pandas as pd
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.charts import year_rows
 from optimizer.export.fields import target_descriptions
+from optimizer.export.labels import type_label
 
 STATUS_WORDS = {
     "optimal": ("已求得最优方案", "optimal"),
@@ -33,6 +34,17 @@ STATUS_WORDS = {
     "time_limit_no_solution": ("时间限制内未找到方案", "no plan found within the time limit"),
 }
 ACTION_WORDS = {"new": "新建 new", "renovation": "改造 renovation", "existing": "保留 existing"}
+MAP_CAPTION = ("圆点新建，方块现有；底色为片区目标达成情况。",
+               "Circles new, squares existing; zone shading: per-zone target achievement.")
+ALL_COVERED = ("所有社区均被服务它的各类设施覆盖。", "Every community is covered by every type serving it.")
+NO_PROVENANCE = ("数据旁未找到来源说明（PROVENANCE）文件；使用前请核实数据来源。",
+                 "No PROVENANCE file beside the data: confirm where it comes from before use.")
+METHOD = ("以混合整数规划在候选站点中选址：每类设施只服务其服务半径（或步行时间）内的社区；"
+          "在满足各项规划目标与预算的前提下使目标函数最优。方案由独立校核程序根据原始数据重新计算覆盖、目标与费用后才输出。",
+          "Sites are chosen among the candidates by mixed-integer programming: a facility serves the communities "
+          "within its service radius or walking time; the objective ({objective}) is optimised subject to every "
+          "target and budget. An independent checker recomputes coverage, targets and cost from the raw data before "
+          "the plan is shown. Reach: {reach}; solver: {backend}, {seconds} s.")
 SWEEP_DEPTH = 2   # a sweep's level plans sit at <sweep>/levels/budget_<yuan>/plan.json
 CSS = """
 @page { size: A4; margin: 14mm 12mm; }
@@ -79,13 +91,6 @@ def _table(headers: list[tuple[str, str]], rows: list[list[str]], numeric: set[i
 
 def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def type_label(bundle: PlanBundle, type_id: str) -> str:
-    """The facility type's label: plan.json's ``facility_types``, the scenario's, else its id."""
-    from_plan = ((bundle.plan.get("facility_types") or {}).get(type_id) or {}).get("label")
-    spec = bundle.scenario.facility_types.get(type_id)
-    return str(from_plan or getattr(spec, "label", None) or type_id)
 
 
 def _site_names(bundle: PlanBundle) -> dict[str, str]:
@@ -178,8 +183,8 @@ def _by_year(bundle: PlanBundle) -> str:
     rows = []
     for year, entry in years.items():
         targets = entry.get("targets") or []
-        rows.append([_e(year), _yuan(entry.get("capital")), _yuan(entry.get("annual")), _e(entry.get("facilities_open")),
-                     f"{sum(bool(t.get('met')) for t in targets)} / {len(targets)}"])
+        rows.append([_e(year), _yuan(entry.get("capital")), _yuan(entry.get("annual")),
+                     _e(entry.get("facilities_open")), f"{sum(bool(t.get('met')) for t in targets)} / {len(targets)}"])
     return (f"<h3>{_both('分年度', 'By year')}</h3>"
             + _table([("年份", "year"), ("当年投资（元）", "capital"), ("年运营（元）", "annual"),
                       ("在运营设施", "open"), ("当年考核目标达成", "targets met")], rows, {1, 2, 3, 4}))
@@ -187,8 +192,7 @@ def _by_year(bundle: PlanBundle) -> str:
 
 def _map(map_png: bytes) -> str:
     return (f"<h2>{_both('三、布局图', 'The map')}</h2><figure><img alt=\"map\" src=\"{_data_uri(map_png)}\">"
-            f"<figcaption>{_both('圆点新建，方块现有；底色为片区目标达成情况。', 'Circles new, squares existing; zone shading: per-zone target achievement.')}"
-            "</figcaption></figure>")
+            f"<figcaption>{_both(*MAP_CAPTION)}</figcaption></figure>")
 
 
 def _build_list(bundle: PlanBundle) -> str:
@@ -293,10 +297,11 @@ def _uncovered(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame]) -> str:
                 distance = f"{far['nearest_site_m']:,.0f} m" if far and far.get("nearest_site_m") is not None else ""
                 listed.append([_e(unit["zone"]), _e(names.get(str(unit["id"]), unit["id"]))
                                + f'<br><span class="small">{_e(unit["id"])}</span>',
-                               _e(type_label(bundle, name)), _both(reason[1], reason[2]) + (f"（{distance}）" if distance else "")])
+                               _e(type_label(bundle, name)),
+                               _both(reason[1], reason[2]) + (f"（{distance}）" if distance else "")])
     out = [f"<h2>{_both('六、未覆盖的社区与原因', 'Communities left uncovered, and why')}</h2>"]
     if not counts:
-        return out[0] + f"<p>{_both('所有社区均被服务它的各类设施覆盖。', 'Every community is covered by every type serving it.')}</p>"
+        return out[0] + f"<p>{_both(*ALL_COVERED)}</p>"
     summary = [[_e(zone), _e(label), _both("附近无可选站点", "no site within reach") if why == "reach"
                 else _both("目标不要求", "not needed for the targets"), str(n)]
                for (zone, label, why), n in sorted(counts.items())]
@@ -359,7 +364,7 @@ def _provenance(bundle: PlanBundle) -> str:
         out.append(f"<h3>{_e(path.name)} <span class=\"en\">{_e(path.parent.name)}</span></h3>"
                    f"<p class=\"small\">{_e(_lead(text))}</p>")
     if not files:
-        out.append(f"<p>{_both('数据旁未找到来源说明（PROVENANCE）文件；使用前请核实数据来源。', 'No PROVENANCE file beside the data: confirm where it comes from before use.')}</p>")
+        out.append(f"<p>{_both(*NO_PROVENANCE)}</p>")
     digests = ((bundle.plan.get("source") or {}).get("sha256") or {}).items()
     out.append(_table([("文件", "file"), ("SHA-256", "digest")], [[_e(name), f"<code class=small>{_e(d)}</code>"]
                                                                     for name, d in digests]))
@@ -383,14 +388,10 @@ def _lead(markdown: str, limit: int = 1200) -> str:
 def _method(bundle: PlanBundle) -> str:
     solver = bundle.plan.get("solver") or {}
     reach = bundle.plan.get("reach")
-    return (f"<h2>{_both('九、方法说明', 'Method')}</h2><p>"
-            "以混合整数规划在候选站点中选址：每类设施只服务其服务半径（或步行时间）内的社区；在满足各项规划目标与预算的前提下"
-            "使目标函数最优。方案由独立校核程序根据原始数据重新计算覆盖、目标与费用后才输出。"
-            f'<br><span class="en">Sites are chosen among the candidates by mixed-integer programming: a facility serves '
-            f"the communities within its service radius or walking time; the objective ({_e(bundle.plan.get('objective_kind'))}) "
-            "is optimised subject to every target and budget. An independent checker recomputes coverage, targets and "
-            f"cost from the raw data before the plan is shown. Reach: {_e(reach)}; solver: {_e(solver.get('backend'))}, "
-            f"{_e(solver.get('seconds'))} s.</span></p>")
+    english = METHOD[1].format(objective=bundle.plan.get("objective_kind"), reach=reach,
+                               backend=solver.get("backend"), seconds=solver.get("seconds"))
+    heading = _both("九、方法说明", "Method")
+    return f'<h2>{heading}</h2><p>{_e(METHOD[0])}<br><span class="en">{_e(english)}</span></p>'
 
 
 def report_html(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame], map_png: bytes, out_dir: Path) -> str:

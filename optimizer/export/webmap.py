@@ -29,8 +29,8 @@ import shapely
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.charts import network_lines
 from optimizer.export.fields import target_descriptions
+from optimizer.export.labels import type_label
 from optimizer.export.layers import facility_sites
-from optimizer.export.report import type_label
 from optimizer.export.styles import COVERAGE_CLASSES, ZONE_CLASSES, ZONE_OUTLINE, type_colours
 from optimizer.export.zones import target_class_by_year
 from optimizer.reach.base import served_mask
@@ -138,7 +138,8 @@ def _zone_labels(zones: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     """Where each named zone's label goes: a point inside it (EPSG:4326)."""
     named = zones[zones["zone"].notna()]
     points = named.geometry.representative_point().to_crs("EPSG:4326")
-    return [{"zone": str(zone), "lon": round(p.x, 6), "lat": round(p.y, 6)} for zone, p in zip(named["zone"], points)]
+    return [{"zone": str(zone), "lon": round(float(x), 6), "lat": round(float(y), 6)}
+            for zone, x, y in zip(named["zone"], points.x, points.y)]
 
 
 def _zone_features(bundle: PlanBundle, zones: gpd.GeoDataFrame) -> dict[str, Any]:
