@@ -56,8 +56,11 @@ h3 { font-size: 11pt; margin: 4mm 0 1mm; }
 table { border-collapse: collapse; width: 100%; font-size: 9pt; margin: 1mm 0 3mm; page-break-inside: auto; }
 th, td { border: 1px solid #bbb; padding: 1px 4px; text-align: left; vertical-align: top; }
 th { background: #eef1f4; } tr { page-break-inside: avoid; } thead { display: table-header-group; }
-table.build td:first-child { width: 24%; } table.build td:nth-child(2) { width: 14%; }
-td.num, th.num { text-align: right; white-space: nowrap; }
+table.build { table-layout: fixed; } table.build th:nth-child(1) { width: 25%; }
+table.build th:nth-child(2) { width: 14%; } table.build th:nth-child(3) { width: 9%; }
+table.build th:nth-child(4) { width: 6%; } table.build th:nth-child(8) { width: 8%; }
+table.build td:first-child { word-break: break-all; }
+td.num { text-align: right; white-space: nowrap; } th.num { text-align: right; }
 .ok { color: #1a7f37; font-weight: 600; } .bad { color: #c0392b; font-weight: 600; }
 .box { border: 1px solid #999; padding: 2mm 3mm; margin: 2mm 0; background: #fafafa; }
 .warn { border: 2px solid #c0392b; padding: 2mm 3mm; margin: 2mm 0; background: #fff4f2; }
