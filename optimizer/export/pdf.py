@@ -20,7 +20,8 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 INSTALL_HINT = "install Chromium (`apt-get install chromium`) or leave `report` out of --formats"
 PRINT_TIMEOUT_S = 180.0   # a long build list is a few seconds; a hung browser is stopped, not waited on
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-quic", "--no-pdf-header-footer")
+         "--disable-component-update", "--disable-sync", "--disable-quic", "--no-pdf-header-footer",
+         "--host-resolver-rules=MAP * ~NOTFOUND")   # no name resolves: the browser cannot call out while printing
 
 
 def pdf_engine() -> str | None:

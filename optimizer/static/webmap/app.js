@@ -250,6 +250,7 @@
     var headline = document.getElementById("headline-cost");
     if (headline) { headline.innerHTML = headlineCost(); }
     document.body.dataset.year = String(years[index]);
+    document.body.dataset.zoneClasses = zoneClasses();
     document.body.dataset.facilitiesShown = String(shown);
   }
   if (years.length) {
@@ -336,6 +337,10 @@
   var bounds = zones.getBounds();
   if (demand.getLayers().length) { bounds.extend(demand.getBounds()); }
   if (bounds.isValid()) { map.fitBounds(bounds, {padding: [10, 10]}); } else { map.setView([35, 105], 4); }
+  function zoneClasses() {   // the shading of each zone, for tests and tools reading the page
+    return zones.getLayers().map(function (l) { return zoneClassOf(l.feature.properties); }).join(",");
+  }
+  document.body.dataset.zoneClasses = zoneClasses();
   document.body.dataset.facilityMarkers = String(markers);
   document.body.dataset.ready = "true";
 }());
