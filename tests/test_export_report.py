@@ -54,7 +54,8 @@ def test_pdf_names_the_county_every_target_and_the_sites_to_build(report: Path) 
     names = {f["name"] for f in new if f.get("name")}
     missing = [name for name in names if re.sub(r"\s+", "", name) not in text]
     assert names and not missing, missing   # every new facility's site by name
-    headings = ("一、规划要求", "二、方案结论", "四、建设清单", "五、目标要求与实际达成", "八、数据来源", "九、方法说明")
+    headings = ("一、规划要求", "二、方案结论", "四、建设清单", "五、目标要求与实际达成", "八、数据来源",
+                "九、方法说明")
     assert all(heading in text for heading in headings)
     for english in ("Whatwasasked", "Theanswer", "Buildlistbytownship", "Dataprovenance"):
         assert english in text
