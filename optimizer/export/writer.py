@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import cast
 
@@ -145,29 +146,29 @@ def write_exports(bundle: PlanBundle, out_dir: Path, *, formats: tuple[str, ...]
 def _jobs(bundle: PlanBundle, layers: dict[str, pd.DataFrame], out_dir: Path,
           crs: str | None) -> dict[str, Callable[[], list[Path]]]:
     """Format -> a function writing its files."""
-    from optimizer.export.charts import write_map_png, write_targets_png
+    from optimizer.export.charts import map_png_bytes, write_targets_png
     from optimizer.export.gpkg import write_gpkg
     from optimizer.export.webmap import write_webmap
 
     spatial = cast(dict[str, gpd.GeoDataFrame], layers)   # the layers these writers read are GeoDataFrames
     path = {fmt: [out_dir / name for name in names] for fmt, names in FILES.items()}
+    map_png = cache(lambda: map_png_bytes(bundle, spatial))   # drawn once for map.png and the report
     return {
         "gpkg": lambda: [write_gpkg(bundle, _reprojected(layers, crs) if crs else layers, path["gpkg"][0])],
         "geojson": lambda: [_write_geojson(spatial["facilities"], path["geojson"][0])],
         "csv": lambda: [write_csv(spatial["facilities"], path["csv"][0], build_list_table(bundle))],
         "xlsx": lambda: [write_workbook(bundle, layers, path["xlsx"][0])],
         "html": lambda: [write_webmap(bundle, spatial, path["html"][0])],
-        "png": lambda: [write_map_png(bundle, spatial, path["png"][0]), write_targets_png(bundle, path["png"][1])],
-        "report": lambda: write_report(bundle, spatial, out_dir),
+        "png": lambda: [write_bytes(path["png"][0], map_png()), write_targets_png(bundle, path["png"][1])],
+        "report": lambda: write_report(bundle, spatial, out_dir, map_png()),
     }
 
 
-def write_report(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame], out_dir: Path) -> list[Path]:
-    """report.html and report.pdf in `out_dir`: the map drawn for the page, the page printed by Chromium."""
-    from optimizer.export.charts import map_png_bytes
+def write_report(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame], out_dir: Path, map_png: bytes) -> list[Path]:
+    """report.html and report.pdf in `out_dir`: map.png embedded in the page, the page printed by Chromium."""
     from optimizer.export.report import report_html
 
-    page = report_html(bundle, layers, map_png_bytes(bundle, layers), out_dir)
+    page = report_html(bundle, layers, map_png, out_dir)
     pdf = print_pdf(page, out_dir / "report.pdf")
     return [write_text(out_dir / "report.html", page), pdf]
 
