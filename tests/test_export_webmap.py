@@ -172,8 +172,10 @@ def test_chromium_draws_the_roads_and_labels_the_zones(county_map_html: Path, tm
 def test_search_finds_a_site_and_a_community_by_name_or_id(county_map_html: Path, tmp_path: Path) -> None:
     bundle = pingyin_bundle()
     site = next(f for f in bundle.plan["facilities"] if f["new"] and f.get("name"))
+    demand = plan_layers(bundle)["demand"]
+    unit_id, unit_name = str(demand["id"].iloc[0]), str(demand["name"].iloc[0])   # a community: its name and code
     for k, (query, expected) in enumerate([(site["name"], site["name"]), (site["site"], site["name"]),
-                                           (str(bundle.region.demand.ids[0]), str(bundle.region.demand.ids[0]))]):
+                                           (unit_name, unit_name), (unit_id, unit_name)]):
         run = _chromium_at(county_map_html, tmp_path / f"profile{k}", "#search=" + quote(query))
         body = _body(run)
         hits = re.findall(r'class="search-hit"[^>]*>([^<]+)<span class="id">([^<]+)</span>', run.stdout)
