@@ -23,6 +23,7 @@ from matplotlib.transforms import offset_copy
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.fields import target_descriptions
 from optimizer.export.fonts import chart_fonts, fit_text
+from optimizer.export.labels import type_label
 from optimizer.export.styles import COVERAGE_CLASSES, ZONE_CLASSES, ZONE_OUTLINE, type_colours
 from optimizer.reach.network import network_bbox, read_ways
 from optimizer.report.atomic import written_at
@@ -96,9 +97,15 @@ def _draw_facilities(ax: Any, bundle: PlanBundle, facilities: gpd.GeoDataFrame) 
                        edgecolors="black", linewidths=0.6, zorder=3, transform=shift)
 
 
+def _type_text(bundle: PlanBundle, name: str) -> str:
+    """"老年助餐点 meal_point": the type's label with its id, or the id alone without a label."""
+    label = type_label(bundle, name)
+    return name if label == name else f"{label} {name}"
+
+
 def _legend_handles(bundle: PlanBundle) -> list[Any]:
     handles: list[Any] = [Line2D([], [], linestyle="", marker="o", markersize=8, markerfacecolor=colour,
-                                 markeredgecolor="black", label=name)
+                                 markeredgecolor="black", label=_type_text(bundle, name))
                           for name, colour in type_colours(bundle.region.type_names).items()]
     handles += [Line2D([], [], linestyle="", marker="o", markersize=7, markerfacecolor="white",
                        markeredgecolor="black", label="新建 new"),

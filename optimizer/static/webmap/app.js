@@ -121,7 +121,7 @@
     var areas = {type: "FeatureCollection", features: data.serviceAreas.features.filter(function (f) {
       return f.properties.type === t.name;
     })};
-    overlays["服务范围 service area: " + esc(t.name)] = L.geoJSON(areas, {
+    overlays["服务范围 service area: " + esc(t.label || t.name)] = L.geoJSON(areas, {
       style: {color: t.colour, weight: 1, fillColor: t.colour, fillOpacity: 0.08}, interactive: false});
   });
 
