@@ -314,7 +314,7 @@
   var finder = L.control({position: "topleft"});
   finder.onAdd = function () {
     var div = L.DomUtil.create("div", "panel search");
-    div.innerHTML = "<input type=\"search\" id=\"map-search\" placeholder=\"搜索站点或社区（名称或编号） search a site or community\"" +
+    div.innerHTML = "<input type=\"search\" id=\"map-search\" placeholder=\"站点或社区名称、编号 site or community\"" +
       " aria-label=\"搜索站点或社区 search\"><ul id=\"search-results\"></ul>";
     L.DomEvent.disableClickPropagation(div);
     L.DomEvent.disableScrollPropagation(div);
