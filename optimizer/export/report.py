@@ -45,6 +45,7 @@ METHOD = ("以混合整数规划在候选站点中选址：每类设施只服务
           "within its service radius or walking time; the objective ({objective}) is optimised subject to every "
           "target and budget. An independent checker recomputes coverage, targets and cost from the raw data before "
           "the plan is shown. Reach: {reach}; solver: {backend}, {seconds} s.")
+UNCOVERED_ROWS = 400   # a city's long tail goes to plan.xlsx; the printed list stays readable
 SWEEP_DEPTH = 2   # a sweep's level plans sit at <sweep>/levels/budget_<yuan>/plan.json
 CSS = """
 @page { size: A4; margin: 14mm 12mm; }
@@ -207,6 +208,8 @@ def _build_list(bundle: PlanBundle) -> str:
         by_zone[str(row.get("zone") or "—")].append(row)
     weights = bool(rows) and any(row.get("elderly_served") is not None for row in rows)
     out = [f"<h2>{_both('四、建设清单（按街道/乡镇）', 'Build list by township')}</h2>"]
+    if not rows:
+        out.append(f"<p>{_both('方案不新建、不改造、不保留任何设施。', 'No facility to build, renovate or keep.')}</p>")
     for zone, zone_rows in by_zone.items():
         capital = sum(float(r.get("capital") or 0.0) for r in zone_rows)
         out.append(f"<h3>{_e(zone)} <span class=\"en\">· {len(zone_rows)} · {_yuan(capital)} 元 capital</span></h3>")
@@ -311,9 +314,12 @@ def _uncovered(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame]) -> str:
     out.append(_table([("街道/乡镇", "township"), ("设施", "facility"), ("原因", "why"), ("社区数", "units")],
                       summary, {3}))
     if listed:
+        more = len(listed) - UNCOVERED_ROWS
         out.append(f"<h3>{_both('完全未覆盖的社区', 'Communities covered by no type serving them')}</h3>"
                    + _table([("街道/乡镇", "township"), ("社区", "community"), ("设施", "facility"),
-                             ("原因", "why")], listed))
+                             ("原因", "why")], listed[:UNCOVERED_ROWS])
+                   + (f"<p>{_both(f'另有 {more} 条，见 plan.xlsx 社区表', f'{more} more in plan.xlsx')}</p>"
+                      if more > 0 else ""))
     return "".join(out)
 
 
