@@ -3,6 +3,7 @@ Chromium and read back with poppler's pdftotext / pdfinfo; a sweep's level repor
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -15,9 +16,12 @@ import pytest
 
 from optimizer.errors import ExportError
 from optimizer.export import bundle_from_plan_file, parse_formats, write_exports
+from optimizer.export.charts import map_png_bytes
+from optimizer.export.layers import plan_layers
 from optimizer.export.pdf import pdf_engine
+from optimizer.export.report import report_html
 from optimizer.sweep.run import SweepSettings, sweep_file
-from tests.export_helpers import ARTIFACTS, EXAMPLE, pingyin_bundle, require
+from tests.export_helpers import ARTIFACTS, EXAMPLE, example_bundle, pingyin_bundle, require
 
 
 def _pdf_text(path: Path) -> str:
@@ -119,3 +123,15 @@ def test_a_sweep_levels_report_carries_the_frontier(sweep_dir: Path) -> None:
     assert "七、投资与覆盖率关系" in page and page.count("data:image/png;base64,") == 2   # the map and frontier.png
     text = re.sub(r"\s+", "", _pdf_text(level.parent / "report.pdf"))
     assert "Cost–coveragefrontier" in text and "21,566,579" in text   # the least sufficient budget
+
+
+def test_a_one_year_plan_without_provenance_says_so(tmp_path: Path) -> None:
+    bundle = example_bundle()
+    layers = plan_layers(bundle)
+    page = report_html(bundle, layers, map_png_bytes(bundle, layers), tmp_path)
+    assert "No PROVENANCE file beside the data" in page   # the example ships none: the reader is told to check
+    assert "Synthetic data" in page   # its name says synthetic
+    assert "By year" not in page and "七、投资与覆盖率关系" not in page   # no years, no sweep here
+    for facility in bundle.checked.facilities:   # the build list holds every facility, by its site id at least
+        assert html.escape(str(facility["site"])) in page
+    assert "33,056,579" in page   # the example's checked optimum
