@@ -135,3 +135,24 @@ def test_a_one_year_plan_without_provenance_says_so(tmp_path: Path) -> None:
     for facility in bundle.checked.facilities:   # the build list holds every facility, by its site id at least
         assert html.escape(str(facility["site"])) in page
     assert "33,056,579" in page   # the example's checked optimum
+
+
+def test_targets_from_a_policy_preset_carry_their_clause(tmp_path: Path) -> None:
+    from optimizer import solve_file
+    from optimizer.export import bundle_from_result
+    from optimizer.report.document import plan_document
+
+    county = Path(__file__).resolve().parents[1] / "scenarios" / "pingyin-2026.json"
+    scenario = json.loads(county.read_text(encoding="utf-8"))
+    scenario["targets"] = [{"preset": "pingyin-2021", "skip": ["existing-compounds-land", "county-centre"]}]
+    for key in ("demand", "sites", "network", "boundaries"):   # the county's data, read where it is
+        scenario[key]["path"] = str((county.parent / scenario[key]["path"]).resolve())
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(scenario, ensure_ascii=False), encoding="utf-8")
+    result = solve_file(path, backend="highs")
+    bundle = bundle_from_result(result, json.loads(json.dumps(plan_document(result), ensure_ascii=False)))
+    layers = plan_layers(bundle)
+    page = report_html(bundle, layers, map_png_bytes(bundle, layers), tmp_path)
+    for target in bundle.scenario.targets:
+        assert target.source and html.escape(target.source) in page   # the document, its clause and quote
+    assert "平政办字〔2021〕15号" in page

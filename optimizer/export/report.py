@@ -61,6 +61,9 @@ table.build { table-layout: fixed; } table.build th:nth-child(1) { width: 25%; }
 table.build th:nth-child(2) { width: 14%; } table.build th:nth-child(3) { width: 9%; }
 table.build th:nth-child(4) { width: 6%; } table.build th:nth-child(8) { width: 8%; }
 table.build td:first-child { word-break: break-all; }
+table.asked { table-layout: fixed; } table.asked th:nth-child(1) { width: 6%; }
+table.asked th:nth-child(2) { width: 30%; } table.asked th:nth-child(3) { width: 20%; }
+table.asked th:nth-child(4) { width: 10%; } table.asked td { word-break: break-word; }
 td.num { text-align: right; white-space: nowrap; } th.num { text-align: right; }
 .ok { color: #1a7f37; font-weight: 600; } .bad { color: #c0392b; font-weight: 600; }
 .box { border: 1px solid #999; padding: 2mm 3mm; margin: 2mm 0; background: #fafafa; }
@@ -130,7 +133,7 @@ def _asked(bundle: PlanBundle) -> str:
         rows.append([f"T{k}", _e(spec.label or descriptions[k]), _e(descriptions[k].split(": ", 1)[-1]),
                      _target_year(bundle, getattr(spec, "year", None)), _e(getattr(spec, "source", None) or "—")])
     table = _table([("序号", "#"), ("目标", "target"), ("口径", "measure"), ("年份", "year"),
-                    ("政策依据", "policy clause")], rows)
+                    ("政策依据", "policy clause")], rows, css="asked")
     return f"<h2>{_both('一、规划要求', 'What was asked')}</h2>{table}{_budget(bundle)}"
 
 
