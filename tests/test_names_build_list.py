@@ -105,10 +105,18 @@ def test_terminal_at_80_columns_shows_the_build_list_with_chinese_names(default_
     assert not too_wide, too_wide
 
 
-def test_example_plan_has_labels_and_a_build_list() -> None:
-    scenario, base_dir = load_scenario(SHARED / "scenario.json")
+SHARED_EXAMPLE = ROOT.parent / "shared" / "example" / "scenario.json"
+
+
+@pytest.mark.parametrize("path", [SHARED / "scenario.json", SHARED_EXAMPLE], ids=["shipped", "shared"])
+def test_example_plan_has_labels_and_a_build_list(path: Path) -> None:
+    """The shipped example labels its types; the shared copy has none, so the ids stand in."""
+    if not path.exists():
+        pytest.skip(f"{path} is not beside the repo")
+    scenario, base_dir = load_scenario(path)
     plan = json.loads(json.dumps(plan_document(solve(scenario, base_dir)), ensure_ascii=False))
-    assert plan["facility_types"]["street_centre"]["label"] == "街道综合养老服务中心"
+    labelled = "label" in json.loads(path.read_text(encoding="utf-8"))["facility_types"]["street_centre"]
+    assert plan["facility_types"]["street_centre"]["label"] == ("街道综合养老服务中心" if labelled else "street_centre")
     assert all("name" in f and f["name"] is None and f["label"] for f in plan["facilities"])
     _check_build_list(plan)
 
@@ -196,3 +204,14 @@ def test_workbook_sheets_are_typed_frozen_filtered_and_the_build_list_matches_th
     assert any(isinstance(row[dist].value, float) for row in communities.iter_rows(min_row=2))
     summary = {row[0].value: row[1].value for row in book["概要"].iter_rows(min_row=2)}
     assert summary["cost_total"] == pytest.approx(plan["cost"]["total"]) and summary["status"] == "optimal"
+
+
+def test_terminal_prints_targets_by_label_and_counts_of_new_ones_with_new(tmp_path: Path) -> None:
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(_named_doc(), ensure_ascii=False), encoding="utf-8")
+    run = CliRunner().invoke(app, ["solve", str(path), "--out", str(tmp_path / "out"), "--formats", "none"],
+                             env={"COLUMNS": "80"})
+    assert run.exit_code == 0, run.output
+    assert "社区养老服务站 count 2" in run.output and "mp count 1 new" in run.output
+    assert "村委会用房" in run.output   # the new station's site, by name
+    assert "1 more row (every facility" in run.output and "plan.json (build_list)" in run.output   # the kept one

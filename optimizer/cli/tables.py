@@ -18,7 +18,7 @@ from optimizer.cli.common import out
 BUILD_ROWS_SHOWN = 20
 """Rows of the build list the terminal shows (new and renovated facilities first); the rest are in the files."""
 
-ACTION_TEXT = {"new": "new 新建", "renovation": "renov. 改造", "existing": "kept 保留"}
+ACTION_TEXT = {"new": "新建 new", "renovation": "改造 renov.", "existing": "保留 kept"}
 
 
 def narrow_table(title: str) -> Table:
@@ -48,10 +48,10 @@ def build_list_table(plan: dict[str, Any], files: tuple[str, ...]) -> None:
     phased = any(r.get("year") is not None for r in rows)
     table = narrow_table(f"建设清单 Build list: {len(works)} to build or renovate, "
                          f"{len(rows) - len(works)} kept")
-    table.add_column("乡镇 zone", overflow="fold", max_width=10)
-    table.add_column("站点 site", overflow="fold", max_width=22)
-    table.add_column("设施 facility", overflow="fold", max_width=12)
-    table.add_column("action", overflow="fold", max_width=7)
+    table.add_column("乡镇 zone", overflow="fold", max_width=8)
+    table.add_column("站点 site", overflow="fold", max_width=20)
+    table.add_column("设施 facility", overflow="fold", max_width=10)
+    table.add_column("方式 action", no_wrap=True)
     if phased:
         table.add_column("year", justify="right")
     table.add_column("capital 元", justify="right")
@@ -69,7 +69,8 @@ def build_list_table(plan: dict[str, Any], files: tuple[str, ...]) -> None:
     rest = len(rows) - len(shown)
     if rest:
         where = " / ".join(files) if files else "plan.json (build_list)"
-        out.print(f"{rest} more rows (every facility kept or built, with land, beds and the communities served) "
+        rows_text = f"{rest} more row{'s' if rest > 1 else ''}"
+        out.print(f"{rows_text} (every facility kept or built, with land, beds and the communities served) "
                   f"in {where}", highlight=False)
 
 

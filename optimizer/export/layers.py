@@ -131,7 +131,8 @@ def service_area_polygons(bundle: PlanBundle, facilities: gpd.GeoDataFrame) -> g
     in_reach = np.zeros(len(s), dtype=np.int64)
     for k in np.unique(t):
         in_reach[t == k] = np.bincount(reach.by_type[k].indices, minlength=region.sites.n)[s[t == k]]
-    frame = pd.DataFrame({"site": facilities["site"], "type": facilities["type"], "new": facilities["new"],
+    frame = pd.DataFrame({"site": facilities["site"], "name": facilities["name"], "type": facilities["type"],
+                          "label": facilities["label"], "new": facilities["new"],
                           "radius_m": np.nan, "method": "", "units_in_reach": in_reach})
     if reach.source == "straight_line":
         radius = np.array([bundle.scenario.facility_types[n].radius_m for n in frame["type"]], dtype=np.float64)
