@@ -109,7 +109,7 @@ def _unit_names(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, str]:
     demand = layers["demand"]
     if "name" not in demand.columns:
         return {}
-    return {str(i): str(n) for i, n in zip(demand["id"], demand["name"]) if n is not None and n == n}
+    return {str(i): str(n) for i, n in zip(demand["id"], demand["name"]) if pd.notna(n)}
 
 
 # -- sections ----------------------------------------------------------------------------------
