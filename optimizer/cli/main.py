@@ -98,7 +98,8 @@ def solve(
 
 
 THREADS_HELP = "Solver threads (capped at this machine's cores)."
-FORMATS_HELP = "Exports: all, none, or a comma-separated subset of gpkg,geojson,csv,xlsx,html,png."
+FORMATS_HELP = ("Exports: all, none, or a comma-separated subset of gpkg,geojson,csv,xlsx,html,png,report "
+                "(report = report.html and report.pdf, needs Chromium).")
 CRS_HELP = "CRS of plan.gpkg, e.g. EPSG:4490 (CGCS2000); default: the scenario's."
 REDUCE_HELP = "Exact reductions before solving (merged units, dominated rows and sites); see plan.json."
 
