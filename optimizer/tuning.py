@@ -78,6 +78,13 @@ class Tuning:
     """A branch-and-bound solver stopped further than this from its bound on a large covering
     model gets a hint naming the lagrangian backend."""
 
+    # -- sweep levels (`optimizer.sweep.levels`) ----------------------------------------------
+    level_finish_share: float = 0.15
+    """Of a sweep level's time limit, the share kept for what follows the solve (the independent
+    check and the plan document) and for solver calls that overrun their limit: the level's start,
+    its phases and that share fit the limit. On the 5,000-unit synthetic city (bench/RESULTS.md,
+    budget sweep) a 30 s level spent 4-6 s outside its phases before this share was kept."""
+
     # -- the lagrangian strategy (`optimizer.search.lagrangian`) -----------------------------
     swap_share: float = 0.1
     """Of the time limit, the first plan's swaps (twice this with two threads, where the dual

@@ -1,4 +1,4 @@
-"""What a sweep worker computes: one capital budget level, or one of the two range solves.
+"""What a sweep worker computes: one capital budget level, or one of the two capital solves.
 
 A sweep prepares the scenario once (`prepare_sweep`: objective `max_coverage`); every task
 below receives that `Prepared` and changes row bounds only (`Milp.with_row_bounds`):
@@ -7,8 +7,9 @@ below receives that `Prepared` and changes row bounds only (`Milp.with_row_bound
   by the independent checker like every plan (`optimizer.plan.solve_prepared`);
 - ``least``: the least capital meeting every target, row (C6) lifted, shortfall level (C9)
   ``<= 0`` in elastic mode, objective = the capital row's coefficients;
-- ``saturation``: the least capital at which more budget buys no more coverage, row (C6)
-  lifted, most coverage first, then least capital.
+- ``unlimited``: the level's own phases with row (C6) lifted (most coverage, then least total
+  cost): the *unlimited-budget plan*. When proven optimal it is the answer of every level whose
+  budget it fits (`reused_level`): such a level is not solved again (see `reused_level`).
 
 Tasks are plain records, so they travel to a process pool or a Dask worker unchanged.
 """
@@ -24,19 +25,29 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.check.explain import target_limits
-from optimizer.check.plan import check_plan
+from optimizer.check.plan import CheckedPlan, check_plan
 from optimizer.errors import CheckFailedError, Problem
 from optimizer.model.build import PlanModel
-from optimizer.plan import PlanResult, Prepared, checked_plan, decode_pairs, prepare, solve_options, solve_prepared
+from optimizer.plan import (
+    PlanResult,
+    Prepared,
+    checked_plan,
+    decode_pairs,
+    prepare,
+    solve_options,
+    solve_prepared,
+    weighted_coverage,
+)
 from optimizer.report.document import plan_document
 from optimizer.scenario.format import Scenario
 from optimizer.search.greedy import greedy_plan
 from optimizer.search.phases import Solution, run_phases
 from optimizer.solvers.base import Status
 from optimizer.sweep.warm import greedy_fill, start_from_open
+from optimizer.tuning import TUNING
 
 FloatArray = npt.NDArray[np.float64]
-LEVEL, LEAST, SATURATION = "level", "least", "saturation"
+LEVEL, LEAST, UNLIMITED = "level", "least", "unlimited"
 
 
 @dataclass(frozen=True)
@@ -46,7 +57,7 @@ class LevelTask:
     Attributes
     ----------
     kind : str
-        ``"level"``, ``"least"`` or ``"saturation"``.
+        ``"level"``, ``"least"`` or ``"unlimited"``.
     budget_cny : float or None
         The capital budget of a ``level`` task.
     start : float array or None
@@ -89,12 +100,12 @@ class LevelOutcome:
 
 @dataclass(frozen=True)
 class CapitalOutcome:
-    """A finished ``least`` or ``saturation`` task.
+    """A finished ``least`` or ``unlimited`` task.
 
     Attributes
     ----------
     kind : str
-        ``"least"`` or ``"saturation"``.
+        ``"least"`` or ``"unlimited"``.
     status : str
         The solve's status (`optimizer.solvers.base.Status` value).
     capital_cny, annual_cny : float or None
@@ -106,6 +117,13 @@ class CapitalOutcome:
     x : float array or None
         The solution vector.
     seconds : float
+    coverage : float or None
+        The checker's weighted coverage of the plan (the `max_coverage` objective).
+    coverage_bound : float or None
+        Proven upper bound on the weighted coverage any budget buys (``unlimited`` only).
+    solution : Solution or None
+        The phases as solved (``unlimited``, this run only: a resumed one has none), from which
+        a level it fits is written without a solve (`reused_level`).
     """
 
     kind: str
@@ -116,6 +134,9 @@ class CapitalOutcome:
     pairs: list[tuple[Any, str]]
     x: FloatArray | None
     seconds: float
+    coverage: float | None = None
+    coverage_bound: float | None = None
+    solution: Solution | None = None
 
     @property
     def proven(self) -> bool:
@@ -134,7 +155,7 @@ def run_task(prep: Prepared, task: LevelTask) -> LevelOutcome | CapitalOutcome:
     if task.kind == LEVEL:
         assert task.budget_cny is not None
         return run_level(prep, task.budget_cny, task.start, greedy=task.greedy, fresh=task.fresh)
-    if task.kind in (LEAST, SATURATION):
+    if task.kind in (LEAST, UNLIMITED):
         return capital_solve(prep, task.kind, task.start)
     raise ValueError(f"`task.kind`: unknown sweep task '{task.kind}'")
 
@@ -163,6 +184,9 @@ def run_level(prep: Prepared, budget_cny: float, start: FloatArray | None, *,
     short level's limit and stop unfinished, leaving the start unimproved and without a bound;
     without presolve the run keeps to its limit (its bound may then be only the one HiGHS has
     before the root LP, hence a wide gap, reported as it is).
+
+    The level keeps to its time limit (``solver.time_limit_s``) as a whole: the solve gets what
+    the start left, less `Tuning.level_finish_share` of the limit for the check and the document.
     """
     began = time.perf_counter()
     if greedy and (start is not None or prep.scenario.elastic):
@@ -171,6 +195,7 @@ def run_level(prep: Prepared, budget_cny: float, start: FloatArray | None, *,
     if fresh:
         start = better_start(level, start)
     warm = start is not None and level.model.milp.is_feasible(start)
+    level = _within_limit(level, began)
     result = solve_prepared(level, start=start, presolve=not warm)
     kept = _start_as_plan(level, result, start)
     document = plan_document(kept or result)
@@ -181,6 +206,17 @@ def run_level(prep: Prepared, budget_cny: float, start: FloatArray | None, *,
     has_plan = result.checked is not None and result.status != Status.INFEASIBLE.value
     x = result.solution.x if has_plan else None
     return LevelOutcome(budget_cny, document, x, time.perf_counter() - began)
+
+
+def _within_limit(level: Prepared, began: float) -> Prepared:
+    """`level` with the solver time its limit leaves after the start, less the finishing share."""
+    solver = level.scenario.solver
+    spent = time.perf_counter() - began
+    left = max(1.0, solver.time_limit_s * (1.0 - TUNING.level_finish_share) - spent)
+    if left >= solver.time_limit_s:
+        return level
+    update = {"solver": solver.model_copy(update={"time_limit_s": left})}
+    return replace(level, scenario=level.scenario.model_copy(update=update))
 
 
 def better_start(level: Prepared, start: FloatArray | None) -> FloatArray | None:
@@ -220,37 +256,45 @@ def known_infeasible(prep: Prepared, budget_cny: float, least: CapitalOutcome) -
 
 
 def capital_solve(prep: Prepared, kind: str, start: FloatArray | None) -> CapitalOutcome:
-    """The least capital meeting every target (``least``), or buying the most coverage (``saturation``)."""
+    """The least capital meeting every target (``least``), or the unlimited-budget plan (``unlimited``)."""
     began = time.perf_counter()
-    free = _capital_model(prep.model, every_target=kind == LEAST)
+    free = _capital_model(prep.model, every_target=kind == LEAST, least_capital=kind == LEAST)
     solver = prep.scenario.solver
     options, _ = solve_options(solver, start=start)   # each level's plan notes a cap on threads
     objective = "min_cost" if kind == LEAST else "max_coverage"
-    elastic = prep.scenario.elastic and kind == SATURATION
+    elastic = prep.scenario.elastic and kind == UNLIMITED
     solution = run_phases(free, backend=solver.backend, objective=objective, elastic=elastic, options=options)
-    cost_phase = solution.phase("cost")
+    cost_phase, coverage_phase = solution.phase("cost"), solution.phase("coverage")
     bound = cost_phase.result.bound if kind == LEAST and cost_phase is not None else None
     if solution.x is None:
         return CapitalOutcome(kind, solution.status.value, None, None, bound, [], None,
                               time.perf_counter() - began)
     pairs = decode_pairs(prep, free, solution.x)
-    cost = _checked_cost(prep, pairs, every_target=kind == LEAST)
-    return CapitalOutcome(kind, solution.status.value, cost["capital"], cost["annual"], bound, pairs,
-                          solution.x, time.perf_counter() - began)
+    checked = _checked(prep, pairs, every_target=kind == LEAST)
+    coverage_bound = None
+    if coverage_phase is not None and coverage_phase.result.bound is not None:
+        coverage_bound = -float(coverage_phase.result.bound)   # the phase minimises minus coverage
+    return CapitalOutcome(kind, solution.status.value, checked.cost["capital"], checked.cost["annual"], bound,
+                          pairs, solution.x, time.perf_counter() - began, weighted_coverage(prep, checked),
+                          coverage_bound, solution if kind == UNLIMITED else None)
 
 
-def _capital_model(model: PlanModel, *, every_target: bool) -> PlanModel:
-    """Capital row (C6) lifted, objective = capital; with `every_target`, shortfall (C9) <= 0."""
+def _capital_model(model: PlanModel, *, every_target: bool, least_capital: bool) -> PlanModel:
+    """Capital row (C6) lifted; with `least_capital` objective = capital; with `every_target`,
+    shortfall (C9) <= 0. Without `least_capital` the cost objective stays the levels' own (total cost)."""
     row_ub = model.milp.row_ub.copy()
     row_ub[model.capital_row] = np.inf
     if every_target:
         row_ub[model.shortfall_row] = 0.0
+    lifted = replace(model, milp=model.milp.with_row_bounds(model.milp.row_lb, row_ub))
+    if not least_capital:
+        return lifted
     capital_c = np.asarray(model.milp.A[[model.capital_row], :].toarray()[0], dtype=np.float64)
-    return replace(model, milp=model.milp.with_row_bounds(model.milp.row_lb, row_ub), cost_c=capital_c)
+    return replace(lifted, cost_c=capital_c)
 
 
-def _checked_cost(prep: Prepared, pairs: list[tuple[Any, str]], *, every_target: bool) -> dict[str, float]:
-    """The checker's cost of a capital solve's plan; it must meet every target when asked to."""
+def _checked(prep: Prepared, pairs: list[tuple[Any, str]], *, every_target: bool) -> CheckedPlan:
+    """The checker on a capital solve's plan (no capital budget); it must meet every target when asked to."""
     budget = prep.scenario.budget.model_copy(update={"capital": None})
     scenario = prep.scenario.model_copy(update={"budget": budget})
     checked = check_plan(scenario, prep.region, prep.base_dir, pairs)
@@ -260,7 +304,37 @@ def _checked_cost(prep: Prepared, pairs: list[tuple[Any, str]], *, every_target:
                         "unmet: " + ", ".join(str(t["index"]) for t in checked.targets if not t["met"]))
     if problems:
         raise CheckFailedError([Problem("sweep least sufficient budget", text) for text in problems])
-    return checked.cost
+    return checked
+
+
+def fits(outcome: CapitalOutcome | None, budget_cny: float) -> bool:
+    """Whether the unlimited-budget plan `outcome` is, provably, the plan of the level at `budget_cny`.
+
+    The level's phases are the unlimited solve's, with capital row (C6) ``<= budget_cny`` added.
+    Its plan Q was proven optimal (every phase within the MIP gap) over a superset of the level's
+    plans; when Q's capital fits the budget, Q is also one of the level's plans, so it is optimal
+    there too, phase by phase: most coverage (nothing covers more at any budget), then least cost
+    among those plans. A plan only found by a time-limited solve proves nothing, and is not used.
+    """
+    if outcome is None or outcome.kind != UNLIMITED or outcome.solution is None or outcome.capital_cny is None:
+        return False
+    return outcome.proven and outcome.capital_cny <= budget_cny + 1e-6
+
+
+def reused_level(prep: Prepared, budget_cny: float, unlimited: CapitalOutcome) -> LevelOutcome:
+    """The level at `budget_cny` from the unlimited-budget plan that `fits` it: checked, not solved."""
+    began = time.perf_counter()
+    assert fits(unlimited, budget_cny) and unlimited.solution is not None
+    level = at_budget(prep, budget_cny)
+    solution = unlimited.solution
+    result = PlanResult(level, solution, checked_plan(level, solution), solution.status.value, None)
+    document = plan_document(result)
+    document["reused"] = True
+    document["notes"].append(
+        f"not solved again: the unlimited-budget plan (capital {unlimited.capital_cny:,.0f} yuan), proven optimal "
+        "with no capital cap, fits this budget, so it is this level's optimum too (the solver figures are that "
+        "solve's); checked at this budget like every plan")
+    return LevelOutcome(budget_cny, document, solution.x, time.perf_counter() - began)
 
 
 def cheapest_facility_cny(prep: Prepared) -> float:

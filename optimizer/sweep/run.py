@@ -40,6 +40,7 @@ from optimizer.sweep.frontier import (
     level_row,
     load_json,
     load_level,
+    saturation,
     save_json,
     save_level,
     write_frontier,
@@ -47,14 +48,16 @@ from optimizer.sweep.frontier import (
 from optimizer.sweep.levels import (
     LEAST,
     LEVEL,
-    SATURATION,
+    UNLIMITED,
     CapitalOutcome,
     FloatArray,
     LevelOutcome,
     LevelTask,
     cheapest_facility_cny,
+    fits,
     known_infeasible,
     prepare_sweep,
+    reused_level,
     start_from_pairs,
 )
 from optimizer.sweep.phased import PhasedSweep, sweep_phased
@@ -144,7 +147,8 @@ class _State:
     runner: Runner
     emit: Callable[[SweepEvent], None]
     least: CapitalOutcome
-    saturation: CapitalOutcome | None = None
+    unlimited: CapitalOutcome | None = None
+    unlimited_asked: bool = False
     rows: dict[float, dict[str, Any]] = field(default_factory=dict)
     starts: dict[float, FloatArray] = field(default_factory=dict)
     total: int = 0
@@ -247,25 +251,40 @@ def _least_level(least: CapitalOutcome) -> float | None:
 
 def _capital(prep: Prepared, runner: Runner, kind: str, fingerprint: str, settings: SweepSettings,
              start: FloatArray | None = None) -> CapitalOutcome:
-    """The ``least`` or ``saturation`` solve, from ``least.json`` when resuming the same sweep."""
-    path = settings.out_dir / "least.json"
-    saved = load_json(path) or {}
-    if settings.resume and saved.get("fingerprint") == fingerprint and kind in saved:
-        entry = saved[kind]
-        x = start_from_pairs(prep, [tuple(p) for p in entry["pairs"]]) if entry["pairs"] else None
-        return CapitalOutcome(kind, entry["status"], entry["capital"], entry["annual"], entry["bound"],
-                              [tuple(p) for p in entry["pairs"]], x, entry["seconds"])
+    """The ``least`` or ``unlimited`` solve, from ``least.json`` when resuming the same sweep."""
+    saved = _saved_capital(prep, kind, fingerprint, settings)
+    if saved is not None:
+        return saved
     outcome = runner.submit(LevelTask(kind, start=start)).result()
     assert isinstance(outcome, CapitalOutcome)
-    kept: dict[str, Any] = saved if saved.get("fingerprint") == fingerprint else {"fingerprint": fingerprint}
-    kept[kind] = _capital_entry(outcome)
-    save_json(path, kept)
+    _save_capital(outcome, fingerprint, settings)
     return outcome
+
+
+def _saved_capital(prep: Prepared, kind: str, fingerprint: str, settings: SweepSettings) -> CapitalOutcome | None:
+    """A ``least`` or ``unlimited`` solve of the same sweep from ``least.json`` (resume only)."""
+    saved = load_json(settings.out_dir / "least.json") or {}
+    if not settings.resume or saved.get("fingerprint") != fingerprint or kind not in saved:
+        return None
+    entry = saved[kind]
+    pairs = [tuple(p) for p in entry["pairs"]]
+    x = start_from_pairs(prep, pairs) if pairs else None
+    return CapitalOutcome(kind, entry["status"], entry["capital"], entry["annual"], entry["bound"], pairs, x,
+                          entry["seconds"], entry.get("coverage"), entry.get("coverage_bound"))
+
+
+def _save_capital(outcome: CapitalOutcome, fingerprint: str, settings: SweepSettings) -> None:
+    path = settings.out_dir / "least.json"
+    saved = load_json(path) or {}
+    kept: dict[str, Any] = saved if saved.get("fingerprint") == fingerprint else {"fingerprint": fingerprint}
+    kept[outcome.kind] = _capital_entry(outcome)
+    save_json(path, kept)
 
 
 def _capital_entry(outcome: CapitalOutcome) -> dict[str, Any]:
     return {"status": outcome.status, "capital": outcome.capital_cny, "annual": outcome.annual_cny,
             "bound": outcome.bound_cny, "proven": outcome.proven, "seconds": round(outcome.seconds, 3),
+            "coverage": outcome.coverage, "coverage_bound": outcome.coverage_bound,
             "pairs": [list(p) for p in outcome.pairs]}
 
 
@@ -287,29 +306,30 @@ def automatic_budgets(state: _State) -> list[float]:
 
     Elastic targets: from the cheapest new facility (less buys nothing) to the least
     capital meeting every target. Targets as stated: no plan exists below the least
-    sufficient budget, so the levels run from it up to the saturation budget (the least
-    capital buying the most coverage any budget buys).
+    sufficient budget, so the levels run from it up to the capital of the unlimited-budget plan
+    (the most coverage any budget buys, at least cost): every budget above buys that plan.
     """
     count = state.settings.levels or 10
     least = state.least.capital_cny
     if state.prep.scenario.elastic:
         low = cheapest_facility_cny(state.prep)
-        high = least if least is not None else _saturation(state)
+        high = least if least is not None else _unlimited(state)
     else:
         if least is None:
             raise TargetInfeasibleError(
                 f"no plan meets every target at any budget (least capital solve: {state.least.status}), so "
                 "there is no least sufficient budget; sweep with --elastic, or give --budgets", "--levels")
-        low, high = least, _saturation(state)
+        low, high = least, _unlimited(state)
     if high is None or high <= low or count == 1:
         return [float(math.ceil(low - 1e-6))]
     return [float(math.ceil(b - 1e-6)) for b in np.linspace(low, high, count)]
 
 
-def _saturation(state: _State) -> float | None:
-    state.saturation = _capital(state.prep, state.runner, SATURATION, state.fingerprint, state.settings,
-                                start=state.least.x)
-    return state.saturation.capital_cny
+def _unlimited(state: _State) -> float | None:
+    state.unlimited_asked = True
+    state.unlimited = _capital(state.prep, state.runner, UNLIMITED, state.fingerprint, state.settings,
+                               start=state.least.x)
+    return state.unlimited.capital_cny
 
 
 def _run_levels(state: _State, budgets: list[float]) -> None:
@@ -348,19 +368,60 @@ def _below_least(state: _State, budget: float) -> bool:
 
 
 def _solve_pending(state: _State, pending: list[float]) -> None:
-    """Keep the runner full; each level starts from the best finished plan below it."""
-    running: dict[Any, float] = {}
+    """Keep the runner full; each level starts from the best finished plan below it.
+
+    A level the proven unlimited-budget plan fits is written from that plan, not solved
+    (`optimizer.sweep.levels.fits`). That plan is solved up front for automatic levels, and
+    otherwise once a proven level leaves unspent budget that would buy a facility (coverage no
+    longer follows the budget there), started from that level's plan.
+    """
+    running: dict[Any, float | None] = {}   # future -> its level's budget (None: the unlimited solve)
     while pending or running:
+        for budget in [b for b in pending if fits(state.unlimited, b)]:
+            assert state.unlimited is not None   # `fits` says so
+            pending.remove(budget)
+            _record(state, reused_level(state.prep, budget, state.unlimited), _running(running))
         while pending and len(running) < state.runner.capacity:
+            if (start := _unlimited_start(state, pending)) is not None:
+                state.unlimited_asked = True
+                running[state.runner.submit(LevelTask(UNLIMITED, start=start))] = None
+                continue
             budget = pending.pop(0)
-            state.emit(SweepEvent("started", len(state.rows), state.total, (*running.values(), budget)))
+            state.emit(SweepEvent("started", len(state.rows), state.total, (*_running(running), budget)))
             task = LevelTask(LEVEL, budget, _start_below(state, budget), fresh=not _from_level(state, budget))
             running[state.runner.submit(task)] = budget
+        if not running:
+            continue
         for future in state.runner.wait_any(list(running)):
             running.pop(future)
             outcome = future.result()
+            if isinstance(outcome, CapitalOutcome):
+                state.unlimited = outcome
+                _save_capital(outcome, state.fingerprint, state.settings)
+                continue
             assert isinstance(outcome, LevelOutcome)
-            _record(state, outcome, tuple(running.values()))
+            _record(state, outcome, _running(running))
+
+
+def _running(running: dict[Any, float | None]) -> tuple[float, ...]:
+    return tuple(b for b in running.values() if b is not None)
+
+
+def _unlimited_start(state: _State, pending: list[float]) -> FloatArray | None:
+    """A proven level's plan to start the unlimited solve from, when that solve is worth running now.
+
+    Worth it once, when levels remain above a proven level whose plan left unspent at least the
+    capital of the cheapest new facility: more budget there may buy nothing more.
+    """
+    if state.unlimited_asked or not pending:
+        return None
+    cheapest = cheapest_facility_cny(state.prep)
+    for budget, row in sorted(state.rows.items(), reverse=True):
+        slack = budget - (row["capital"] or 0.0)
+        if row["status"] == "optimal" and row["coverage"] is not None and budget in state.starts and (
+                slack >= cheapest - 1e-6 and max(pending) > budget):
+            return state.starts[budget]
+    return None
 
 
 def _start_below(state: _State, budget: float) -> FloatArray | None:
@@ -398,7 +459,8 @@ def frontier_document(state: _State, *, complete: bool) -> dict[str, Any]:
         "solver": {"backend": scenario.solver.backend, "time_limit_s": scenario.solver.time_limit_s,
                    "mip_gap": scenario.solver.mip_gap},
         "least_sufficient": _least_document(state.least),
-        "saturation": None if state.saturation is None else _capital_summary(state.saturation),
+        "unlimited": None if state.unlimited is None else _unlimited_summary(state.unlimited),
+        "saturation": saturation(rows, None if state.unlimited is None else _unlimited_summary(state.unlimited)),
         "complete": complete and len(rows) == state.total, "monotone": all(r["monotone"] for r in rows),
         "levels": rows, "notes": _notes(rows, state),
         "seconds": round(time.perf_counter() - state.began, 3),
@@ -415,6 +477,11 @@ def _least_document(least: CapitalOutcome) -> dict[str, Any]:
         entry["note"] = (f"not proven least: the least sufficient capital lies between "
                          f"{least.bound_cny or 0:,.0f} and {least.capital_cny:,.0f} yuan")
     return entry
+
+
+def _unlimited_summary(outcome: CapitalOutcome) -> dict[str, Any]:
+    """The unlimited-budget solve: its plan's capital and coverage, and the proven most coverage."""
+    return _capital_summary(outcome) | {"coverage": outcome.coverage, "coverage_bound": outcome.coverage_bound}
 
 
 def _capital_summary(outcome: CapitalOutcome) -> dict[str, Any]:
