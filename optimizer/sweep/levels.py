@@ -259,6 +259,11 @@ def capital_solve(prep: Prepared, kind: str, start: FloatArray | None) -> Capita
     """The least capital meeting every target (``least``), or the unlimited-budget plan (``unlimited``)."""
     began = time.perf_counter()
     free = _capital_model(prep.model, every_target=kind == LEAST, least_capital=kind == LEAST)
+    if kind == UNLIMITED and not prep.scenario.elastic:
+        # Topped up greedily without a cap, the start covers what any budget covers (on most models)
+        # at a modest capital: the cost phase then starts near the least cost, not from a plan that
+        # opens every site (a time-limited cost phase can leave such a plan almost unchanged).
+        start = greedy_fill(prep, start, math.inf)
     solver = prep.scenario.solver
     options, _ = solve_options(solver, start=start)   # each level's plan notes a cap on threads
     objective = "min_cost" if kind == LEAST else "max_coverage"
