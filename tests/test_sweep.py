@@ -381,8 +381,10 @@ def test_phased_sweep_varies_one_years_capital_budget(tmp_path: Path) -> None:
     scenario, _ = load_scenario(EXTENDED)
     caps = dict(scenario.budget.capital_by_year or {})
     frontier = sweep_file(EXTENDED, SweepSettings(tmp_path, budgets=(14e6, 20e6), year=2025), solver=FAST)
-    assert frontier.document["phased"] == {"years": [2024, 2025, 2026], "year": 2025, "scale_years": False}
-    assert [r["budget"] for r in frontier.rows] == [14e6, 20e6]
+    assert frontier.document["phased"] | {"coverage": None} == {"years": [2024, 2025, 2026], "year": 2025,
+                                                                "scale_years": False, "coverage": None}
+    least = frontier.document["least_sufficient"]["budget"]
+    assert [r["budget"] for r in frontier.rows] == sorted([14e6, 20e6, least])   # with the least sufficient
     for row in frontier.rows:
         assert row["capital_by_year"] == caps | {"2025": row["budget"]}
         plan = json.loads((tmp_path / row["plan"]).read_text(encoding="utf-8"))
@@ -407,7 +409,7 @@ def test_phased_sweep_scales_every_years_budget_to_the_total(tmp_path: Path) -> 
     base = sum(caps.values())
     budgets = (0.8 * base, 1.2 * base)
     frontier = sweep_file(EXTENDED, SweepSettings(tmp_path, budgets=budgets, scale_years=True), solver=FAST)
-    rows = frontier.rows
+    rows = [r for r in frontier.rows if not r["least_sufficient"]]
     assert len(rows) == 2 and rows[0]["budget"] == pytest.approx(budgets[0])
     for row in rows:
         scaled = row["capital_by_year"]
@@ -427,7 +429,7 @@ def test_phased_sweep_scales_every_years_budget_to_the_total(tmp_path: Path) -> 
 
 
 @needs_extended
-def test_cli_phased_sweep_refuses_what_it_does_not_do_with_exit_2(tmp_path: Path) -> None:
+def test_cli_phased_sweep_refuses_what_it_cannot_do_with_exit_2(tmp_path: Path) -> None:
     def run(*options: str) -> str:
         result = cli.invoke(app, ["sweep", str(EXTENDED), "--out", str(tmp_path), *options])
         assert result.exit_code == 2, result.output
@@ -436,9 +438,47 @@ def test_cli_phased_sweep_refuses_what_it_does_not_do_with_exit_2(tmp_path: Path
     assert "--year/--scale-years" in run("--budgets", "10e6,20e6")
     assert "--year/--scale-years" in run("--budgets", "10e6,20e6", "--year", "2025", "--scale-years")
     assert "2030 is not a planning year" in run("--budgets", "10e6", "--year", "2030")
-    assert "--levels" in run("--levels", "3", "--year", "2025")
-    assert "--workers/--dask" in run("--budgets", "10e6", "--year", "2025", "--workers", "2")
-    assert "--resume" in run("--budgets", "10e6", "--year", "2025", "--resume")
+
+
+@needs_extended
+def test_phased_sweep_finds_its_least_sufficient_budget_and_automatic_levels_and_resumes(tmp_path: Path) -> None:
+    """--year 2025 with --levels: the least 2025 capital meeting every target (the other years' caps kept),
+    levels from it upward, coverage counted as covered elderly-years; a resumed run solves only what is missing."""
+    settings = SweepSettings(tmp_path, levels=3, year=2025)
+    events: list[SweepEvent] = []
+    frontier = sweep_file(EXTENDED, settings, solver=FAST, on_event=events.append)
+    document, rows = frontier.document, frontier.rows
+    least = document["least_sufficient"]
+    assert least["capital"] is not None and document["phased"]["year"] == 2025
+    assert rows[0]["least_sufficient"] and rows[0]["budget"] == least["budget"] and len(rows) >= 2
+    assert [r["budget"] for r in rows] == sorted(r["budget"] for r in rows)
+    for row in rows:
+        plan = json.loads((tmp_path / row["plan"]).read_text(encoding="utf-8"))
+        assert plan["budget"]["capital_by_year"]["2025"] == pytest.approx(row["budget"])
+        if row["coverage"] is None:
+            continue
+        assert row["coverage"] == pytest.approx(sum(e["weighted_coverage"] for e in plan["years"].values()))
+        assert plan["years"]["2025"]["capital"] <= row["budget"] + 1e-6
+        again = _recheck_phased(plan)
+        assert again.feasible and not again.violations
+    assert rows[0]["targets_met"]
+    # below the least sufficient budget (its proven bound) no 2025 budget meets every target
+    if least["proven"]:
+        below = run_level(prepare_sweep(*load_scenario(EXTENDED), elastic=False), least["capital"] * 0.9, None,
+                          bounds=_bounds_2025()).document
+        assert below["status"] == "infeasible" or not below["all_targets_met"]
+    (tmp_path / rows[-1]["plan"]).with_name("level.json").unlink()   # as if stopped before the top level
+    events.clear()
+    sweep_file(EXTENDED, replace(settings, resume=True), solver=FAST, on_event=events.append)
+    started = [e.running[-1] for e in events if e.kind == "started"]
+    assert started in ([rows[-1]["budget"]], [])   # the top level alone, or written from the unlimited plan
+
+
+def _bounds_2025() -> Any:
+    from optimizer.sweep.phased import budget_rows
+
+    prep = prepare_sweep(*load_scenario(EXTENDED), elastic=False)
+    return budget_rows(prep.scenario, prep.model, year=2025, scale_years=False)
 
 
 def test_cli_year_options_are_refused_on_a_one_year_scenario(tmp_path: Path) -> None:
@@ -447,9 +487,9 @@ def test_cli_year_options_are_refused_on_a_one_year_scenario(tmp_path: Path) -> 
 
 
 def test_phased_sweep_refuses_beds_without_years_naming_years(tmp_path: Path) -> None:
-    from optimizer.sweep.phased import PhasedSweep, check_phased_settings
+    from optimizer.sweep.phased import check_phased_options
 
     scenario, _ = load_scenario(EXAMPLE)
     beds_only = scenario.model_copy(update={"bed_actions": {}})
     with pytest.raises(ScenarioError, match="years"):
-        check_phased_settings(beds_only, PhasedSweep(tmp_path, (1e6,), None, True))
+        check_phased_options(beds_only, year=None, scale_years=True)

@@ -67,10 +67,7 @@ def sweep_command(
             frontier = sweep_file(scenario, settings, solver=solver,
                                   on_event=lambda event: _advance(progress, task, event))
         print_frontier(frontier, out)
-        if frontier.document.get("phased"):   # no least sufficient budget: every level must meet its targets
-            met = frontier.monotone and all(row["targets_met"] for row in frontier.rows)
-        else:
-            met = frontier.document["least_sufficient"]["budget"] is not None and frontier.monotone
+        met = frontier.document["least_sufficient"]["budget"] is not None and frontier.monotone
         return EXIT_MET if met else EXIT_UNMET
 
     guarded(work)

@@ -32,7 +32,9 @@ OUTPUTS = ("frontier.json", "frontier.csv", "frontier.png", "least.json", "level
 
 def level_row(document: dict[str, Any], *, budget_cny: float, seconds: float,
               weight: str | None) -> dict[str, Any]:
-    """A frontier row from a level's plan document (weighted coverage by the first weight).
+    """A frontier row from a level's plan document (weighted coverage by the first weight; phased
+    plans: summed over the planning years, with ``coverage_share`` and ``coverage_by_type`` the last
+    year's).
 
     Parameters
     ----------
@@ -48,12 +50,15 @@ def level_row(document: dict[str, Any], *, budget_cny: float, seconds: float,
     by_type = _coverage_by_type(document.get("coverage") or {}, weight)
     covered = sum(g["covered"] for groups in by_type.values() for g in groups.values())
     total = sum(g["total"] for groups in by_type.values() for g in groups.values())
+    share = covered / total if total > 0 else None
+    if document.get("years"):   # phased: covered elderly-years, the objective (its share: the last year's)
+        covered = float(sum(entry["weighted_coverage"] for entry in document["years"].values()))
     cost = document.get("cost") or {}
     has_plan = bool(cost) and document["status"] != "infeasible"
     return {
         "budget": budget_cny, "capital": cost.get("capital"), "annual": cost.get("annual"),
         "total": cost.get("total"), "coverage": covered if has_plan else None,
-        "coverage_share": covered / total if has_plan and total > 0 else None,
+        "coverage_share": share if has_plan else None,
         "coverage_by_type": by_type if has_plan else {},
         "targets_met": bool(document.get("all_targets_met")), "status": document["status"],
         "bound": document.get("bound"), "gap": document.get("gap"), "seconds": round(seconds, 3),

@@ -35,6 +35,7 @@ from optimizer.scenario.format import Scenario, load_scenario, solver_with
 from optimizer.solvers.base import Status
 from optimizer.sweep.chart import write_chart
 from optimizer.sweep.frontier import (
+    COVERAGE_TOL,
     FRONTIER_FORMAT,
     finish_rows,
     level_row,
@@ -60,7 +61,7 @@ from optimizer.sweep.levels import (
     reused_level,
     start_from_pairs,
 )
-from optimizer.sweep.phased import PhasedSweep, sweep_phased
+from optimizer.sweep.phased import BudgetRows, budget_rows, check_phased_options, mode_note
 from optimizer.sweep.runners import Runner, open_runner
 
 MAX_LEVELS = 1000
@@ -147,6 +148,7 @@ class _State:
     runner: Runner
     emit: Callable[[SweepEvent], None]
     least: CapitalOutcome
+    bounds: BudgetRows
     unlimited: CapitalOutcome | None = None
     unlimited_asked: bool = False
     rows: dict[float, dict[str, Any]] = field(default_factory=dict)
@@ -207,22 +209,14 @@ def sweep(scenario: Scenario, base_dir: Path, settings: SweepSettings, *,
           on_event: Callable[[SweepEvent], None] | None = None) -> Frontier:
     """Solve every budget level, write the frontier files, return the frontier."""
     check_settings(settings)
-    if scenario.extended:   # phased plans: one year's budget or every year's scaled (refuses the rest by name)
-        phased = PhasedSweep(settings.out_dir, settings.budgets, settings.year, settings.scale_years,
-                             settings.elastic, settings.workers, settings.dask, settings.resume)
-        report = on_event or (lambda event: None)
-        document = sweep_phased(scenario, base_dir, phased, lambda kind, done, total, running, row: report(
-            SweepEvent(kind, done, total, running, row)))
-        return Frontier(document, settings.out_dir)
-    if settings.year is not None or settings.scale_years:
-        raise ScenarioError("--year and --scale-years vary a phased plan's yearly budgets; this scenario has no "
-                            "`years`", "--year/--scale-years")
+    check_phased_options(scenario, year=settings.year, scale_years=settings.scale_years)
     prep = prepare_sweep(scenario, base_dir, elastic=settings.elastic)
+    bounds = budget_rows(prep.scenario, prep.model, year=settings.year, scale_years=settings.scale_years)
     settings.out_dir.mkdir(parents=True, exist_ok=True)
-    fingerprint = sweep_fingerprint(prep)
+    fingerprint = sweep_fingerprint(prep, bounds)
     with open_runner(prep, workers=settings.workers, dask=settings.dask) as runner:
-        least = _capital(prep, runner, LEAST, fingerprint, settings)
-        state = _State(prep, settings, fingerprint, runner, on_event or (lambda event: None), least)
+        least = _capital(prep, runner, LEAST, fingerprint, settings, bounds)
+        state = _State(prep, settings, fingerprint, runner, on_event or (lambda event: None), least, bounds)
         budgets = _level_budgets(state)
         state.total = len(budgets)
         state.emit(SweepEvent("least", 0, state.total, least_cny=_least_level(least)))
@@ -233,10 +227,12 @@ def sweep(scenario: Scenario, base_dir: Path, settings: SweepSettings, *,
     return Frontier(document, settings.out_dir)
 
 
-def sweep_fingerprint(prep: Prepared) -> str:
-    """What a resumed run must share with the first: scenario (less solver and capital) and model."""
+def sweep_fingerprint(prep: Prepared, bounds: BudgetRows | None = None) -> str:
+    """What a resumed run must share with the first: scenario (less solver and capital), model,
+    and the rows the budget bounds (which year, or every year scaled)."""
     scenario = prep.scenario.model_dump(mode="json", exclude={"solver": True, "budget": {"capital"}})
-    digest = hashlib.sha256(json.dumps(scenario, sort_keys=True, default=str).encode())
+    how = None if bounds is None else [list(bounds.rows), list(bounds.factors), bounds.year, bounds.scale_years]
+    digest = hashlib.sha256(json.dumps([scenario, how], sort_keys=True, default=str).encode())
     model, milp = prep.model, prep.model.milp
     for array in (milp.A.data, milp.A.indices, milp.A.indptr, milp.row_lb, milp.lb, milp.ub,
                   model.cost_c, model.coverage_c):
@@ -250,12 +246,12 @@ def _least_level(least: CapitalOutcome) -> float | None:
 
 
 def _capital(prep: Prepared, runner: Runner, kind: str, fingerprint: str, settings: SweepSettings,
-             start: FloatArray | None = None) -> CapitalOutcome:
+             bounds: BudgetRows, start: FloatArray | None = None) -> CapitalOutcome:
     """The ``least`` or ``unlimited`` solve, from ``least.json`` when resuming the same sweep."""
     saved = _saved_capital(prep, kind, fingerprint, settings)
     if saved is not None:
         return saved
-    outcome = runner.submit(LevelTask(kind, start=start)).result()
+    outcome = runner.submit(LevelTask(kind, start=start, bounds=bounds)).result()
     assert isinstance(outcome, CapitalOutcome)
     _save_capital(outcome, fingerprint, settings)
     return outcome
@@ -268,9 +264,16 @@ def _saved_capital(prep: Prepared, kind: str, fingerprint: str, settings: SweepS
         return None
     entry = saved[kind]
     pairs = [tuple(p) for p in entry["pairs"]]
-    x = start_from_pairs(prep, pairs) if pairs else None
+    x = _start_of(prep, pairs)
     return CapitalOutcome(kind, entry["status"], entry["capital"], entry["annual"], entry["bound"], pairs, x,
-                          entry["seconds"], entry.get("coverage"), entry.get("coverage_bound"))
+                          entry["seconds"], entry.get("coverage"), entry.get("coverage_bound"),
+                          exact=entry.get("exact", True))
+
+
+def _start_of(prep: Prepared, pairs: list[tuple[Any, str]]) -> FloatArray | None:
+    """A warm start from a resumed plan's open facilities (one-year models; a phased plan's
+    opening years are not rebuilt from them: its levels start cold)."""
+    return start_from_pairs(prep, pairs) if pairs and prep.model.schedule is None else None
 
 
 def _save_capital(outcome: CapitalOutcome, fingerprint: str, settings: SweepSettings) -> None:
@@ -284,7 +287,7 @@ def _save_capital(outcome: CapitalOutcome, fingerprint: str, settings: SweepSett
 def _capital_entry(outcome: CapitalOutcome) -> dict[str, Any]:
     return {"status": outcome.status, "capital": outcome.capital_cny, "annual": outcome.annual_cny,
             "bound": outcome.bound_cny, "proven": outcome.proven, "seconds": round(outcome.seconds, 3),
-            "coverage": outcome.coverage, "coverage_bound": outcome.coverage_bound,
+            "coverage": outcome.coverage, "coverage_bound": outcome.coverage_bound, "exact": outcome.exact,
             "pairs": [list(p) for p in outcome.pairs]}
 
 
@@ -312,7 +315,7 @@ def automatic_budgets(state: _State) -> list[float]:
     count = state.settings.levels or 10
     least = state.least.capital_cny
     if state.prep.scenario.elastic:
-        low = cheapest_facility_cny(state.prep)
+        low = cheapest_facility_cny(state.prep, state.bounds)
         high = least if least is not None else _unlimited(state)
     else:
         if least is None:
@@ -328,7 +331,7 @@ def automatic_budgets(state: _State) -> list[float]:
 def _unlimited(state: _State) -> float | None:
     state.unlimited_asked = True
     state.unlimited = _capital(state.prep, state.runner, UNLIMITED, state.fingerprint, state.settings,
-                               start=state.least.x)
+                               state.bounds, start=state.least.x)
     return state.unlimited.capital_cny
 
 
@@ -343,7 +346,7 @@ def _run_levels(state: _State, budgets: list[float]) -> None:
         if loaded is not None:
             _resumed(state, budget, *loaded)
         elif _below_least(state, budget):
-            _record(state, known_infeasible(state.prep, budget, state.least))
+            _record(state, known_infeasible(state.prep, budget, state.least, state.bounds))
         else:
             pending.append(budget)
     _solve_pending(state, pending)
@@ -353,7 +356,8 @@ def _resumed(state: _State, budget: float, row: dict[str, Any], document: dict[s
     state.rows[budget] = row
     if row["coverage"] is not None:
         pairs = [(f["site"], f["type"]) for f in document.get("facilities") or []]
-        state.starts[budget] = start_from_pairs(state.prep, pairs)
+        if (start := _start_of(state.prep, pairs)) is not None:
+            state.starts[budget] = start
     state.emit(SweepEvent("level", len(state.rows), state.total, row=row))
 
 
@@ -377,18 +381,19 @@ def _solve_pending(state: _State, pending: list[float]) -> None:
     """
     running: dict[Any, float | None] = {}   # future -> its level's budget (None: the unlimited solve)
     while pending or running:
-        for budget in [b for b in pending if fits(state.unlimited, b)]:
+        for budget in [b for b in pending if fits(state.unlimited, b) and _consistent(state)]:
             assert state.unlimited is not None   # `fits` says so
             pending.remove(budget)
-            _record(state, reused_level(state.prep, budget, state.unlimited), _running(running))
+            _record(state, reused_level(state.prep, budget, state.unlimited, state.bounds), _running(running))
         while pending and len(running) < state.runner.capacity:
             if (start := _unlimited_start(state, pending)) is not None:
                 state.unlimited_asked = True
-                running[state.runner.submit(LevelTask(UNLIMITED, start=start))] = None
+                running[state.runner.submit(LevelTask(UNLIMITED, start=start, bounds=state.bounds))] = None
                 continue
             budget = pending.pop(0)
             state.emit(SweepEvent("started", len(state.rows), state.total, (*_running(running), budget)))
-            task = LevelTask(LEVEL, budget, _start_below(state, budget), fresh=not _from_level(state, budget))
+            task = LevelTask(LEVEL, budget, _start_below(state, budget), fresh=not _from_level(state, budget),
+                             bounds=state.bounds)
             running[state.runner.submit(task)] = budget
         if not running:
             continue
@@ -401,6 +406,25 @@ def _solve_pending(state: _State, pending: list[float]) -> None:
                 continue
             assert isinstance(outcome, LevelOutcome)
             _record(state, outcome, _running(running))
+
+
+def _consistent(state: _State) -> bool:
+    """No finished level contradicts the unlimited solve: a level plan is a plan of the unlimited
+    problem, so none may cover more, or as much for less total cost. (A contradiction means the
+    solver's claim was wrong; the levels are then solved, not written from that plan.)"""
+    unlimited = state.unlimited
+    if unlimited is None or unlimited.coverage is None or unlimited.solution is None:
+        return False
+    cost = float(state.prep.model.cost_c @ unlimited.solution.x) if unlimited.solution.x is not None else None
+    for row in state.rows.values():
+        if row["coverage"] is None or row["reused"] or cost is None:
+            continue
+        more = row["coverage"] > unlimited.coverage * (1 + COVERAGE_TOL) + COVERAGE_TOL
+        cheaper = row["coverage"] >= unlimited.coverage * (1 - COVERAGE_TOL) - COVERAGE_TOL and (
+            row["total"] is not None and row["total"] < cost * (1 - 1e-6) - 1.0)
+        if more or cheaper:
+            return False
+    return True
 
 
 def _running(running: dict[Any, float | None]) -> tuple[float, ...]:
@@ -416,7 +440,7 @@ def _unlimited_start(state: _State, pending: list[float]) -> FloatArray | None:
     """
     if state.unlimited_asked or not pending:
         return None
-    cheapest, mip_gap = cheapest_facility_cny(state.prep), state.prep.scenario.solver.mip_gap
+    cheapest, mip_gap = cheapest_facility_cny(state.prep, state.bounds), state.prep.scenario.solver.mip_gap
     for budget, row in sorted(state.rows.items(), reverse=True):
         slack = budget - (row["capital"] or 0.0)
         proven = row["gap"] is not None and row["gap"] <= mip_gap   # its coverage (the level's objective)
@@ -442,6 +466,9 @@ def _record(state: _State, outcome: LevelOutcome, running: tuple[float, ...] = (
     """Write a finished level and the frontier so far; keep its plan as a start for higher levels."""
     weight = next(iter(state.prep.scenario.demand.weights), None)
     row = level_row(outcome.document, budget_cny=outcome.budget_cny, seconds=outcome.seconds, weight=weight)
+    if state.bounds.phased:
+        row["capital_by_year"] = state.bounds.caps_at(state.prep.scenario, outcome.budget_cny)
+        row["capital_spent_by_year"] = {y: e["capital"] for y, e in (outcome.document.get("years") or {}).items()}
     save_level(state.settings.out_dir, outcome.document, row, state.fingerprint)
     state.rows[outcome.budget_cny] = row
     if outcome.x is not None:
@@ -452,12 +479,19 @@ def _record(state: _State, outcome: LevelOutcome, running: tuple[float, ...] = (
 
 def frontier_document(state: _State, *, complete: bool) -> dict[str, Any]:
     """``frontier.json``: the levels so far, the least sufficient budget, and notes."""
-    scenario = state.prep.scenario
+    scenario, bounds = state.prep.scenario, state.bounds
     rows = finish_rows(list(state.rows.values()), _least_level(state.least))
+    budget: dict[str, Any] = {"annual": scenario.budget.annual, "horizon_years": scenario.budget.horizon_years}
+    phased = {}
+    if bounds.phased:
+        budget |= {"capital": scenario.budget.capital, "capital_by_year": scenario.budget.capital_by_year}
+        phased = {"phased": {"years": list(scenario.years or []), "year": bounds.year,
+                             "scale_years": bounds.scale_years,
+                             "coverage": "covered elderly-years: each year's weighted coverage, summed"}}
     return {
         "format": FRONTIER_FORMAT, "scenario": scenario.name, "objective": "max_coverage",
         "elastic": scenario.elastic, "weight": next(iter(scenario.demand.weights), None),
-        "budget": {"annual": scenario.budget.annual, "horizon_years": scenario.budget.horizon_years},
+        "budget": budget, **phased,
         "solver": {"backend": scenario.solver.backend, "time_limit_s": scenario.solver.time_limit_s,
                    "mip_gap": scenario.solver.mip_gap},
         "least_sufficient": _least_document(state.least),
@@ -492,7 +526,7 @@ def _capital_summary(outcome: CapitalOutcome) -> dict[str, Any]:
 
 
 def _notes(rows: list[dict[str, Any]], state: _State) -> list[str]:
-    notes = []
+    notes = [note] if (note := mode_note(state.bounds)) else []
     for row in rows:
         if not row["monotone"]:
             why = ("stopped by the time limit" if row["time_limited"] else
