@@ -359,28 +359,20 @@ def _checked(lifted: Prepared, free: PlanModel, x: FloatArray, *, every_target: 
 
 
 def fits(outcome: CapitalOutcome | None, budget_cny: float) -> bool:
-    """Whether the unlimited-budget plan `outcome` is the plan of the level at `budget_cny`, by proof.
+    """Whether the unlimited-budget plan `outcome` is, provably, the plan of the level at `budget_cny`.
 
-    The level's phases are the unlimited solve's, with capital row (C6) ``<= budget_cny`` added,
-    so every plan of the level is a plan of the unlimited solve. When the unlimited plan Q's
-    capital fits the budget, Q is also one of the level's plans. Then, phase by phase:
-
-    - every phase before the last that the unlimited solve proved optimal (least shortfall with
-      ``--elastic``, most coverage) is optimal for the level too: nothing does better at any
-      budget, and Q reaches it here; so the level fixes the same levels as the unlimited solve;
-    - the last phase (least cost at that coverage): the unlimited solve's proven bound is a bound
-      for the level (its plans are a subset), so Q is optimal for the level when proven optimal
-      there, and otherwise within the same proven gap as the unlimited solve (its status says
-      so, as a level solve stopped by its time limit would).
-
-    Used only when every phase before the last was proven optimal: otherwise the level could
-    cover more than Q and is solved.
+    The level's phases are the unlimited solve's, with the budget's rows ``<= factor × budget``
+    added, so every plan of the level is a plan of the unlimited solve. When the unlimited plan
+    Q fits the budget (`BudgetRows.needed`), Q is also one of the level's plans. Q was proven
+    optimal, phase by phase, over the larger set: least shortfall (``--elastic``), then most
+    coverage (nothing covers more at any budget), then least cost at that coverage. Being a plan
+    of the smaller set, it is optimal there too, phase by phase, within the same MIP gap, and the
+    unlimited solve's bounds hold for the level. A plan only found by a time-limited solve proves
+    nothing, and is not used.
     """
     if outcome is None or outcome.kind != UNLIMITED or outcome.solution is None or outcome.capital_cny is None:
         return False
-    phases = outcome.solution.phases
-    earlier_proven = bool(phases) and all(p.result.status == Status.OPTIMAL for p in phases[:-1])
-    return earlier_proven and phases[-1].result.status.has_solution and outcome.capital_cny <= budget_cny + 1e-6
+    return outcome.proven and outcome.capital_cny <= budget_cny + 1e-6
 
 
 def reused_level(prep: Prepared, budget_cny: float, unlimited: CapitalOutcome,
@@ -393,13 +385,10 @@ def reused_level(prep: Prepared, budget_cny: float, unlimited: CapitalOutcome,
     result = PlanResult(level, solution, checked_plan(level, solution), solution.status.value, None)
     document = plan_document(result)
     document["reused"] = True
-    cost = solution.phases[-1].result
-    why = ("proven optimal with no capital cap, so it is this level's optimum too" if unlimited.proven else
-           f"its coverage proven the most any budget buys; its cost within that solve's proven bound (gap "
-           f"{100 * (cost.gap or 0.0):.2f}%), which bounds this level too")
     document["notes"].append(
-        f"not solved again: the unlimited-budget plan (capital {unlimited.capital_cny:,.0f} yuan) fits this budget, "
-        f"{why} (the solver figures are that solve's); checked at this budget like every plan")
+        f"not solved again: the unlimited-budget plan (capital {unlimited.capital_cny:,.0f} yuan), proven optimal "
+        "with no capital cap, fits this budget, so it is this level's optimum too (the solver figures are that "
+        "solve's); checked at this budget like every plan")
     return LevelOutcome(budget_cny, document, solution.x, time.perf_counter() - began)
 
 

@@ -434,17 +434,15 @@ def _running(running: dict[Any, float | None]) -> tuple[float, ...]:
 def _unlimited_start(state: _State, pending: list[float]) -> FloatArray | None:
     """A proven level's plan to start the unlimited solve from, when that solve is worth running now.
 
-    Worth it once, when levels remain above a level whose coverage is proven (within the MIP gap)
-    and whose plan left unspent at least the capital of the cheapest new facility: more budget
-    there may buy nothing more.
+    Worth it once, when levels remain above a level proven optimal whose plan left unspent at least
+    the capital of the cheapest new facility: more budget there may buy nothing more.
     """
     if state.unlimited_asked or not pending:
         return None
-    cheapest, mip_gap = cheapest_facility_cny(state.prep, state.bounds), state.prep.scenario.solver.mip_gap
+    cheapest = cheapest_facility_cny(state.prep, state.bounds)
     for budget, row in sorted(state.rows.items(), reverse=True):
         slack = budget - (row["capital"] or 0.0)
-        proven = row["gap"] is not None and row["gap"] <= mip_gap   # its coverage (the level's objective)
-        if proven and row["coverage"] is not None and budget in state.starts and (
+        if row["status"] == Status.OPTIMAL.value and row["coverage"] is not None and budget in state.starts and (
                 slack >= cheapest - 1e-6 and max(pending) > budget):
             return state.starts[budget]
     return None
