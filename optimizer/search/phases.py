@@ -102,22 +102,23 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         plan.append(("distance", pm.distance_c))
     plan.append(("cost", pm.cost_c))
     large = BRANCH_AND_BOUND in abilities and milp.n_vars + milp.n_rows >= tuning.greedy_start_size
-    for name, c in plan:
+    for k, (name, c) in enumerate(plan):
         phase_milp = milp.with_objective(c, 0.0)
+        phase_deadline = _phase_deadline(deadline, last=k == len(plan) - 1, tuning=tuning)
         phase_options = replace(options, start=start)
         if progress is not None:
             progress({"stage": "solve", "state": "update", "phase": name})
             phase_options = replace(phase_options, on_incumbent=Throttle(_planner_terms(progress, name)))
         result = _start_kept(phase_milp, start, backend) or (
-            _beyond_set_up(phase_milp, backend, abilities, phase_options, deadline, last=name == plan[-1][0])
+            _beyond_set_up(phase_milp, backend, abilities, phase_options, phase_deadline, last=name == plan[-1][0])
             if large else None)
         if result is None:
-            start, result = _solver_phase(phase_milp, backend, phase_options, deadline, large,
+            start, result = _solver_phase(phase_milp, backend, phase_options, phase_deadline, large,
                                           presolve=options.presolve or bool(phases))
         if large:   # a useless bound first (it sets the polish's goal), then the polish in the time left
-            result, reduced_costs = with_covering_bound(phase_milp, result, options.time_limit_s, deadline,
+            result, reduced_costs = with_covering_bound(phase_milp, result, options.time_limit_s, phase_deadline,
                                                         tuning=tuning)
-            result = polish(phase_milp, result, deadline, options.mip_gap, tuning=tuning,
+            result = polish(phase_milp, result, phase_deadline, options.mip_gap, tuning=tuning,
                             reduced_costs=reduced_costs)
             result = with_backend_hint(phase_milp, result, abilities, tuning=tuning)
         phases.append(Phase(name, result))
@@ -214,6 +215,15 @@ def _beyond_set_up(milp: Milp, backend: str, abilities: frozenset[str], options:
             f"of its {solver_s:.0f} s; the {strategy.name} backend planned it instead (its core and window MIPs "
             "run on HiGHS)")
     return replace(result, notes=(note, *result.notes))
+
+
+def _phase_deadline(deadline: float, *, last: bool, tuning: Tuning) -> float:
+    """When a phase must end: the last at the deadline; an earlier one leaves the later phases
+    `Tuning.later_phases_share` of the time left."""
+    if last:
+        return deadline
+    now = time.perf_counter()
+    return now + max(0.0, deadline - now) * (1.0 - tuning.later_phases_share)
 
 
 def _solver_seconds(deadline: float, large: bool, tuning: Tuning) -> float:
