@@ -381,9 +381,9 @@ def _solve_pending(state: _State, pending: list[float]) -> None:
     """
     running: dict[Any, float | None] = {}   # future -> its level's budget (None: the unlimited solve)
     while pending or running:
-        for budget in [b for b in pending if fits(state.unlimited, b) and _consistent(state)]:
+        while pending and _reusable(state, pending[0], pending, running):   # upward, as levels finish
             assert state.unlimited is not None   # `fits` says so
-            pending.remove(budget)
+            budget = pending.pop(0)
             _record(state, reused_level(state.prep, budget, state.unlimited, state.bounds), _running(running))
         while pending and len(running) < state.runner.capacity:
             if (start := _unlimited_start(state, pending)) is not None:
@@ -406,6 +406,13 @@ def _solve_pending(state: _State, pending: list[float]) -> None:
                 continue
             assert isinstance(outcome, LevelOutcome)
             _record(state, outcome, _running(running))
+
+
+def _reusable(state: _State, budget: float, pending: list[float], running: dict[Any, float | None]) -> bool:
+    """Whether the level at `budget` is written from the unlimited-budget plan now: it `fits`, every
+    lower level has finished (so `_consistent` has heard from them all), and none contradicts it."""
+    lower = [b for b in pending if b < budget] + [b for b in running.values() if b is None or b < budget]
+    return not lower and fits(state.unlimited, budget) and _consistent(state)
 
 
 def _consistent(state: _State) -> bool:
