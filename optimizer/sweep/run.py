@@ -150,7 +150,7 @@ class _State:
     least: CapitalOutcome
     bounds: BudgetRows
     unlimited: CapitalOutcome | None = None
-    unlimited_asked: bool = False
+    unlimited_runs: int = 0
     rows: dict[float, dict[str, Any]] = field(default_factory=dict)
     starts: dict[float, FloatArray] = field(default_factory=dict)
     total: int = 0
@@ -329,7 +329,7 @@ def automatic_budgets(state: _State) -> list[float]:
 
 
 def _unlimited(state: _State) -> float | None:
-    state.unlimited_asked = True
+    state.unlimited_runs += 1
     state.unlimited = _capital(state.prep, state.runner, UNLIMITED, state.fingerprint, state.settings,
                                state.bounds, start=state.least.x)
     return state.unlimited.capital_cny
@@ -387,7 +387,7 @@ def _solve_pending(state: _State, pending: list[float]) -> None:
             _record(state, reused_level(state.prep, budget, state.unlimited, state.bounds), _running(running))
         while pending and len(running) < state.runner.capacity:
             if (start := _unlimited_start(state, pending)) is not None:
-                state.unlimited_asked = True
+                state.unlimited_runs += 1
                 running[state.runner.submit(LevelTask(UNLIMITED, start=start, bounds=state.bounds))] = None
                 continue
             budget = pending.pop(0)
@@ -441,10 +441,13 @@ def _running(running: dict[Any, float | None]) -> tuple[float, ...]:
 def _unlimited_start(state: _State, pending: list[float]) -> FloatArray | None:
     """A proven level's plan to start the unlimited solve from, when that solve is worth running now.
 
-    Worth it once, when levels remain above a level proven optimal whose plan left unspent at least
-    the capital of the cheapest new facility: more budget there may buy nothing more.
+    Worth it when levels remain above a level proven optimal whose plan left unspent at least the
+    capital of the cheapest new facility (more budget there may buy nothing more), and no proven
+    unlimited plan is at hand: once, or a second time after an unproven one (the automatic levels'
+    first run starts from the least-capital plan; a proven level's plan is a far better start).
     """
-    if state.unlimited_asked or not pending:
+    proven = state.unlimited is not None and state.unlimited.proven
+    if proven or state.unlimited_runs >= 2 or not pending:
         return None
     cheapest = cheapest_facility_cny(state.prep, state.bounds)
     for budget, row in sorted(state.rows.items(), reverse=True):
