@@ -1,15 +1,18 @@
 """What a sweep worker computes: one capital budget level, or one of the two capital solves.
 
 A sweep prepares the scenario once (`prepare_sweep`: objective `max_coverage`); every task
-below receives that `Prepared` and changes row bounds only (`Milp.with_row_bounds`):
+below receives that `Prepared` and changes row bounds only (`Milp.with_row_bounds`). The rows a
+budget B bounds are the task's `BudgetRows` (`optimizer.sweep.phased`): the capital row (C6),
+one planning year's (C6y), or every year's scaled together with the total.
 
-- ``level``: the `max_coverage` plan within capital budget B, row (C6) ``<= B``, checked
-  by the independent checker like every plan (`optimizer.plan.solve_prepared`);
-- ``least``: the least capital meeting every target, row (C6) lifted, shortfall level (C9)
-  ``<= 0`` in elastic mode, objective = the capital row's coefficients;
-- ``unlimited``: the level's own phases with row (C6) lifted (most coverage, then least total
-  cost): the *unlimited-budget plan*. When proven optimal it is the answer of every level whose
-  budget it fits (`reused_level`): such a level is not solved again (see `reused_level`).
+- ``level``: the `max_coverage` plan within budget B, its rows ``<= factor × B``, checked by
+  the independent checker like every plan (`optimizer.plan.solve_prepared`);
+- ``least``: the least budget meeting every target, the budget's rows lifted, shortfall level
+  (C9) ``<= 0`` in elastic mode, objective = the last budget row's coefficients;
+- ``unlimited``: the level's own phases with the budget's rows lifted (most coverage, then
+  least total cost): the *unlimited-budget plan*. When proven optimal it is the answer of every
+  level whose budget it fits (`fits`): such a level is checked and written, not solved
+  (`reused_level`).
 
 Tasks are plain records, so they travel to a process pool or a Dask worker unchanged.
 """

@@ -3,10 +3,13 @@
 For each capital budget B the sweep finds the `max_coverage` plan within B (targets as
 stated, or elastic), checked by the independent checker like every plan, and it finds the
 least capital meeting every target (the least sufficient budget), which is also solved as a
-level and marked on the frontier. The model is built once; a level changes the capital row's
-upper bound only, and starts from the plan of the highest finished level below it (a plan
-feasible at a lower budget is feasible at a higher one, so levels run upward). Levels are
-written as they finish; ``resume`` takes the finished ones from an earlier run.
+level and marked on the frontier. The model is built once; a level changes the bounds of its
+budget's rows only (the capital row, or a phased plan's yearly rows: `optimizer.sweep.phased`),
+and starts from the plan of the highest finished level below it (a plan feasible at a lower
+budget is feasible at a higher one, so levels run upward). A level the proven unlimited-budget
+plan fits is written from it without a solve (`optimizer.sweep.levels.fits`). The frontier
+names the saturation budget from the plans found (`optimizer.sweep.frontier.saturation`).
+Levels are written as they finish; ``resume`` takes the finished ones from an earlier run.
 
 Python API::
 
