@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -55,22 +56,53 @@ def run_job(job: JobRecord, settings: Settings, send: Send) -> dict[str, Any]:
 def _solve(scenario: Scenario, base_dir: Path, out_dir: Path, settings: Settings, send: Send) -> dict[str, Any]:
     from optimizer.export import bundle_from_result, write_exports
     from optimizer.plan import prepare, solve_prepared
+    from optimizer.progress import stage
     from optimizer.report.document import write_plan
 
-    send("progress", {"stage": "loading data, building reach and the model"})
-    prep = prepare(scenario, base_dir)
-    send("progress", {"stage": "solving", "variables": prep.model.milp.n_vars, "rows": prep.model.milp.n_rows,
-                      "time_limit_s": scenario.solver.time_limit_s})
-    result = solve_prepared(prep)
-    send("progress", {"stage": "writing the plan and its exports"})
-    for stale in ("plan.geojson", "plan.gpkg", "map.html", "plan.csv", "plan.xlsx", "map.png", "targets.png"):
-        (out_dir / stale).unlink(missing_ok=True)   # an interrupted earlier attempt's files
-    path = write_plan(result, out_dir)
-    plan = json.loads(path.read_text(encoding="utf-8"))
-    if result.checked is not None and settings.export_formats:
-        write_exports(bundle_from_result(result, plan), out_dir, formats=settings.export_formats)
-    sync_folder(out_dir)
+    progress = JobProgress(send, time_limit_s=scenario.solver.time_limit_s)
+    prep = prepare(scenario, base_dir, progress=progress)
+    result = solve_prepared(prep, progress=progress)
+    with stage(progress, "export") as done:
+        for stale in ("plan.geojson", "plan.gpkg", "map.html", "plan.csv", "plan.xlsx", "map.png", "targets.png",
+                      "report.html", "report.pdf"):
+            (out_dir / stale).unlink(missing_ok=True)   # an interrupted earlier attempt's files
+        path = write_plan(result, out_dir)
+        plan = json.loads(path.read_text(encoding="utf-8"))
+        if result.checked is not None and settings.export_formats:
+            write_exports(bundle_from_result(result, plan), out_dir, formats=settings.export_formats)
+        sync_folder(out_dir)
+        done["files"] = sum(1 for p in out_dir.iterdir() if p.is_file() and not p.name.startswith("."))
     return _plan_summary(plan, out_dir)
+
+
+class JobProgress:
+    """The engine's progress events (`optimizer.progress`) as the job's ``progress``: the stage,
+    the stages done so far, the model's size, and the solve's phase with its best plan and bound.
+
+    Stage starts and ends go out at once; the solver's updates at most every `every_s` seconds
+    (each one is a write to the job store), the end of a phase always.
+    """
+
+    def __init__(self, send: Send, *, time_limit_s: float, every_s: float = 1.0) -> None:
+        self.send = send
+        self.every_s = every_s
+        self.last_update = 0.0
+        self.state: dict[str, Any] = {"stages_done": [], "time_limit_s": time_limit_s}
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        """Fold `event` into the job's progress; send it unless it is a too-frequent solver update."""
+        name, state = event["stage"], event["state"]
+        now = time.monotonic()
+        if state == "update" and not event.get("ended") and now - self.last_update < self.every_s:
+            return
+        self.last_update = now if state == "update" else self.last_update
+        if state == "start" and name == "solve":
+            self.state |= {"phase": None, "objective": None, "bound": None, "gap": None}
+        if state == "done":
+            self.state["stages_done"] = [*self.state["stages_done"], name]
+        kept = ("variables", "rows", "phase", "objective", "bound", "gap")
+        self.state |= {key: event[key] for key in kept if key in event}
+        self.send("progress", {"stage": name, "state": state, **self.state})
 
 
 def sync_folder(folder: Path) -> None:

@@ -32,7 +32,15 @@ class ErrorOut(_Wire):
 class Progress(_Wire):
     """Where a running job is."""
 
-    stage: str
+    stage: str = Field(description="Solve: read, reach, model, solve, check or export (in that order); sweep: "
+                       "least sufficient budget, budget levels.")
+    state: str | None = Field(None, description="Solve: start, update (the solver's best plan and bound) or done.")
+    stages_done: list[str] | None = Field(None, description="Solve: the stages finished so far.")
+    phase: str | None = Field(None, description="Solve: the phase running (shortfall, coverage, distance, cost).")
+    objective: float | None = Field(None, description="Solve: the phase's best plan so far, in its own terms "
+                                    "(weighted coverage, yuan, distance).")
+    bound: float | None = Field(None, description="Solve: the phase's proven bound so far.")
+    gap: float | None = Field(None, description="Solve: relative gap between them.")
     done: int | None = Field(None, description="Sweep: budget levels finished.")
     total: int | None = Field(None, description="Sweep: budget levels in all.")
     running: list[float] | None = Field(None, description="Sweep: budgets being solved now.")

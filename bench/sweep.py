@@ -14,6 +14,13 @@ least sufficient budget is 8 x 3 million = 24 million), then times
 It prints seconds, weighted coverage and gaps per level and the ratio of each sweep's wall time
 to one cold solve (target: the warm sweep of 20 levels within 4 cold solves). Figures go to
 ``OUT/bench_sweep.json``. Timings are wall clock; say whether the machine was shared.
+
+With ``--auto-levels N`` it times instead what a planner runs on the city's own scenario: one
+``solve`` and ``eldercare sweep --levels N`` (automatic levels from the least sufficient budget),
+each level with ``--time-limit``; it prints the ratio, each level's seconds against its limit,
+and the levels written from the unlimited-budget plan. Figures go to ``OUT/bench_auto.json``::
+
+    python -m bench.sweep --units 5000 --sites 1000 --auto-levels 10 --time-limit 30 --out /tmp/sweepbench
 """
 
 from __future__ import annotations
@@ -21,12 +28,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import time
 from pathlib import Path
 from typing import Any
 
 from bench.synthetic import write_city
+from optimizer.plan import solve_file
 from optimizer.scenario.format import load_scenario
 from optimizer.sweep.levels import prepare_sweep, run_level
 from optimizer.sweep.run import SweepSettings, sweep_file
@@ -122,11 +131,50 @@ def main() -> None:
     parser.add_argument("--cold-time-limit", type=float, default=120.0, help="seconds per cold solve")
     parser.add_argument("--cold-samples", type=int, default=3, help="levels solved cold (spread over the range)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--auto-levels", type=int, default=None,
+                        help="instead: one solve of the city against its automatic sweep of this many levels")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    if args.auto_levels is not None:
+        auto = run_auto(args)
+        (args.out / "bench_auto.json").write_text(json.dumps(auto, indent=1), encoding="utf-8")
+        return
     figures = run(args)
     (args.out / "bench_sweep.json").write_text(json.dumps(figures, indent=1), encoding="utf-8")
     report(figures)
+
+
+def run_auto(args: argparse.Namespace) -> dict[str, Any]:
+    """One solve of the city's scenario, then its sweep with automatic levels; figures as a dict."""
+    city = args.out / f"city{args.units}x{args.sites}"
+    city_scenario = city / "scenario.json"
+    if not city_scenario.is_file():
+        write_city(city, args.units, args.sites)
+    began = time.perf_counter()
+    plan = solve_file(city_scenario, time_limit_s=args.time_limit)
+    one = time.perf_counter() - began
+    print(f"one solve: {one:.1f} s ({plan.status})", flush=True)
+    out = args.out / f"auto{args.auto_levels}"
+    shutil.rmtree(out, ignore_errors=True)
+    began = time.perf_counter()
+    frontier = sweep_file(city_scenario, SweepSettings(out, levels=args.auto_levels),
+                          solver={"time_limit_s": args.time_limit})
+    seconds = time.perf_counter() - began
+    document = frontier.document
+    levels = [{"budget": r["budget"], "seconds": r["seconds"], "status": r["status"], "coverage": r["coverage"],
+               "capital": r["capital"], "reused": r["reused"], "saturated": r["saturated"]} for r in frontier.rows]
+    for level in levels:
+        print(f"  {level['budget'] / 1e6:9.2f} M  {level['seconds']:6.1f} s  {level['status']:22}"
+              f"{' reused' if level['reused'] else ''}", flush=True)
+    capital = {kind: {k: (document[kind] or {}).get(k) for k in ("capital", "status", "seconds")}
+               for kind in ("least_sufficient", "unlimited")}
+    worst = max(level["seconds"] for level in levels) if levels else 0.0
+    print(f"sweep of {len(levels)} levels: {seconds:.1f} s = {seconds / one:.2f} x one solve; slowest level "
+          f"{worst:.1f} s against a {args.time_limit:g} s limit; {sum(lv['reused'] for lv in levels)} written from "
+          f"the unlimited-budget plan; least / unlimited: {capital}")
+    return {"units": args.units, "sites": args.sites, "time_limit_s": args.time_limit, "one_solve_s": round(one, 2),
+            "sweep_s": round(seconds, 2), "ratio": round(seconds / one, 2), "levels": levels, "capital_solves": capital,
+            "saturation": document["saturation"], "load_average": os.getloadavg()}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from optimizer.model.build import PlanModel, build_model, objective_weight
 from optimizer.model.milp import CONTINUOUS
 from optimizer.model.reduce import Reductions, reduce_model
 from optimizer.model.years import build_phased_model
+from optimizer.progress import Progress, stage
 from optimizer.reach.base import Reach
 from optimizer.reach.build import build_reach
 from optimizer.scenario.fields import SolverSpec
@@ -65,16 +66,26 @@ class PlanResult:
         return self.checked is not None and self.checked.feasible
 
 
-def prepare(scenario: Scenario, base_dir: Path, *, reduce: bool = True) -> Prepared:
+def prepare(scenario: Scenario, base_dir: Path, *, reduce: bool = True, progress: Progress | None = None) -> Prepared:
     """Load geodata, build reach and the model, reduced unless `reduce` is False (no solve).
+
+    `progress` hears the stages ``read``, ``reach`` and ``model`` (`optimizer.progress`).
 
     Returns
     -------
     Prepared
         What `solve_prepared` solves, as often as needed (a sweep re-uses one).
     """
-    region = load_region(scenario, base_dir)
-    return _prepared(scenario, base_dir, region, build_reach(scenario, region, base_dir), reduce)
+    with stage(progress, "read") as done:
+        region = load_region(scenario, base_dir)
+        done |= {"units": region.demand.n, "sites": region.sites.n}
+    with stage(progress, "reach") as done:
+        reach = build_reach(scenario, region, base_dir)
+        done["pairs"] = int(sum(matrix.nnz for matrix in reach.by_type))
+    with stage(progress, "model") as done:
+        prepared = _prepared(scenario, base_dir, region, reach, reduce)
+        done |= {"variables": prepared.model.milp.n_vars, "rows": prepared.model.milp.n_rows}
+    return prepared
 
 
 def _prepared(scenario: Scenario, base_dir: Path, region: Region, reach: Reach, reduce: bool) -> Prepared:
@@ -127,7 +138,7 @@ def solve_file(path: str | Path, **overrides: Any) -> PlanResult:
 
 def solve(scenario: Scenario, base_dir: Path, *, backend: str | None = None,
           time_limit_s: float | None = None, mip_gap: float | None = None, threads: int | None = None,
-          reduce: bool = True) -> PlanResult:
+          reduce: bool = True, progress: Progress | None = None) -> PlanResult:
     """Solve a validated scenario; overrides replace the scenario's `solver` settings.
 
     Parameters
@@ -141,6 +152,9 @@ def solve(scenario: Scenario, base_dir: Path, *, backend: str | None = None,
     reduce : bool
         Apply the exact reductions of `optimizer.model.reduce` (default); False solves the
         model as built.
+    progress : callable, optional
+        Hears each stage (read, reach, model, solve with the best plan and bound as they
+        improve, check) as `optimizer.progress` describes.
 
     Returns
     -------
@@ -159,33 +173,42 @@ def solve(scenario: Scenario, base_dir: Path, *, backend: str | None = None,
                                            "mip_gap": mip_gap, "threads": threads})
     check_backend(solver.backend)
     scenario = scenario.model_copy(update={"solver": solver})
-    return solve_prepared(prepare(scenario, base_dir, reduce=reduce))
+    return solve_prepared(prepare(scenario, base_dir, reduce=reduce, progress=progress), progress=progress)
 
 
-def solve_prepared(prep: Prepared, *, start: np.ndarray | None = None, presolve: bool = True) -> PlanResult:
+def solve_prepared(prep: Prepared, *, start: np.ndarray | None = None, presolve: bool = True,
+                   progress: Progress | None = None) -> PlanResult:
     """Solve an already prepared scenario (a sweep re-uses one `Prepared`).
 
-    `presolve=False` skips the solver's presolve in the first phase (`SolveOptions.presolve`).
+    `presolve=False` skips the solver's presolve in the first phase (`SolveOptions.presolve`);
+    `progress` hears the stages ``solve`` and ``check`` (`optimizer.progress`).
     """
-    solution = _run(prep, prep.model, prep.scenario.elastic, start, presolve=presolve)
+    with stage(progress, "solve", objective_kind=prep.scenario.objective,
+               time_limit_s=prep.scenario.solver.time_limit_s) as done:
+        solution = _run(prep, prep.model, prep.scenario.elastic, start, presolve=presolve, progress=progress)
+        done["status"] = solution.status.value
     if solution.x is None:
         if solution.status == Status.INFEASIBLE and not prep.scenario.elastic:
-            return _explain_infeasible(prep, solution)
+            with stage(progress, "check", note="no plan meets every target: finding why"):
+                return _explain_infeasible(prep, solution)
         return PlanResult(prep, solution, None, solution.status.value, None)
-    checked = checked_plan(prep, solution)
+    with stage(progress, "check") as done:
+        checked = checked_plan(prep, solution)
+        done["feasible"] = checked.feasible
     status = solution.status.value
     return PlanResult(prep, solution, checked, status, None)
 
 
 def _run(prep: Prepared, model: PlanModel, elastic: bool, start: np.ndarray | None,
-         objective: str | None = None, *, presolve: bool = True) -> Solution:
+         objective: str | None = None, *, presolve: bool = True, progress: Progress | None = None) -> Solution:
     solver = prep.scenario.solver
     options, notes = solve_options(solver, start=start, presolve=presolve)
     objective = objective or prep.scenario.objective
     spec = prep.scenario.min_distance
     if objective == "min_distance" and spec is not None and spec.yuan_per_unit is not None:
         objective = "min_cost"   # distance is priced into the cost objective: one phase
-    solution = run_phases(model, backend=solver.backend, objective=objective, elastic=elastic, options=options)
+    solution = run_phases(model, backend=solver.backend, objective=objective, elastic=elastic, options=options,
+                          progress=progress)
     if not notes or not solution.phases:
         return solution
     first = solution.phases[0]

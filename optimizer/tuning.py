@@ -68,6 +68,11 @@ class Tuning:
     """Seconds, at most, for that dual adjustment."""
     covering_blocks_share: float = 0.8
     """Of that covering-bound time, the block re-solves."""
+    later_phases_share: float = 0.2
+    """Of the time left when a phase other than the last starts, the share kept for the phases after
+    it (their solver, bound and polish). Without it a large model's first phase polished to the end
+    of the limit and the cost phase then ran past it by its minimum solver time and its bound
+    (a 5,000-unit city sweep level took 32 s against a 30 s limit)."""
     polish_lp_share: float = 0.5
     """Of the polish's time, the most the LP relaxation that ranks its core may be expected to
     take; beyond it the core is ranked by reduced costs."""
@@ -86,6 +91,13 @@ class Tuning:
     hint_gap: float = 0.01
     """A branch-and-bound solver stopped further than this from its bound on a large covering
     model gets a hint naming the lagrangian backend."""
+
+    # -- sweep levels (`optimizer.sweep.levels`) ----------------------------------------------
+    level_finish_share: float = 0.1
+    """Of a sweep level's time limit, the share kept for what follows the solve (the independent
+    check and the plan document) and for solver calls that overrun their limit: the level's start,
+    its phases and that share fit the limit (5,000-unit synthetic city, bench/RESULTS.md, budget
+    sweep: the check and document take well under a second, HiGHS's set-up a little more)."""
 
     # -- the lagrangian strategy (`optimizer.search.lagrangian`) -----------------------------
     swap_share: float = 0.1

@@ -16,7 +16,7 @@ from api_helpers import Server, slow_scenario, start_server, tiny_scenario, wait
 def _wait_solving(client: httpx.Client, job_id: str) -> dict:
     job = wait_job(client, job_id, until=("running",), timeout_s=30)
     deadline = time.monotonic() + 30
-    while (job["progress"] or {}).get("stage") != "solving":
+    while (job["progress"] or {}).get("stage") != "solve":
         assert job["status"] == "running" and time.monotonic() < deadline, job
         time.sleep(0.1)
         job = client.get(f"/v1/jobs/{job_id}").json()

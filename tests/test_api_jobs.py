@@ -153,11 +153,11 @@ def test_progress_is_shown_while_running_and_time_limit_is_capped(server: Server
         assert job["time_limit_s"] == 120
         assert any("capped at 120 s by the server" in note for note in job["notes"])
         deadline = time.monotonic() + 30
-        while job["status"] == "running" and (job["progress"] or {}).get("stage") != "solving":
+        while job["status"] == "running" and (job["progress"] or {}).get("stage") != "solve":
             assert time.monotonic() < deadline, job
             time.sleep(0.1)
             job = client.get(f"/v1/jobs/{job_id}").json()
-        assert job["progress"]["stage"] == "solving" and job["progress"]["time_limit_s"] == 120
+        assert job["progress"]["stage"] == "solve" and job["progress"]["time_limit_s"] == 120
         client.post(f"/v1/jobs/{job_id}/cancel")
         assert wait_job(client, job_id, timeout_s=15)["status"] == "cancelled"
 

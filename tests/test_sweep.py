@@ -25,7 +25,7 @@ from optimizer.errors import ScenarioError
 from optimizer.inputs.geodata import load_region
 from optimizer.plan import decode_pairs, weighted_coverage
 from optimizer.scenario.format import load_scenario, parse_scenario
-from optimizer.sweep.frontier import finish_rows
+from optimizer.sweep.frontier import finish_rows, saturation
 from optimizer.sweep.levels import at_budget, better_start, capital_solve, prepare_sweep, run_level
 from optimizer.sweep.run import SweepEvent, SweepSettings, parse_budgets, sweep, sweep_file
 from optimizer.sweep.warm import greedy_fill
@@ -132,6 +132,56 @@ def test_levels_start_from_lower_plans_and_find_the_cold_optimum(example_sweep: 
     assert started == sorted(started), "levels are solved upward"
 
 
+def test_levels_the_unlimited_plan_fits_are_written_from_it_not_solved(example_sweep: tuple[Any, Any]) -> None:
+    """50 and 60 million both buy the plan of an unlimited budget: proven once, written twice, never re-solved,
+    and exactly what a cold solve of each budget gives."""
+    frontier, events = example_sweep
+    unlimited = frontier.document["unlimited"]
+    assert unlimited["proven"] and unlimited["capital"] <= 50e6
+    reused = [r for r in frontier.rows if r["reused"]]
+    assert [r["budget"] for r in reused] == [b for b in (30e6, 40e6, 50e6, 60e6) if b >= unlimited["capital"]]
+    assert 60e6 in [r["budget"] for r in reused]
+    assert not {e.running[-1] for e in events if e.kind == "started"} & {r["budget"] for r in reused}
+    prep = prepare_sweep(*load_scenario(EXAMPLE), elastic=False)
+    for row in reused:
+        cold = run_level(prep, row["budget"], None, greedy=False).document
+        assert cold["objective"] == pytest.approx(row["coverage"])
+        assert cold["cost"]["total"] == pytest.approx(row["total"])
+        plan = json.loads((frontier.out_dir / row["plan"]).read_text(encoding="utf-8"))
+        assert plan["reused"] and plan["status"] == "optimal" and plan["budget"]["capital"] == row["budget"]
+        assert any("not solved again" in note for note in plan["notes"])
+
+
+def test_saturation_is_the_least_capital_buying_the_most_coverage(example_sweep: tuple[Any, Any]) -> None:
+    frontier, _ = example_sweep
+    rows, saturation = frontier.rows, frontier.document["saturation"]
+    most = max(r["coverage"] for r in rows if r["coverage"] is not None)
+    assert saturation["coverage"] == pytest.approx(most) and saturation["coverage_proven_most"]
+    saturated = [r for r in rows if r["saturated"]]
+    assert saturated[-1] is rows[-1] and len(saturated) >= 2   # 60 million buys no more than 50
+    assert saturation["capital"] == pytest.approx(min(r["capital"] for r in saturated))
+    assert saturation["budget"] == saturated[0]["budget"] and saturation["budget"] < rows[-1]["budget"]
+    # the level below saturation is proven (by its coverage bound) to buy less
+    below = rows[rows.index(saturated[0]) - 1]
+    assert saturation["capital_at_least"] == below["budget"] and below["bound"] < most
+
+
+def test_a_top_level_buying_no_more_than_a_cheaper_one_is_not_called_saturation() -> None:
+    """The default county's first sweep: the top level (105.04 M) covered no more than the 61.48 M level,
+    which spent 57.30 M; an unproven unlimited solve had spent 105.04 M on the same coverage."""
+    def row(budget: float, capital: float, coverage: float, bound: float) -> dict[str, Any]:
+        return {"budget": budget, "capital": capital, "coverage": coverage, "bound": bound, "status": "optimal"}
+
+    rows = [row(40.0e6, 39.9e6, 900.0, 900.0), row(61.48e6, 57.30e6, 1000.0, 1000.0),
+            row(105.04e6, 105.04e6, 1000.0, 1000.0)]
+    unlimited = {"capital": 105.04e6, "coverage": 1000.0, "proven": False, "coverage_bound": 1000.0}
+    found = saturation(rows, unlimited)
+    assert found is not None
+    assert found["capital"] == 57.30e6 and found["budget"] == 61.48e6 and found["capital_at_least"] == 40.0e6
+    assert [r["saturated"] for r in rows] == [False, True, True]
+    assert "57,300,000" in found["note"] and "61,480,000" in found["note"]
+
+
 def test_greedy_top_up_spends_the_new_budget_without_losing_coverage() -> None:
     scenario, base_dir = load_scenario(EXAMPLE)
     prep = prepare_sweep(scenario, base_dir, elastic=False)
@@ -196,8 +246,11 @@ def test_resume_solves_only_the_levels_not_yet_written(tmp_path: Path) -> None:
     doc["budget"]["annual"] = 6_000_000
     changed, _ = parse_scenario(doc, base_dir=SHARED)
     events.clear()
-    sweep(changed, SHARED, replace(settings, resume=True), on_event=events.append)
-    assert len([e for e in events if e.kind == "started"]) == 4   # three levels and the least sufficient one
+    redone = sweep(changed, SHARED, replace(settings, resume=True), on_event=events.append)
+    # three levels and the least sufficient one, each solved again or written from this run's unlimited plan
+    started = {e.running[-1] for e in events if e.kind == "started"}
+    reused = {r["budget"] for r in redone.rows if r["reused"]}
+    assert len(started) + len(reused) == 4 and not started & reused
 
 
 def test_automatic_levels_run_from_least_sufficient_to_saturation(tmp_path: Path) -> None:
@@ -290,6 +343,11 @@ def test_cli_sweep_writes_the_frontier_and_exits_0(tmp_path: Path) -> None:
     output = " ".join(result.output.split())
     assert "least budget meeting every target: 21,566,579 yuan (proven least)" in output
     assert (tmp_path / "frontier.csv").is_file() and (tmp_path / "levels" / "budget_30000000" / "plan.json").is_file()
+    # the level plans by name, not a placeholder
+    packed = "".join(result.output.split())
+    assert "<yuan>" not in output and "4levelplans" in packed
+    for budget in ("20000000", "40000000"):   # the first and the last of the four
+        assert str(tmp_path / "levels" / f"budget_{budget}" / "plan.json") in packed
 
 
 def test_cli_sweep_refuses_bad_options_naming_them(tmp_path: Path) -> None:
@@ -323,8 +381,10 @@ def test_phased_sweep_varies_one_years_capital_budget(tmp_path: Path) -> None:
     scenario, _ = load_scenario(EXTENDED)
     caps = dict(scenario.budget.capital_by_year or {})
     frontier = sweep_file(EXTENDED, SweepSettings(tmp_path, budgets=(14e6, 20e6), year=2025), solver=FAST)
-    assert frontier.document["phased"] == {"years": [2024, 2025, 2026], "year": 2025, "scale_years": False}
-    assert [r["budget"] for r in frontier.rows] == [14e6, 20e6]
+    assert frontier.document["phased"] | {"coverage": None} == {"years": [2024, 2025, 2026], "year": 2025,
+                                                                "scale_years": False, "coverage": None}
+    least = frontier.document["least_sufficient"]["budget"]
+    assert [r["budget"] for r in frontier.rows] == sorted([14e6, 20e6, least])   # with the least sufficient
     for row in frontier.rows:
         assert row["capital_by_year"] == caps | {"2025": row["budget"]}
         plan = json.loads((tmp_path / row["plan"]).read_text(encoding="utf-8"))
@@ -349,7 +409,7 @@ def test_phased_sweep_scales_every_years_budget_to_the_total(tmp_path: Path) -> 
     base = sum(caps.values())
     budgets = (0.8 * base, 1.2 * base)
     frontier = sweep_file(EXTENDED, SweepSettings(tmp_path, budgets=budgets, scale_years=True), solver=FAST)
-    rows = frontier.rows
+    rows = [r for r in frontier.rows if not r["least_sufficient"]]
     assert len(rows) == 2 and rows[0]["budget"] == pytest.approx(budgets[0])
     for row in rows:
         scaled = row["capital_by_year"]
@@ -369,7 +429,7 @@ def test_phased_sweep_scales_every_years_budget_to_the_total(tmp_path: Path) -> 
 
 
 @needs_extended
-def test_cli_phased_sweep_refuses_what_it_does_not_do_with_exit_2(tmp_path: Path) -> None:
+def test_cli_phased_sweep_refuses_what_it_cannot_do_with_exit_2(tmp_path: Path) -> None:
     def run(*options: str) -> str:
         result = cli.invoke(app, ["sweep", str(EXTENDED), "--out", str(tmp_path), *options])
         assert result.exit_code == 2, result.output
@@ -378,9 +438,47 @@ def test_cli_phased_sweep_refuses_what_it_does_not_do_with_exit_2(tmp_path: Path
     assert "--year/--scale-years" in run("--budgets", "10e6,20e6")
     assert "--year/--scale-years" in run("--budgets", "10e6,20e6", "--year", "2025", "--scale-years")
     assert "2030 is not a planning year" in run("--budgets", "10e6", "--year", "2030")
-    assert "--levels" in run("--levels", "3", "--year", "2025")
-    assert "--workers/--dask" in run("--budgets", "10e6", "--year", "2025", "--workers", "2")
-    assert "--resume" in run("--budgets", "10e6", "--year", "2025", "--resume")
+
+
+@needs_extended
+def test_phased_sweep_finds_its_least_sufficient_budget_and_automatic_levels_and_resumes(tmp_path: Path) -> None:
+    """--year 2025 with --levels: the least 2025 capital meeting every target (the other years' caps kept),
+    levels from it upward, coverage counted as covered elderly-years; a resumed run solves only what is missing."""
+    settings = SweepSettings(tmp_path, levels=3, year=2025)
+    events: list[SweepEvent] = []
+    frontier = sweep_file(EXTENDED, settings, solver=FAST, on_event=events.append)
+    document, rows = frontier.document, frontier.rows
+    least = document["least_sufficient"]
+    assert least["capital"] is not None and document["phased"]["year"] == 2025
+    assert rows[0]["least_sufficient"] and rows[0]["budget"] == least["budget"] and len(rows) >= 2
+    assert [r["budget"] for r in rows] == sorted(r["budget"] for r in rows)
+    for row in rows:
+        plan = json.loads((tmp_path / row["plan"]).read_text(encoding="utf-8"))
+        assert plan["budget"]["capital_by_year"]["2025"] == pytest.approx(row["budget"])
+        if row["coverage"] is None:
+            continue
+        assert row["coverage"] == pytest.approx(sum(e["weighted_coverage"] for e in plan["years"].values()))
+        assert plan["years"]["2025"]["capital"] <= row["budget"] + 1e-6
+        again = _recheck_phased(plan)
+        assert again.feasible and not again.violations
+    assert rows[0]["targets_met"]
+    # below the least sufficient budget (its proven bound) no 2025 budget meets every target
+    if least["proven"]:
+        below = run_level(prepare_sweep(*load_scenario(EXTENDED), elastic=False), least["capital"] * 0.9, None,
+                          bounds=_bounds_2025()).document
+        assert below["status"] == "infeasible" or not below["all_targets_met"]
+    (tmp_path / rows[-1]["plan"]).with_name("level.json").unlink()   # as if stopped before the top level
+    events.clear()
+    sweep_file(EXTENDED, replace(settings, resume=True), solver=FAST, on_event=events.append)
+    started = [e.running[-1] for e in events if e.kind == "started"]
+    assert started in ([rows[-1]["budget"]], [])   # the top level alone, or written from the unlimited plan
+
+
+def _bounds_2025() -> Any:
+    from optimizer.sweep.phased import budget_rows
+
+    prep = prepare_sweep(*load_scenario(EXTENDED), elastic=False)
+    return budget_rows(prep.scenario, prep.model, year=2025, scale_years=False)
 
 
 def test_cli_year_options_are_refused_on_a_one_year_scenario(tmp_path: Path) -> None:
@@ -389,9 +487,9 @@ def test_cli_year_options_are_refused_on_a_one_year_scenario(tmp_path: Path) -> 
 
 
 def test_phased_sweep_refuses_beds_without_years_naming_years(tmp_path: Path) -> None:
-    from optimizer.sweep.phased import PhasedSweep, check_phased_settings
+    from optimizer.sweep.phased import check_phased_options
 
     scenario, _ = load_scenario(EXAMPLE)
     beds_only = scenario.model_copy(update={"bed_actions": {}})
     with pytest.raises(ScenarioError, match="years"):
-        check_phased_settings(beds_only, PhasedSweep(tmp_path, (1e6,), None, True))
+        check_phased_options(beds_only, year=None, scale_years=True)

@@ -6,6 +6,7 @@ Exit codes: 0 every target met; 1 solved but a target is not met, or no plan was
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -14,9 +15,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from optimizer.cli.common import EXIT_MET, EXIT_UNMET, guarded, out
+from optimizer.cli.common import EXIT_MET, EXIT_UNMET, err, guarded, out
 from optimizer.cli.options import check_solver_options
 from optimizer.cli.presets import presets_command
+from optimizer.cli.progress import solve_progress
 from optimizer.cli.sweep import sweep_command
 from optimizer.cli.tables import bed_table, build_list_table, facility_table, narrow_table, schedule_table, target_text
 
@@ -71,6 +73,7 @@ def solve(
             write_exports,
         )
         from optimizer.plan import solve_file
+        from optimizer.progress import stage
         from optimizer.report.atomic import replaced_together
         from optimizer.report.document import plan_document, write_plan_document
         from optimizer.report.outdir import check_out_dir
@@ -78,15 +81,19 @@ def solve(
         check_solver_options(backend=backend, time_limit_s=time_limit, mip_gap=gap, threads=threads)
         chosen, layer_crs = parse_formats(formats), check_crs(crs)   # fail before the solve, not after
         check_out_dir(out_dir, outputs=("plan.json", *export_files(chosen)), inputs=scenario_files(scenario))
-        result = solve_file(scenario, backend=backend, time_limit_s=time_limit, mip_gap=gap, threads=threads,
-                            reduce=reduce)
+        began = time.perf_counter()
+        with solve_progress(err, began) as progress:   # stages on stderr: stdout stays the summary
+            result = solve_file(scenario, backend=backend, time_limit_s=time_limit, mip_gap=gap, threads=threads,
+                                reduce=reduce, progress=progress)
         plan = plan_document(result) | {"source": scenario_source(scenario, out_dir)}
         print_summary(plan, files=tuple(name for fmt, name in (("csv", "plan.csv"), ("xlsx", "plan.xlsx"))
                                         if fmt in chosen))
-        with replaced_together():   # plan.json and its exports replace the earlier files together, or none does
+        with solve_progress(err, began) as progress, stage(progress, "export") as done, replaced_together():
+            # plan.json and its exports replace the earlier files together, or none does
             path = write_plan_document(plan, out_dir)
             exported = (write_exports(bundle_from_result(result, plan), out_dir, formats=chosen, crs=layer_crs)
                         if chosen and result.checked is not None else [])
+            done["files"] = 1 + sum(len(paths) for _, paths, _ in exported)
         out.print(f"plan written to {path}", highlight=False)
         if exported:
             _print_exports(exported)

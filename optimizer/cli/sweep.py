@@ -67,10 +67,7 @@ def sweep_command(
             frontier = sweep_file(scenario, settings, solver=solver,
                                   on_event=lambda event: _advance(progress, task, event))
         print_frontier(frontier, out)
-        if frontier.document.get("phased"):   # no least sufficient budget: every level must meet its targets
-            met = frontier.monotone and all(row["targets_met"] for row in frontier.rows)
-        else:
-            met = frontier.document["least_sufficient"]["budget"] is not None and frontier.monotone
+        met = frontier.document["least_sufficient"]["budget"] is not None and frontier.monotone
         return EXIT_MET if met else EXIT_UNMET
 
     guarded(work)
@@ -122,12 +119,22 @@ def print_frontier(frontier: Frontier, console: Any) -> None:
         proven = "proven least" if least["proven"] else "not proven least"
         console.print(f"least budget meeting every target: {least['capital']:,.0f} yuan ({proven})",
                       highlight=False)
-    for note in [least.get("note"), *document["notes"]]:
+    saturation = document.get("saturation")
+    for note in [least.get("note"), saturation and saturation["note"], *document["notes"]]:
         if note:
             console.print(f"  note: {note}", highlight=False)
     for name in ("frontier.csv", "frontier.json", "frontier.png"):
         console.print(f"written: {frontier.out_dir / name}", highlight=False)
-    console.print(f"written: {frontier.out_dir / 'levels'}/budget_<yuan>/plan.json", highlight=False)
+    console.print(f"written: {level_plans_line(frontier.out_dir, [row['plan'] for row in document['levels']])}",
+                  highlight=False)
+
+
+def level_plans_line(out_dir: Path, plans: list[str]) -> str:
+    """The levels' plan files, by name: all of up to three, else the first and the last and how many."""
+    paths = [str(out_dir / plan) for plan in plans]
+    if len(paths) <= 3:
+        return ", ".join(paths) or "no level plans"
+    return f"{paths[0]} … {paths[-1]} ({len(paths)} level plans, one folder per budget)"
 
 
 def _cells(row: dict[str, Any]) -> list[str]:
@@ -138,6 +145,7 @@ def _cells(row: dict[str, Any]) -> list[str]:
     gap = "-" if row["gap"] is None else f"{100 * row['gap']:.2f}%"
     marginal = row["marginal_cny_per_covered"]
     status = _SHORT_STATUS.get(row["status"], row["status"]) + ("" if row["monotone"] else " (less!)")
+    status += " (reused)" if row.get("reused") else ""
     return [money(row["budget"]), money(row["capital"]),
             "-" if row["coverage"] is None else f"{row['coverage']:,.0f}", share,
             "met" if row["targets_met"] else "no", status, gap,

@@ -38,7 +38,7 @@ def solve_in_parts(solve: Callable[[Milp, SolveOptions], SolveResult], milp: Mil
     deadline = t0 + options.time_limit_s
     fixed = milp.lb >= milp.ub
     x = np.where(fixed, milp.lb, 0.0)
-    results = []
+    results: list[SolveResult] = []
     by_column = sp.csc_array(milp.A)   # once: every part's rows are read from it
     weights = part_weights(by_column, parts)
     for k, part in enumerate(parts):
@@ -49,12 +49,34 @@ def solve_in_parts(solve: Callable[[Milp, SolveOptions], SolveResult], milp: Mil
         if options.start is not None:
             start = np.asarray(sub.lb, dtype=np.float64).copy()
             start[at] = options.start[part]
-        result = solve(sub, replace(options, time_limit_s=share, start=start))
+        report = _whole_model_report(milp, x, parts, k, results, options)
+        result = solve(sub, replace(options, time_limit_s=share, start=start, on_incumbent=report))
         results.append(result)
         if not result.status.has_solution or result.x is None:
             return _failed(result, len(parts), time.perf_counter() - t0)
         x[part] = result.x[at]
     return _combined(milp, x, results, time.perf_counter() - t0)
+
+
+def _whole_model_report(milp: Milp, x: npt.NDArray[np.float64], parts: list[npt.NDArray[np.int64]], k: int,
+                        results: list[SolveResult],
+                        options: SolveOptions) -> Callable[[float | None, float | None], None] | None:
+    """Part `k`'s progress reports as the whole model's objective: the parts solved, this part's
+    best plan and the start on the parts still to come (no report without a start: a part's own
+    figure is not the plan's). Bound: none until every part has one (the phase's result)."""
+    if options.on_incumbent is None or options.start is None:
+        return None
+    fixed = milp.lb >= milp.ub
+    later = np.concatenate(parts[k + 1:]) if k + 1 < len(parts) else np.zeros(0, dtype=np.int64)
+    known = float(milp.c[fixed] @ x[fixed] + milp.offset + sum(r.objective or 0.0 for r in results)
+                  + milp.c[later] @ options.start[later])
+    tell = options.on_incumbent
+
+    def report(objective: float | None, bound: float | None) -> None:
+        if objective is not None:
+            tell(known + objective, None)
+
+    return report
 
 
 def _failed(result: SolveResult, n_parts: int, seconds: float) -> SolveResult:

@@ -20,6 +20,7 @@ start (`_start_if_none`). Every decision here asks for a capability, not a backe
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,6 +29,7 @@ import numpy.typing as npt
 
 from optimizer.model.build import PlanModel
 from optimizer.model.milp import Milp
+from optimizer.progress import Progress, Throttle
 from optimizer.search.backends import capabilities, handover_strategy, run_backend
 from optimizer.search.decompose import solve_in_parts
 from optimizer.search.greedy import greedy_plan, handles
@@ -82,8 +84,12 @@ class Solution:
 
 
 def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
-               options: SolveOptions) -> Solution:
-    """Solve `pm` lexicographically: shortfall (elastic), coverage (max_coverage), cost."""
+               options: SolveOptions, progress: Progress | None = None) -> Solution:
+    """Solve `pm` lexicographically: shortfall (elastic), coverage (max_coverage), cost.
+
+    `progress` hears each phase start and its best plan and bound as they improve
+    (`optimizer.progress`: stage ``solve``, state ``update``), in the planner's terms.
+    """
     deadline = time.perf_counter() + options.time_limit_s
     milp, start, tuning = pm.milp, options.start, options.tuning
     abilities = capabilities(backend)
@@ -97,22 +103,28 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         plan.append(("distance", pm.distance_c))
     plan.append(("cost", pm.cost_c))
     large = BRANCH_AND_BOUND in abilities and milp.n_vars + milp.n_rows >= tuning.greedy_start_size
-    for name, c in plan:
+    for k, (name, c) in enumerate(plan):
         phase_milp = milp.with_objective(c, 0.0)
+        phase_deadline = _phase_deadline(deadline, last=k == len(plan) - 1, tuning=tuning)
         phase_options = replace(options, start=start)
+        if progress is not None:
+            progress({"stage": "solve", "state": "update", "phase": name})
+            phase_options = replace(phase_options, on_incumbent=Throttle(_planner_terms(progress, name)))
         result = _start_kept(phase_milp, start, backend) or (
-            _beyond_set_up(phase_milp, backend, abilities, phase_options, deadline, last=name == plan[-1][0])
+            _beyond_set_up(phase_milp, backend, abilities, phase_options, phase_deadline, last=name == plan[-1][0])
             if large else None)
         if result is None:
-            start, result = _solver_phase(pm, phase_milp, backend, phase_options, deadline, large,
+            start, result = _solver_phase(pm, phase_milp, backend, phase_options, phase_deadline, large,
                                           presolve=options.presolve or bool(phases))
         if large:   # a useless bound first (it sets the polish's goal), then the polish in the time left
-            result, reduced_costs = with_covering_bound(phase_milp, result, options.time_limit_s, deadline,
+            result, reduced_costs = with_covering_bound(phase_milp, result, options.time_limit_s, phase_deadline,
                                                         tuning=tuning)
-            result = polish(phase_milp, result, deadline, options.mip_gap, tuning=tuning,
+            result = polish(phase_milp, result, phase_deadline, options.mip_gap, tuning=tuning,
                             reduced_costs=reduced_costs)
             result = with_backend_hint(phase_milp, result, abilities, tuning=tuning)
         phases.append(Phase(name, result))
+        if progress is not None:
+            _planner_terms(progress, name, ended=True)(result.objective, result.bound)
         if not result.status.has_solution or result.x is None:
             # A later phase out of time keeps the earlier phase's plan (its start, feasible here).
             kept = start if len(phases) > 1 and result.status in _OUT_OF_TIME else None
@@ -120,6 +132,22 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         start = result.x
         milp = _fix_phase(milp, pm, name, result.x)
     return Solution(start, tuple(phases))
+
+
+def _planner_terms(progress: Progress, phase: str, *,
+                   ended: bool = False) -> Callable[[float | None, float | None], None]:
+    """Report a phase's (objective, bound) as the planner reads them: coverage phases maximise
+    coverage (the model minimises minus coverage); the others minimise what they name. `ended`:
+    the phase's result (``"ended": true``), not a report from its search."""
+    sign = -1.0 if phase == "coverage" else 1.0
+
+    def report(objective: float | None, bound: float | None) -> None:
+        best = None if objective is None else sign * objective
+        limit = None if bound is None else sign * bound
+        progress({"stage": "solve", "state": "update", "phase": phase, "objective": best, "bound": limit,
+                  "gap": None if best is None or limit is None else relative_gap(best, limit), "ended": ended})
+
+    return report
 
 
 def with_backend_hint(milp: Milp, result: SolveResult, abilities: frozenset[str], *,
@@ -191,6 +219,15 @@ def _beyond_set_up(milp: Milp, backend: str, abilities: frozenset[str], options:
             f"of its {solver_s:.0f} s; the {strategy.name} backend planned it instead (its core and window MIPs "
             "run on HiGHS)")
     return replace(result, notes=(note, *result.notes))
+
+
+def _phase_deadline(deadline: float, *, last: bool, tuning: Tuning) -> float:
+    """When a phase must end: the last at the deadline; an earlier one leaves the later phases
+    `Tuning.later_phases_share` of the time left."""
+    if last:
+        return deadline
+    now = time.perf_counter()
+    return now + max(0.0, deadline - now) * (1.0 - tuning.later_phases_share)
 
 
 def _solver_seconds(deadline: float, large: bool, tuning: Tuning, *, phased: bool = False) -> float:

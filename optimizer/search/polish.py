@@ -198,7 +198,8 @@ def with_covering_bound(milp: Milp, result: SolveResult, time_limit_s: float, de
     """`result` with the bound of covering dual ascent and block re-solves where that is better
     than a time-limited solver's own (often none: the root LP unfinished), and the ascent's
     reduced costs for the polish's core search (None when it did not run). It runs in
-    `tuning.covering_bound_share` of the limit, out of the time held back for the polish; not
+    `tuning.covering_bound_share` of the limit, out of the time held back for the polish (at most
+    what is left before `deadline`: past it, the ascent alone, without adjustment or blocks); not
     where the solver's bound is within `tuning.useful_gap`, nor where the polish will run the
     first-order LP, whose bound is near the LP's and which always returns one (always on a model
     outside the covering heuristics, where the ascent's bound is far below the LP's: 3.5e7
@@ -210,7 +211,7 @@ def with_covering_bound(milp: Milp, result: SolveResult, time_limit_s: float, de
     polish_lp = lp_method(milp, tuning.polish_lp_share * (deadline - time.perf_counter()))
     if polish_lp is not None and polish_lp[0] == "first-order":
         return result, None
-    budget = tuning.covering_bound_share * time_limit_s
+    budget = min(tuning.covering_bound_share * time_limit_s, max(0.0, deadline - time.perf_counter()))
     bound, _, reduced_costs = covering_bound(
         milp, adjust_s=min(tuning.covering_adjust_max_s, tuning.covering_adjust_share * budget),
         blocks_s=tuning.covering_blocks_share * budget)

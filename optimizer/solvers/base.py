@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,6 +62,10 @@ class SolveOptions:
         presolve alone takes longer than the time limit (see `optimizer.sweep.levels.run_level`).
     tuning : Tuning
         Time shares, sizes and step rules of the search and the bounds (`optimizer.tuning`).
+    on_incumbent : callable or None
+        Called with (objective, bound) of the minimisation, including ``Milp.offset``, as the
+        solver finds better plans and bounds (None where it has none yet); HiGHS reports from
+        its search, other backends not at all. For progress displays: it must return quickly.
     """
 
     time_limit_s: float = 60.0
@@ -69,6 +74,7 @@ class SolveOptions:
     start: npt.NDArray[np.float64] | None = None
     presolve: bool = True
     tuning: Tuning = TUNING
+    on_incumbent: Callable[[float | None, float | None], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -79,6 +80,8 @@ class HighsBackend(Backend):
             # models; tests/test_properties.py). HiGHS completes the rest itself.
             idx = np.flatnonzero(model.integrality == INTEGER).astype(np.int32)
             h.setSolution(len(idx), idx, np.round(np.asarray(options.start, dtype=np.float64)[idx]))
+        if options.on_incumbent is not None:
+            _report_incumbents(h, options.on_incumbent)
         start = time.perf_counter()
         h.run()
         if options.start is not None and options.presolve and _unproven_optimum(h, model):
@@ -101,6 +104,21 @@ class HighsBackend(Backend):
                                               time_limit_s=max(1.0, options.time_limit_s - result.seconds)))
             return replace(retry, notes=(*retry.notes, "HiGHS failed from the start solution; re-run without it"))
         return result
+
+
+def _report_incumbents(h: Any, report: Callable[[float | None, float | None], None]) -> None:
+    """Pass HiGHS's best plan and dual bound to `report` from its search callbacks (improving
+    solutions and the interrupt checks it makes throughout the branch and bound)."""
+
+    def finite(value: float) -> float | None:
+        return float(value) if np.isfinite(value) else None
+
+    def on_event(event: Any) -> None:
+        data = event.data_out
+        report(finite(data.mip_primal_bound), finite(data.mip_dual_bound))
+
+    h.cbMipImprovingSolution.subscribe(on_event)
+    h.cbMipInterrupt.subscribe(on_event)
 
 
 def use_threads(highspy: Any, threads: int) -> None:

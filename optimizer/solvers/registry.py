@@ -59,7 +59,9 @@ def run_backend(name: str, model: Milp, options: SolveOptions) -> SolveResult:
         if not backend.is_available():
             raise BackendError(f"backend '{name}' is not installed here", "solver.backend")
         return backend.solve(model, options)
-    result = in_family_process(backend.native_family, _solve_in_worker, name, model, options)
+    # The progress callback stays here: a closure does not pickle, and the worker could not call it.
+    result = in_family_process(backend.native_family, _solve_in_worker, name, model,
+                               replace(options, on_incumbent=None))
     note = f"ran in a separate process ({backend.native_family} clashes with a library loaded here)"
     return replace(result, notes=(*result.notes, note))
 

@@ -32,7 +32,9 @@ OUTPUTS = ("frontier.json", "frontier.csv", "frontier.png", "least.json", "level
 
 def level_row(document: dict[str, Any], *, budget_cny: float, seconds: float,
               weight: str | None) -> dict[str, Any]:
-    """A frontier row from a level's plan document (weighted coverage by the first weight).
+    """A frontier row from a level's plan document (weighted coverage by the first weight; phased
+    plans: summed over the planning years, with ``coverage_share`` and ``coverage_by_type`` the last
+    year's).
 
     Parameters
     ----------
@@ -48,18 +50,21 @@ def level_row(document: dict[str, Any], *, budget_cny: float, seconds: float,
     by_type = _coverage_by_type(document.get("coverage") or {}, weight)
     covered = sum(g["covered"] for groups in by_type.values() for g in groups.values())
     total = sum(g["total"] for groups in by_type.values() for g in groups.values())
+    share = covered / total if total > 0 else None
+    if document.get("years"):   # phased: covered elderly-years, the objective (its share: the last year's)
+        covered = float(sum(entry["weighted_coverage"] for entry in document["years"].values()))
     cost = document.get("cost") or {}
     has_plan = bool(cost) and document["status"] != "infeasible"
     return {
         "budget": budget_cny, "capital": cost.get("capital"), "annual": cost.get("annual"),
         "total": cost.get("total"), "coverage": covered if has_plan else None,
-        "coverage_share": covered / total if has_plan and total > 0 else None,
+        "coverage_share": share if has_plan else None,
         "coverage_by_type": by_type if has_plan else {},
         "targets_met": bool(document.get("all_targets_met")), "status": document["status"],
         "bound": document.get("bound"), "gap": document.get("gap"), "seconds": round(seconds, 3),
         "time_limited": bool(document["solver"].get("time_limited")),
         "violations": list(document.get("violations") or []),
-        "plan": f"levels/{budget_label(budget_cny)}/plan.json",
+        "plan": f"levels/{budget_label(budget_cny)}/plan.json", "reused": bool(document.get("reused")),
     }
 
 
@@ -100,6 +105,55 @@ def finish_rows(rows: list[dict[str, Any]], least_cny: float | None) -> list[dic
     return out
 
 
+def saturation(rows: list[dict[str, Any]], unlimited: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The saturation budget: the least capital found that buys the most coverage found.
+
+    The most coverage is the highest of the levels' and the unlimited-budget solve's
+    (`unlimited`: its ``coverage``, ``capital``, ``proven``, ``coverage_bound``). The least
+    capital buying it is the cheapest plan reaching it, a level's or that solve's; a higher level
+    whose plan covers no more is past saturation, never the saturation budget. Marks each row
+    ``saturated`` (its plan covers the most found). The saturation capital is proven least only
+    when the most coverage is proven the most any budget buys and a level proven optimal at the
+    next lower budget covers less: the least capital then lies between the two (``capital_at_least``).
+
+    Returns
+    -------
+    dict or None
+        ``coverage``, ``coverage_proven_most``, ``capital`` (least found), ``budget`` (the level whose
+        plan it is; None: the unlimited solve's plan), ``capital_at_least`` (None: unknown), ``note``.
+        None when no plan has coverage.
+    """
+    candidates = [(r["capital"], r["coverage"], r["budget"]) for r in rows if r["coverage"] is not None]
+    if unlimited is not None and unlimited.get("coverage") is not None:
+        candidates.append((unlimited["capital"], unlimited["coverage"], None))
+    for row in rows:
+        row["saturated"] = False
+    if not candidates:
+        return None
+    most = max(c[1] for c in candidates)
+    reach = [c for c in candidates if c[1] >= most * (1 - COVERAGE_TOL) - COVERAGE_TOL]
+    capital, _, budget = min(reach, key=lambda c: (c[0], c[2] is None, c[2] or 0.0))
+    for row in rows:
+        row["saturated"] = row["coverage"] is not None and row["coverage"] >= most * (1 - COVERAGE_TOL) - COVERAGE_TOL
+    bound = None if unlimited is None else unlimited.get("coverage_bound")
+    proven_most = bool(unlimited and unlimited.get("proven")) or (
+        bound is not None and most >= bound * (1 - COVERAGE_TOL) - COVERAGE_TOL)
+    below = [r for r in rows if r["budget"] < capital - 0.5 and r["coverage"] is not None]
+    at_least = None
+    if below:   # its coverage bound proves that budget buys less than the most
+        nearest = max(below, key=lambda r: r["budget"])
+        if nearest["bound"] is not None and nearest["bound"] < most * (1 - COVERAGE_TOL) - COVERAGE_TOL:
+            at_least = nearest["budget"]
+    where = "the unlimited-budget plan" if budget is None else f"the level at budget {budget:,.0f}"
+    note = (f"saturation: the most coverage found, {most:,.0f}, is bought by {capital:,.0f} yuan of capital "
+            f"({where}); more budget buys no more coverage"
+            + ("" if proven_most else " found (not proven the most any budget buys)"))
+    if at_least is not None:
+        note += f"; budget {at_least:,.0f} proven to buy less"
+    return {"coverage": most, "coverage_proven_most": proven_most, "capital": capital, "budget": budget,
+            "capital_at_least": at_least, "note": note}
+
+
 def write_frontier(out_dir: Path, document: dict[str, Any]) -> tuple[Path, Path]:
     """Write ``frontier.json`` and ``frontier.csv`` into `out_dir` (replaced together, whole or not at all)."""
     json_path, csv_path = out_dir / "frontier.json", out_dir / "frontier.csv"
@@ -119,7 +173,7 @@ def csv_table(rows: list[dict[str, Any]]) -> tuple[list[str], list[dict[str, Any
     pairs = sorted({(t, g) for row in rows for t, groups in row["coverage_by_type"].items() for g in groups})
     head = ["budget", "capital", "annual", "total", "coverage", "coverage_share"]
     tail = ["targets_met", "status", "bound", "gap", "seconds", "time_limited", "least_sufficient",
-            "monotone", "marginal_cny_per_covered", "plan"]
+            "saturated", "reused", "monotone", "marginal_cny_per_covered", "plan"]
     columns = head + [f"{k}_{t}_{g}" for t, g in pairs for k in ("covered", "share")] + tail
     records = []
     for row in rows:

@@ -1,164 +1,156 @@
-"""Budget sweep of a phased plan (`years`): one year's capital budget, or every year's scaled together.
+"""What a sweep level's budget bounds: the capital row, one planning year's, or every year's scaled.
 
-Two ways to vary the budget of a plan over several years:
+A level's budget B bounds model rows, each ``row <= factor × B`` (`BudgetRows`):
 
-- ``year``: each level B is that planning year's cap, ``budget.capital_by_year[year] = B``;
-  the other years keep their caps (and the cap on the total, if any, stays).
-- ``scale_years``: each level B is the total capital; every year's cap is scaled by the same
-  factor, ``cap_y × B / Σ cap``, so they sum to B, and the cap on the total becomes B. Every
-  planning year needs a cap in ``budget.capital_by_year``.
+- one snapshot (no `years`): the capital row (C6), factor 1;
+- a phased plan with ``year``: that planning year's capital row (C6y), factor 1; the other
+  years keep their caps, and so does the cap on the total, if any;
+- a phased plan with ``scale_years``: every year's capital row with factor ``cap_y / Σ cap``
+  (the caps of ``budget.capital_by_year``, scaled by the same factor so that they sum to B), and
+  the total capital row (C6) with factor 1. Every planning year needs a cap.
 
-Each level is the `max_coverage` plan within its budgets (coverage summed over the planning
-years, then least cost), solved from scratch by `optimizer.plan.solve` and checked by the
-phased checker like every plan; levels run one after another, upward. The frontier's coverage
-is the plan's last planning year's (as in its plan.json). What the one-year sweep also does,
-the least sufficient budget, automatic levels, warm starts, workers, Dask and resume, is not
-done here: `check_phased_settings` refuses those options by name.
+Everything else in a sweep is the same for all three (`optimizer.sweep.run`): automatic levels,
+the least sufficient budget, the unlimited-budget plan, warm starts, workers, Dask and resume.
+A phased level's coverage is `max_coverage`'s objective: coverage summed over the planning
+years, each with its grown weights (covered elderly-years).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from optimizer.errors import Problem, ScenarioError, raise_if
-from optimizer.plan import solve
-from optimizer.report.document import plan_document
-from optimizer.scenario.format import Scenario
-from optimizer.sweep.chart import write_chart
-from optimizer.sweep.frontier import FRONTIER_FORMAT, finish_rows, level_row, save_level, write_frontier
+import numpy as np
+import numpy.typing as npt
 
-# (kind, levels done, levels in all, budgets running, finished row): `optimizer.sweep.run` makes events of it
-Progress = Callable[[str, int, int, tuple[float, ...], dict[str, Any] | None], None]
+from optimizer.errors import Problem, ScenarioError, raise_if
+from optimizer.model.build import PlanModel
+from optimizer.scenario.format import Scenario
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
-class PhasedSweep:
-    """The sweep options as a phased sweep reads them (`optimizer.sweep.run.SweepSettings`)."""
+class BudgetRows:
+    """The rows a level's budget bounds and how (see the module docstring).
 
-    out_dir: Path
-    budgets: tuple[float, ...] | None
-    year: int | None
-    scale_years: bool
-    elastic: bool = False
-    workers: int = 1
-    dask: Any = None
-    resume: bool = False
+    Attributes
+    ----------
+    rows : tuple of int
+        Model rows bounded by the budget.
+    factors : tuple of float
+        ``row_ub = factor × budget`` for each row.
+    year : int or None
+        The planning year whose cap is the budget (``--year``).
+    scale_years : bool
+        Every year's cap scaled to the budget (``--scale-years``).
+    years : tuple of int
+        The planning years, in the order of the yearly rows (``scale_years``).
+    """
+
+    rows: tuple[int, ...]
+    factors: tuple[float, ...]
+    year: int | None = None
+    scale_years: bool = False
+    years: tuple[int, ...] = ()
+
+    @property
+    def phased(self) -> bool:
+        """Whether the budget is a phased plan's (a year's cap, or every year's scaled)."""
+        return self.year is not None or self.scale_years
+
+    def row_bounds(self, row_ub: FloatArray, budget_cny: float) -> FloatArray:
+        """`row_ub` with the budget's rows bounded at `budget_cny` (a copy)."""
+        bounded = row_ub.copy()
+        bounded[list(self.rows)] = np.asarray(self.factors) * budget_cny
+        return bounded
+
+    def lifted(self, row_ub: FloatArray) -> FloatArray:
+        """`row_ub` with the budget's rows unbounded (a copy)."""
+        return self.row_bounds(row_ub, np.inf)
+
+    def needed(self, model: PlanModel, x: FloatArray) -> float:
+        """The least budget a solution `x` fits: the largest ``row @ x / factor``."""
+        values = model.milp.A[list(self.rows), :] @ x
+        return float(max(v / f for v, f in zip(values, self.factors, strict=True)))
+
+    def scenario_at(self, scenario: Scenario, budget_cny: float) -> Scenario:
+        """`scenario` with its budget at `budget_cny`, as the checker reads it."""
+        budget = scenario.budget
+        update: dict[str, Any]
+        if self.scale_years:
+            caps = dict(budget.capital_by_year or {})
+            factor = budget_cny / sum(caps.values())
+            update = {"capital_by_year": {y: cap * factor for y, cap in caps.items()}, "capital": budget_cny}
+        elif self.year is not None:
+            update = {"capital_by_year": dict(budget.capital_by_year or {}) | {str(self.year): budget_cny}}
+        else:
+            update = {"capital": budget_cny}
+        return scenario.model_copy(update={"budget": budget.model_copy(update=update)})
+
+    def scenario_lifted(self, scenario: Scenario) -> Scenario:
+        """`scenario` without the caps the budget sets (for the least-capital and unlimited solves)."""
+        budget = scenario.budget
+        update: dict[str, Any]
+        if self.scale_years:
+            update = {"capital_by_year": None, "capital": None}
+        elif self.year is not None:
+            caps = {y: cap for y, cap in (budget.capital_by_year or {}).items() if y != str(self.year)}
+            update = {"capital_by_year": caps or None}
+        else:
+            update = {"capital": None}
+        return scenario.model_copy(update={"budget": budget.model_copy(update=update)})
+
+    def caps_at(self, scenario: Scenario, budget_cny: float) -> dict[str, float] | None:
+        """The yearly caps of a level at `budget_cny` (None without `years`)."""
+        return self.scenario_at(scenario, budget_cny).budget.capital_by_year if self.phased else None
 
 
-def check_phased_settings(scenario: Scenario, settings: PhasedSweep) -> None:
-    """Refuse, naming the option, what a phased sweep does not do; collect every problem first."""
+def budget_rows(scenario: Scenario, model: PlanModel, *, year: int | None, scale_years: bool) -> BudgetRows:
+    """The `BudgetRows` of a sweep of `scenario` (checked by `check_phased_options` first)."""
+    if model.schedule is None or not scenario.years:
+        return BudgetRows((model.capital_row,), (1.0,))
+    year_rows = [int(r) for r in model.schedule.capital_year_rows]
+    years = [int(y) for y in scenario.years]
+    if year is not None:
+        return BudgetRows((year_rows[years.index(year)],), (1.0,), year=year)
+    caps = scenario.budget.capital_by_year or {}
+    total = sum(caps.values())
+    factors = tuple(caps[str(y)] / total for y in years)
+    return BudgetRows((*year_rows, model.capital_row), (*factors, 1.0), scale_years=True, years=tuple(years))
+
+
+def check_phased_options(scenario: Scenario, *, year: int | None, scale_years: bool) -> None:
+    """Refuse, naming the option, a phased sweep the scenario cannot have; collect every problem first."""
     problems = []
     years = [str(y) for y in scenario.years or []]
     caps = scenario.budget.capital_by_year or {}
+    if not scenario.extended:
+        if year is not None or scale_years:
+            problems.append(Problem("--year/--scale-years", "--year and --scale-years vary a phased plan's yearly "
+                                    "budgets; this scenario has no `years`"))
+        raise_if(problems, ScenarioError)
+        return
     if not years:
         problems.append(Problem("years", "a budget sweep of a scenario with beds or sharper targets but no `years` "
                                 "is not implemented: solve it at each budget with `eldercare solve`"))
-    elif settings.year is None and not settings.scale_years:
+    elif year is None and not scale_years:
         problems.append(Problem("--year/--scale-years", "a phased plan's sweep varies one year's capital budget "
                                 "(--year YEAR) or every year's scaled together (--scale-years)"))
-    if settings.year is not None and years and str(settings.year) not in years:
-        problems.append(Problem("--year", f"{settings.year} is not a planning year; planning years: "
-                                f"{', '.join(years)}"))
-    if settings.scale_years and years and (missing := [y for y in years if y not in caps]):
+    if year is not None and years and str(year) not in years:
+        problems.append(Problem("--year", f"{year} is not a planning year; planning years: {', '.join(years)}"))
+    if scale_years and years and (missing := [y for y in years if y not in caps]):
         problems.append(Problem("--scale-years", "scaling needs a cap for every planning year in "
                                 f"budget.capital_by_year; none for {', '.join(missing)}"))
-    if settings.scale_years and years and caps and sum(caps.values()) <= 0:
+    if scale_years and years and caps and sum(caps.values()) <= 0:
         problems.append(Problem("--scale-years", "the yearly capital budgets sum to 0: nothing to scale"))
-    if settings.budgets is None:
-        problems.append(Problem("--levels", "a phased sweep has no automatic levels (no least sufficient budget "
-                                "is computed): give --budgets"))
-    if settings.workers > 1 or settings.dask is not None:
-        problems.append(Problem("--workers/--dask", "a phased sweep solves its levels one after another"))
-    if settings.resume:
-        problems.append(Problem("--resume", "a phased sweep does not resume; run it again"))
     raise_if(problems, ScenarioError)
 
 
-def level_scenario(scenario: Scenario, budget_cny: float, *, year: int | None, scale_years: bool) -> Scenario:
-    """`scenario` as the `max_coverage` level at `budget_cny` (see the module docstring)."""
-    budget = scenario.budget
-    caps = dict(budget.capital_by_year or {})
-    update: dict[str, Any] = {}
-    if scale_years:
-        factor = budget_cny / sum(caps.values())
-        update = {"capital_by_year": {y: cap * factor for y, cap in caps.items()}, "capital": budget_cny}
-    else:
-        update = {"capital_by_year": caps | {str(year): budget_cny}}
-    return scenario.model_copy(update={"budget": budget.model_copy(update=update), "objective": "max_coverage"})
-
-
-def sweep_phased(scenario: Scenario, base_dir: Path, settings: PhasedSweep, emit: Progress) -> dict[str, Any]:
-    """Solve every level of a phased plan's sweep, write the frontier files, return ``frontier.json``'s document."""
-    check_phased_settings(scenario, settings)
-    assert settings.budgets is not None
-    if settings.elastic:
-        scenario = scenario.model_copy(update={"elastic": True})
-    budgets = sorted(set(settings.budgets))
-    settings.out_dir.mkdir(parents=True, exist_ok=True)
-    fingerprint = _fingerprint(scenario, settings)
-    weight = next(iter(scenario.demand.weights), None)
-    began = time.perf_counter()
-    rows: list[dict[str, Any]] = []
-    emit("least", 0, len(budgets), (), None)
-    for k, budget_cny in enumerate(budgets):
-        emit("started", k, len(budgets), (budget_cny,), None)
-        level = level_scenario(scenario, budget_cny, year=settings.year, scale_years=settings.scale_years)
-        start = time.perf_counter()
-        result = solve(level, base_dir)
-        document = plan_document(result)
-        row = level_row(document, budget_cny=budget_cny, seconds=time.perf_counter() - start, weight=weight)
-        row["capital_by_year"] = dict(level.budget.capital_by_year or {})
-        row["capital_spent_by_year"] = {y: e["capital"] for y, e in (document.get("years") or {}).items()}
-        save_level(settings.out_dir, document, row, fingerprint)
-        rows.append(row)
-        document_so_far = _document(scenario, settings, rows, began, complete=False)
-        write_frontier(settings.out_dir, document_so_far)
-        emit("level", k + 1, len(budgets), (), finish_rows(rows, None)[-1])
-    document = _document(scenario, settings, rows, began, complete=True)
-    write_frontier(settings.out_dir, document)
-    write_chart(document, settings.out_dir / "frontier.png")
-    return document
-
-
-def _fingerprint(scenario: Scenario, settings: PhasedSweep) -> str:
-    dump = scenario.model_dump(mode="json", exclude={"solver": True})
-    mode = {"year": settings.year, "scale_years": settings.scale_years}
-    return hashlib.sha256(json.dumps([dump, mode], sort_keys=True, default=str).encode()).hexdigest()[:20]
-
-
-def _document(scenario: Scenario, settings: PhasedSweep, rows: list[dict[str, Any]], began: float, *,
-              complete: bool) -> dict[str, Any]:
-    """``frontier.json`` of a phased sweep: the one-year sweep's fields, and how the budget varies."""
-    finished = finish_rows(rows, None)
-    mode = ("each level is the total capital; every year's cap scaled to sum to it" if settings.scale_years
-            else f"each level is {settings.year}'s capital cap; the other years keep theirs")
-    notes = [f"phased sweep: {mode}; levels solved from scratch one after another; coverage is the last "
-             "planning year's; the least sufficient budget is not computed"]
-    notes += [f"budget {r['budget']:,.0f}: covers less than a lower budget's level ({r['status']})"
-              for r in finished if not r["monotone"]]
-    infeasible = [r for r in finished if r["status"] == "infeasible"]
-    if infeasible and not scenario.elastic:
-        notes.append(f"{len(infeasible)} level(s) meet no plan with the targets as stated; sweep with --elastic "
-                     "to see what they buy")
-    return {
-        "format": FRONTIER_FORMAT, "scenario": scenario.name, "objective": "max_coverage",
-        "elastic": scenario.elastic, "weight": next(iter(scenario.demand.weights), None),
-        "budget": {"annual": scenario.budget.annual, "horizon_years": scenario.budget.horizon_years,
-                   "capital": scenario.budget.capital, "capital_by_year": scenario.budget.capital_by_year},
-        "phased": {"years": list(scenario.years or []), "year": settings.year, "scale_years": settings.scale_years},
-        "solver": {"backend": scenario.solver.backend, "time_limit_s": scenario.solver.time_limit_s,
-                   "mip_gap": scenario.solver.mip_gap},
-        "least_sufficient": {"budget": None, "capital": None, "annual": None, "bound": None, "proven": False,
-                             "status": None, "seconds": None,
-                             "note": "not computed by a phased sweep"},
-        "saturation": None,
-        "complete": complete and len(finished) == len(settings.budgets or ()),
-        "monotone": all(r["monotone"] for r in finished),
-        "levels": finished, "notes": notes, "seconds": round(time.perf_counter() - began, 3),
-    }
+def mode_note(budget: BudgetRows) -> str | None:
+    """How a phased sweep's budget varies, for its notes (None: a one-year sweep)."""
+    if budget.scale_years:
+        return "phased sweep: each level is the total capital; every year's cap scaled to sum to it"
+    if budget.year is not None:
+        return f"phased sweep: each level is {budget.year}'s capital cap; the other years keep theirs"
+    return None

@@ -3,10 +3,13 @@
 For each capital budget B the sweep finds the `max_coverage` plan within B (targets as
 stated, or elastic), checked by the independent checker like every plan, and it finds the
 least capital meeting every target (the least sufficient budget), which is also solved as a
-level and marked on the frontier. The model is built once; a level changes the capital row's
-upper bound only, and starts from the plan of the highest finished level below it (a plan
-feasible at a lower budget is feasible at a higher one, so levels run upward). Levels are
-written as they finish; ``resume`` takes the finished ones from an earlier run.
+level and marked on the frontier. The model is built once; a level changes the bounds of its
+budget's rows only (the capital row, or a phased plan's yearly rows: `optimizer.sweep.phased`),
+and starts from the plan of the highest finished level below it (a plan feasible at a lower
+budget is feasible at a higher one, so levels run upward). A level the proven unlimited-budget
+plan fits is written from it without a solve (`optimizer.sweep.levels.fits`). The frontier
+names the saturation budget from the plans found (`optimizer.sweep.frontier.saturation`).
+Levels are written as they finish; ``resume`` takes the finished ones from an earlier run.
 
 Python API::
 
@@ -35,11 +38,13 @@ from optimizer.scenario.format import Scenario, load_scenario, solver_with
 from optimizer.solvers.base import Status
 from optimizer.sweep.chart import write_chart
 from optimizer.sweep.frontier import (
+    COVERAGE_TOL,
     FRONTIER_FORMAT,
     finish_rows,
     level_row,
     load_json,
     load_level,
+    saturation,
     save_json,
     save_level,
     write_frontier,
@@ -47,17 +52,19 @@ from optimizer.sweep.frontier import (
 from optimizer.sweep.levels import (
     LEAST,
     LEVEL,
-    SATURATION,
+    UNLIMITED,
     CapitalOutcome,
     FloatArray,
     LevelOutcome,
     LevelTask,
     cheapest_facility_cny,
+    fits,
     known_infeasible,
     prepare_sweep,
+    reused_level,
     start_from_pairs,
 )
-from optimizer.sweep.phased import PhasedSweep, sweep_phased
+from optimizer.sweep.phased import BudgetRows, budget_rows, check_phased_options, mode_note
 from optimizer.sweep.runners import Runner, open_runner
 
 MAX_LEVELS = 1000
@@ -144,7 +151,9 @@ class _State:
     runner: Runner
     emit: Callable[[SweepEvent], None]
     least: CapitalOutcome
-    saturation: CapitalOutcome | None = None
+    bounds: BudgetRows
+    unlimited: CapitalOutcome | None = None
+    unlimited_runs: int = 0
     rows: dict[float, dict[str, Any]] = field(default_factory=dict)
     starts: dict[float, FloatArray] = field(default_factory=dict)
     total: int = 0
@@ -203,22 +212,14 @@ def sweep(scenario: Scenario, base_dir: Path, settings: SweepSettings, *,
           on_event: Callable[[SweepEvent], None] | None = None) -> Frontier:
     """Solve every budget level, write the frontier files, return the frontier."""
     check_settings(settings)
-    if scenario.extended:   # phased plans: one year's budget or every year's scaled (refuses the rest by name)
-        phased = PhasedSweep(settings.out_dir, settings.budgets, settings.year, settings.scale_years,
-                             settings.elastic, settings.workers, settings.dask, settings.resume)
-        report = on_event or (lambda event: None)
-        document = sweep_phased(scenario, base_dir, phased, lambda kind, done, total, running, row: report(
-            SweepEvent(kind, done, total, running, row)))
-        return Frontier(document, settings.out_dir)
-    if settings.year is not None or settings.scale_years:
-        raise ScenarioError("--year and --scale-years vary a phased plan's yearly budgets; this scenario has no "
-                            "`years`", "--year/--scale-years")
+    check_phased_options(scenario, year=settings.year, scale_years=settings.scale_years)
     prep = prepare_sweep(scenario, base_dir, elastic=settings.elastic)
+    bounds = budget_rows(prep.scenario, prep.model, year=settings.year, scale_years=settings.scale_years)
     settings.out_dir.mkdir(parents=True, exist_ok=True)
-    fingerprint = sweep_fingerprint(prep)
+    fingerprint = sweep_fingerprint(prep, bounds)
     with open_runner(prep, workers=settings.workers, dask=settings.dask) as runner:
-        least = _capital(prep, runner, LEAST, fingerprint, settings)
-        state = _State(prep, settings, fingerprint, runner, on_event or (lambda event: None), least)
+        least = _capital(prep, runner, LEAST, fingerprint, settings, bounds)
+        state = _State(prep, settings, fingerprint, runner, on_event or (lambda event: None), least, bounds)
         budgets = _level_budgets(state)
         state.total = len(budgets)
         state.emit(SweepEvent("least", 0, state.total, least_cny=_least_level(least)))
@@ -229,10 +230,12 @@ def sweep(scenario: Scenario, base_dir: Path, settings: SweepSettings, *,
     return Frontier(document, settings.out_dir)
 
 
-def sweep_fingerprint(prep: Prepared) -> str:
-    """What a resumed run must share with the first: scenario (less solver and capital) and model."""
+def sweep_fingerprint(prep: Prepared, bounds: BudgetRows | None = None) -> str:
+    """What a resumed run must share with the first: scenario (less solver and capital), model,
+    and the rows the budget bounds (which year, or every year scaled)."""
     scenario = prep.scenario.model_dump(mode="json", exclude={"solver": True, "budget": {"capital"}})
-    digest = hashlib.sha256(json.dumps(scenario, sort_keys=True, default=str).encode())
+    how = None if bounds is None else [list(bounds.rows), list(bounds.factors), bounds.year, bounds.scale_years]
+    digest = hashlib.sha256(json.dumps([scenario, how], sort_keys=True, default=str).encode())
     model, milp = prep.model, prep.model.milp
     for array in (milp.A.data, milp.A.indices, milp.A.indptr, milp.row_lb, milp.lb, milp.ub,
                   model.cost_c, model.coverage_c):
@@ -246,26 +249,48 @@ def _least_level(least: CapitalOutcome) -> float | None:
 
 
 def _capital(prep: Prepared, runner: Runner, kind: str, fingerprint: str, settings: SweepSettings,
-             start: FloatArray | None = None) -> CapitalOutcome:
-    """The ``least`` or ``saturation`` solve, from ``least.json`` when resuming the same sweep."""
+             bounds: BudgetRows, start: FloatArray | None = None) -> CapitalOutcome:
+    """The ``least`` or ``unlimited`` solve, from ``least.json`` when resuming the same sweep."""
+    saved = _saved_capital(prep, kind, fingerprint, settings)
+    if saved is not None:
+        return saved
+    outcome = runner.submit(LevelTask(kind, start=start, bounds=bounds)).result()
+    assert isinstance(outcome, CapitalOutcome)
+    _save_capital(outcome, fingerprint, settings)
+    return outcome
+
+
+def _saved_capital(prep: Prepared, kind: str, fingerprint: str, settings: SweepSettings) -> CapitalOutcome | None:
+    """A ``least`` or ``unlimited`` solve of the same sweep from ``least.json`` (resume only)."""
+    saved = load_json(settings.out_dir / "least.json") or {}
+    if not settings.resume or saved.get("fingerprint") != fingerprint or kind not in saved:
+        return None
+    entry = saved[kind]
+    pairs = [tuple(p) for p in entry["pairs"]]
+    x = _start_of(prep, pairs)
+    return CapitalOutcome(kind, entry["status"], entry["capital"], entry["annual"], entry["bound"], pairs, x,
+                          entry["seconds"], entry.get("coverage"), entry.get("coverage_bound"),
+                          exact=entry.get("exact", True))
+
+
+def _start_of(prep: Prepared, pairs: list[tuple[Any, str]]) -> FloatArray | None:
+    """A warm start from a resumed plan's open facilities (one-year models; a phased plan's
+    opening years are not rebuilt from them: its levels start cold)."""
+    return start_from_pairs(prep, pairs) if pairs and prep.model.schedule is None else None
+
+
+def _save_capital(outcome: CapitalOutcome, fingerprint: str, settings: SweepSettings) -> None:
     path = settings.out_dir / "least.json"
     saved = load_json(path) or {}
-    if settings.resume and saved.get("fingerprint") == fingerprint and kind in saved:
-        entry = saved[kind]
-        x = start_from_pairs(prep, [tuple(p) for p in entry["pairs"]]) if entry["pairs"] else None
-        return CapitalOutcome(kind, entry["status"], entry["capital"], entry["annual"], entry["bound"],
-                              [tuple(p) for p in entry["pairs"]], x, entry["seconds"])
-    outcome = runner.submit(LevelTask(kind, start=start)).result()
-    assert isinstance(outcome, CapitalOutcome)
     kept: dict[str, Any] = saved if saved.get("fingerprint") == fingerprint else {"fingerprint": fingerprint}
-    kept[kind] = _capital_entry(outcome)
+    kept[outcome.kind] = _capital_entry(outcome)
     save_json(path, kept)
-    return outcome
 
 
 def _capital_entry(outcome: CapitalOutcome) -> dict[str, Any]:
     return {"status": outcome.status, "capital": outcome.capital_cny, "annual": outcome.annual_cny,
             "bound": outcome.bound_cny, "proven": outcome.proven, "seconds": round(outcome.seconds, 3),
+            "coverage": outcome.coverage, "coverage_bound": outcome.coverage_bound, "exact": outcome.exact,
             "pairs": [list(p) for p in outcome.pairs]}
 
 
@@ -287,29 +312,30 @@ def automatic_budgets(state: _State) -> list[float]:
 
     Elastic targets: from the cheapest new facility (less buys nothing) to the least
     capital meeting every target. Targets as stated: no plan exists below the least
-    sufficient budget, so the levels run from it up to the saturation budget (the least
-    capital buying the most coverage any budget buys).
+    sufficient budget, so the levels run from it up to the capital of the unlimited-budget plan
+    (the most coverage any budget buys, at least cost): every budget above buys that plan.
     """
     count = state.settings.levels or 10
     least = state.least.capital_cny
     if state.prep.scenario.elastic:
-        low = cheapest_facility_cny(state.prep)
-        high = least if least is not None else _saturation(state)
+        low = cheapest_facility_cny(state.prep, state.bounds)
+        high = least if least is not None else _unlimited(state)
     else:
         if least is None:
             raise TargetInfeasibleError(
                 f"no plan meets every target at any budget (least capital solve: {state.least.status}), so "
                 "there is no least sufficient budget; sweep with --elastic, or give --budgets", "--levels")
-        low, high = least, _saturation(state)
+        low, high = least, _unlimited(state)
     if high is None or high <= low or count == 1:
         return [float(math.ceil(low - 1e-6))]
     return [float(math.ceil(b - 1e-6)) for b in np.linspace(low, high, count)]
 
 
-def _saturation(state: _State) -> float | None:
-    state.saturation = _capital(state.prep, state.runner, SATURATION, state.fingerprint, state.settings,
-                                start=state.least.x)
-    return state.saturation.capital_cny
+def _unlimited(state: _State) -> float | None:
+    state.unlimited_runs += 1
+    state.unlimited = _capital(state.prep, state.runner, UNLIMITED, state.fingerprint, state.settings,
+                               state.bounds, start=state.least.x)
+    return state.unlimited.capital_cny
 
 
 def _run_levels(state: _State, budgets: list[float]) -> None:
@@ -323,7 +349,7 @@ def _run_levels(state: _State, budgets: list[float]) -> None:
         if loaded is not None:
             _resumed(state, budget, *loaded)
         elif _below_least(state, budget):
-            _record(state, known_infeasible(state.prep, budget, state.least))
+            _record(state, known_infeasible(state.prep, budget, state.least, state.bounds))
         else:
             pending.append(budget)
     _solve_pending(state, pending)
@@ -333,7 +359,8 @@ def _resumed(state: _State, budget: float, row: dict[str, Any], document: dict[s
     state.rows[budget] = row
     if row["coverage"] is not None:
         pairs = [(f["site"], f["type"]) for f in document.get("facilities") or []]
-        state.starts[budget] = start_from_pairs(state.prep, pairs)
+        if (start := _start_of(state.prep, pairs)) is not None:
+            state.starts[budget] = start
     state.emit(SweepEvent("level", len(state.rows), state.total, row=row))
 
 
@@ -348,19 +375,90 @@ def _below_least(state: _State, budget: float) -> bool:
 
 
 def _solve_pending(state: _State, pending: list[float]) -> None:
-    """Keep the runner full; each level starts from the best finished plan below it."""
-    running: dict[Any, float] = {}
+    """Keep the runner full; each level starts from the best finished plan below it.
+
+    A level the proven unlimited-budget plan fits is written from that plan, not solved
+    (`optimizer.sweep.levels.fits`). That plan is solved up front for automatic levels, and
+    otherwise once a proven level leaves unspent budget that would buy a facility (coverage no
+    longer follows the budget there), started from that level's plan.
+    """
+    running: dict[Any, float | None] = {}   # future -> its level's budget (None: the unlimited solve)
     while pending or running:
-        while pending and len(running) < state.runner.capacity:
+        while pending and _reusable(state, pending[0], pending, running):   # upward, as levels finish
+            assert state.unlimited is not None   # `fits` says so
             budget = pending.pop(0)
-            state.emit(SweepEvent("started", len(state.rows), state.total, (*running.values(), budget)))
-            task = LevelTask(LEVEL, budget, _start_below(state, budget), fresh=not _from_level(state, budget))
+            _record(state, reused_level(state.prep, budget, state.unlimited, state.bounds), _running(running))
+        while pending and len(running) < state.runner.capacity:
+            if (start := _unlimited_start(state, pending)) is not None:
+                state.unlimited_runs += 1
+                running[state.runner.submit(LevelTask(UNLIMITED, start=start, bounds=state.bounds))] = None
+                continue
+            budget = pending.pop(0)
+            state.emit(SweepEvent("started", len(state.rows), state.total, (*_running(running), budget)))
+            task = LevelTask(LEVEL, budget, _start_below(state, budget), fresh=not _from_level(state, budget),
+                             bounds=state.bounds)
             running[state.runner.submit(task)] = budget
+        if not running:
+            continue
         for future in state.runner.wait_any(list(running)):
             running.pop(future)
             outcome = future.result()
+            if isinstance(outcome, CapitalOutcome):
+                state.unlimited = outcome
+                _save_capital(outcome, state.fingerprint, state.settings)
+                continue
             assert isinstance(outcome, LevelOutcome)
-            _record(state, outcome, tuple(running.values()))
+            _record(state, outcome, _running(running))
+
+
+def _reusable(state: _State, budget: float, pending: list[float], running: dict[Any, float | None]) -> bool:
+    """Whether the level at `budget` is written from the unlimited-budget plan now: it `fits`, every
+    lower level has finished (so `_consistent` has heard from them all), and none contradicts it."""
+    lower = [b for b in pending if b < budget] + [b for b in running.values() if b is None or b < budget]
+    return not lower and fits(state.unlimited, budget) and _consistent(state)
+
+
+def _consistent(state: _State) -> bool:
+    """No finished level contradicts the unlimited solve: a level plan is a plan of the unlimited
+    problem, so none may cover more, or as much for less total cost. (A contradiction means the
+    solver's claim was wrong; the levels are then solved, not written from that plan.)"""
+    unlimited = state.unlimited
+    if unlimited is None or unlimited.coverage is None or unlimited.solution is None:
+        return False
+    cost = float(state.prep.model.cost_c @ unlimited.solution.x) if unlimited.solution.x is not None else None
+    for row in state.rows.values():
+        if row["coverage"] is None or row["reused"] or cost is None:
+            continue
+        more = row["coverage"] > unlimited.coverage * (1 + COVERAGE_TOL) + COVERAGE_TOL
+        cheaper = row["coverage"] >= unlimited.coverage * (1 - COVERAGE_TOL) - COVERAGE_TOL and (
+            row["total"] is not None and row["total"] < cost * (1 - 1e-6) - 1.0)
+        if more or cheaper:
+            return False
+    return True
+
+
+def _running(running: dict[Any, float | None]) -> tuple[float, ...]:
+    return tuple(b for b in running.values() if b is not None)
+
+
+def _unlimited_start(state: _State, pending: list[float]) -> FloatArray | None:
+    """A proven level's plan to start the unlimited solve from, when that solve is worth running now.
+
+    Worth it when levels remain above a level proven optimal whose plan left unspent at least the
+    capital of the cheapest new facility (more budget there may buy nothing more), and no proven
+    unlimited plan is at hand: once, or a second time after an unproven one (the automatic levels'
+    first run starts from the least-capital plan; a proven level's plan is a far better start).
+    """
+    proven = state.unlimited is not None and state.unlimited.proven
+    if proven or state.unlimited_runs >= 2 or not pending:
+        return None
+    cheapest = cheapest_facility_cny(state.prep, state.bounds)
+    for budget, row in sorted(state.rows.items(), reverse=True):
+        slack = budget - (row["capital"] or 0.0)
+        if row["status"] == Status.OPTIMAL.value and row["coverage"] is not None and budget in state.starts and (
+                slack >= cheapest - 1e-6 and max(pending) > budget):
+            return state.starts[budget]
+    return None
 
 
 def _start_below(state: _State, budget: float) -> FloatArray | None:
@@ -379,6 +477,9 @@ def _record(state: _State, outcome: LevelOutcome, running: tuple[float, ...] = (
     """Write a finished level and the frontier so far; keep its plan as a start for higher levels."""
     weight = next(iter(state.prep.scenario.demand.weights), None)
     row = level_row(outcome.document, budget_cny=outcome.budget_cny, seconds=outcome.seconds, weight=weight)
+    if state.bounds.phased:
+        row["capital_by_year"] = state.bounds.caps_at(state.prep.scenario, outcome.budget_cny)
+        row["capital_spent_by_year"] = {y: e["capital"] for y, e in (outcome.document.get("years") or {}).items()}
     save_level(state.settings.out_dir, outcome.document, row, state.fingerprint)
     state.rows[outcome.budget_cny] = row
     if outcome.x is not None:
@@ -389,16 +490,24 @@ def _record(state: _State, outcome: LevelOutcome, running: tuple[float, ...] = (
 
 def frontier_document(state: _State, *, complete: bool) -> dict[str, Any]:
     """``frontier.json``: the levels so far, the least sufficient budget, and notes."""
-    scenario = state.prep.scenario
+    scenario, bounds = state.prep.scenario, state.bounds
     rows = finish_rows(list(state.rows.values()), _least_level(state.least))
+    budget: dict[str, Any] = {"annual": scenario.budget.annual, "horizon_years": scenario.budget.horizon_years}
+    phased = {}
+    if bounds.phased:
+        budget |= {"capital": scenario.budget.capital, "capital_by_year": scenario.budget.capital_by_year}
+        phased = {"phased": {"years": list(scenario.years or []), "year": bounds.year,
+                             "scale_years": bounds.scale_years,
+                             "coverage": "covered elderly-years: each year's weighted coverage, summed"}}
     return {
         "format": FRONTIER_FORMAT, "scenario": scenario.name, "objective": "max_coverage",
         "elastic": scenario.elastic, "weight": next(iter(scenario.demand.weights), None),
-        "budget": {"annual": scenario.budget.annual, "horizon_years": scenario.budget.horizon_years},
+        "budget": budget, **phased,
         "solver": {"backend": scenario.solver.backend, "time_limit_s": scenario.solver.time_limit_s,
                    "mip_gap": scenario.solver.mip_gap},
         "least_sufficient": _least_document(state.least),
-        "saturation": None if state.saturation is None else _capital_summary(state.saturation),
+        "unlimited": None if state.unlimited is None else _unlimited_summary(state.unlimited),
+        "saturation": saturation(rows, None if state.unlimited is None else _unlimited_summary(state.unlimited)),
         "complete": complete and len(rows) == state.total, "monotone": all(r["monotone"] for r in rows),
         "levels": rows, "notes": _notes(rows, state),
         "seconds": round(time.perf_counter() - state.began, 3),
@@ -417,13 +526,18 @@ def _least_document(least: CapitalOutcome) -> dict[str, Any]:
     return entry
 
 
+def _unlimited_summary(outcome: CapitalOutcome) -> dict[str, Any]:
+    """The unlimited-budget solve: its plan's capital and coverage, and the proven most coverage."""
+    return _capital_summary(outcome) | {"coverage": outcome.coverage, "coverage_bound": outcome.coverage_bound}
+
+
 def _capital_summary(outcome: CapitalOutcome) -> dict[str, Any]:
     return {"capital": outcome.capital_cny, "annual": outcome.annual_cny, "bound": outcome.bound_cny,
             "proven": outcome.proven, "status": outcome.status, "seconds": round(outcome.seconds, 3)}
 
 
 def _notes(rows: list[dict[str, Any]], state: _State) -> list[str]:
-    notes = []
+    notes = [note] if (note := mode_note(state.bounds)) else []
     for row in rows:
         if not row["monotone"]:
             why = ("stopped by the time limit" if row["time_limited"] else
