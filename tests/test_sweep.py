@@ -338,8 +338,12 @@ def test_dask_cluster_solves_levels_with_the_scenario_scattered_once_per_worker(
 
 
 def test_cli_sweep_writes_the_frontier_and_exits_0(tmp_path: Path) -> None:
-    result = cli.invoke(app, ["sweep", str(EXAMPLE), "--budgets", "20e6:40e6:10e6", "--out", str(tmp_path)])
+    result = cli.invoke(app, ["sweep", str(EXAMPLE), "--budgets", "20e6:40e6:10e6", "--out", str(tmp_path)],
+                        env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
+    table = result.output[result.output.index("cost–coverage frontier"):result.output.index("least budget")]
+    assert "…" not in table and max(map(len, table.splitlines())) <= 80   # fits, nothing cut off
+    assert "optimal" in table
     output = " ".join(result.output.split())
     assert "least budget meeting every target: 21,566,579 yuan (proven least)" in output
     assert (tmp_path / "frontier.csv").is_file() and (tmp_path / "levels" / "budget_30000000" / "plan.json").is_file()

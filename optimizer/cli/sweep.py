@@ -13,6 +13,7 @@ import typer
 
 from optimizer.cli.common import EXIT_MET, EXIT_UNMET, guarded, out
 from optimizer.cli.options import check_solver_options
+from optimizer.cli.tables import narrow_table
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -105,11 +106,14 @@ def _bound_text(row: dict[str, Any]) -> str:
 
 def print_frontier(frontier: Frontier, console: Any) -> None:
     """The frontier as a table, the least sufficient budget, notes and the files written."""
-    from rich.table import Table
-
     document = frontier.document
-    table = Table(title=f"{document['scenario']}: cost–coverage frontier ({document['weight'] or 'units'})")
-    for column in ("budget M", "capital M", "covered", "share", "targets", "status", "gap", "yuan/extra", "s"):
+    # Narrow by design (80 columns): money in millions, the status folds; every figure is in frontier.csv.
+    table = narrow_table(f"{document['scenario']}: cost–coverage frontier ({document['weight'] or 'units'}; "
+                         "budget and capital in M yuan; 元/+1: yuan per extra unit covered; s: seconds)")
+    for column in ("budget", "capital", "covered", "share", "targets"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("status", overflow="fold", max_width=16)
+    for column in ("gap", "元/+1", "s"):
         table.add_column(column, justify="right", no_wrap=True)
     for row in document["levels"]:
         table.add_row(*_cells(row), style="bold green" if row["least_sufficient"] else None)
