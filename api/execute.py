@@ -138,6 +138,7 @@ def _sweep(scenario: Scenario, base_dir: Path, out_dir: Path, options: dict[str,
     budgets = options.get("budgets")
     settings = SweepSettings(out_dir, budgets=None if budgets is None else tuple(budgets),
                              levels=options.get("levels"), elastic=bool(options.get("elastic")), workers=1,
+                             year=options.get("year"), scale_years=bool(options.get("scale_years")),
                              resume=True)   # a re-run after an interruption keeps the finished levels
 
     def progress(event: SweepEvent) -> None:

@@ -146,6 +146,10 @@ class SweepRequest(_Wire):
     levels: int | None = Field(None, ge=1, description="Instead of budgets: this many levels up to the least "
                                "sufficient budget (the CLI's --levels; default 10); not with `budgets`.")
     elastic: bool = Field(False, description="Targets become soft (the CLI's --elastic).")
+    year: int | None = Field(None, description="Phased scenarios: each budget is this planning year's capital "
+                             "cap (the CLI's --year); not with `scale_years`.")
+    scale_years: bool = Field(False, description="Phased scenarios: each budget is the total capital, every "
+                              "year's cap scaled in proportion (the CLI's --scale-years).")
 
     @field_validator("budgets")
     @classmethod

@@ -130,6 +130,27 @@ def test_sweep_gives_the_frontier_and_the_least_sufficient_budget(server: Server
     assert len(csv.text.strip().splitlines()) == 4 and png.content.startswith(b"\x89PNG")
 
 
+def test_a_phased_sweep_varies_one_years_budget_and_names_the_missing_choice(server: Server) -> None:
+    scenario, _ = tiny_scenario(1)
+    scenario |= {"years": [2025, 2026]}
+    scenario["budget"] = {"capital_by_year": {"2025": 400_000, "2026": 400_000}}
+    with server.client() as client:
+        refused = client.post("/v1/sweeps", json={"scenario": scenario, "budgets": [200_000, 400_000]})
+        assert refused.status_code == 422, refused.text
+        assert "year/scale_years" in refused.text   # the request's own field names, not the CLI's flags
+        accepted = client.post("/v1/sweeps", json={"scenario": scenario, "budgets": [200_000, 400_000],
+                                                   "year": 2025})
+        assert accepted.status_code == 202, accepted.text
+        job = wait_job(client, accepted.json()["id"], kind="sweeps", timeout_s=90)
+        assert job["status"] == "done", job
+        frontier = client.get(job["links"]["frontier"]).raise_for_status().json()
+    assert any("2025's capital cap" in note for note in frontier["notes"])
+    budgets = [row["budget"] for row in frontier["levels"]]
+    assert {200_000, 400_000} <= set(budgets)
+    # targets hold in the last year: 2025 can spend nothing, and that is the least sufficient budget
+    assert frontier["least_sufficient"]["budget"] == 0 and budgets[0] == 0
+
+
 def test_cancel_stops_a_running_job_and_drops_a_queued_one(server: Server) -> None:
     with server.client() as client:
         running = [client.post("/v1/scenarios", json=slow_scenario(60)).json()["id"] for _ in range(2)]

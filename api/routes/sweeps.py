@@ -14,6 +14,7 @@ from api.routes.links import LOCATION, SWEEP_LINKS
 from api.routes.responses import errors
 from api.schemas import JobAccepted, JobPublic, SweepRequest
 from optimizer.errors import ScenarioError
+from optimizer.sweep.phased import check_phased_options
 
 router = APIRouter(prefix="/sweeps", tags=["sweeps"], responses=errors(422))
 
@@ -31,6 +32,7 @@ def submit_sweep(request: Annotated[SweepRequest, Body(openapi_examples=SWEEP_EX
         raise ScenarioError(f"{levels} levels; this server solves at most {settings.max_sweep_levels} per sweep",
                             where)
     parsed = validate_scenario(request.scenario, settings=settings, conn=conn, caller=caller)
+    check_phased_options(parsed, year=request.year, scale_years=request.scale_years, names=("year", "scale_years"))
     accepted = enqueue(conn, settings=settings, caller=caller, kind="sweep", scenario=parsed,
                        request={"scenario": request.scenario,
                                 "sweep": request.model_dump(exclude={"scenario"})})

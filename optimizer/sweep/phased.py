@@ -120,14 +120,20 @@ def budget_rows(scenario: Scenario, model: PlanModel, *, year: int | None, scale
     return BudgetRows((*year_rows, model.capital_row), (*factors, 1.0), scale_years=True, years=tuple(years))
 
 
-def check_phased_options(scenario: Scenario, *, year: int | None, scale_years: bool) -> None:
-    """Refuse, naming the option, a phased sweep the scenario cannot have; collect every problem first."""
+def check_phased_options(scenario: Scenario, *, year: int | None, scale_years: bool,
+                         names: tuple[str, str] = ("--year", "--scale-years")) -> None:
+    """Refuse, naming the option (`names`: how the caller spells `year` and `scale_years`), a phased
+    sweep the scenario cannot have; collect every problem first."""
+    year_name, scale_name = names
+    both = f"{year_name}/{scale_name}"
     problems = []
+    if year is not None and scale_years:
+        problems.append(Problem(both, f"give {year_name} or {scale_name}, not both"))
     years = [str(y) for y in scenario.years or []]
     caps = scenario.budget.capital_by_year or {}
     if not scenario.extended:
         if year is not None or scale_years:
-            problems.append(Problem("--year/--scale-years", "--year and --scale-years vary a phased plan's yearly "
+            problems.append(Problem(both, f"{year_name} and {scale_name} vary a phased plan's yearly "
                                     "budgets; this scenario has no `years`"))
         raise_if(problems, ScenarioError)
         return
@@ -135,15 +141,15 @@ def check_phased_options(scenario: Scenario, *, year: int | None, scale_years: b
         problems.append(Problem("years", "a budget sweep of a scenario with beds or sharper targets but no `years` "
                                 "is not implemented: solve it at each budget with `eldercare solve`"))
     elif year is None and not scale_years:
-        problems.append(Problem("--year/--scale-years", "a phased plan's sweep varies one year's capital budget "
-                                "(--year YEAR) or every year's scaled together (--scale-years)"))
+        problems.append(Problem(both, "a phased plan's sweep varies one year's capital budget "
+                                f"({year_name}) or every year's scaled together ({scale_name})"))
     if year is not None and years and str(year) not in years:
-        problems.append(Problem("--year", f"{year} is not a planning year; planning years: {', '.join(years)}"))
+        problems.append(Problem(year_name, f"{year} is not a planning year; planning years: {', '.join(years)}"))
     if scale_years and years and (missing := [y for y in years if y not in caps]):
-        problems.append(Problem("--scale-years", "scaling needs a cap for every planning year in "
+        problems.append(Problem(scale_name, "scaling needs a cap for every planning year in "
                                 f"budget.capital_by_year; none for {', '.join(missing)}"))
     if scale_years and years and caps and sum(caps.values()) <= 0:
-        problems.append(Problem("--scale-years", "the yearly capital budgets sum to 0: nothing to scale"))
+        problems.append(Problem(scale_name, "the yearly capital budgets sum to 0: nothing to scale"))
     raise_if(problems, ScenarioError)
 
 
