@@ -1,4 +1,4 @@
-"""``python -m bench correctness|methods|scale|phased``: public benchmarks, time per method, the comparison
+"""``python -m bench correctness|methods|scale|phased|pmedian``: public benchmarks, time per method, the comparison
 with spopt, phased plans and beds at scale."""
 
 from __future__ import annotations
@@ -46,6 +46,12 @@ def _phased(args: argparse.Namespace) -> int:
     return run_phased(args)
 
 
+def _pmedian(args: argparse.Namespace) -> int:
+    from bench.pmedian import run_pmedian
+
+    return run_pmedian(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the sub-command and run it."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -74,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
 
     add_phased_arguments(phased)
     phased.set_defaults(run=_phased)
+    pmedian = sub.add_parser("pmedian", help="the p-median engine on pmed1-40 and a synthetic city (own processes)")
+    from bench.pmedian import add_arguments as add_pmedian_arguments
+
+    add_pmedian_arguments(pmedian)
+    pmedian.set_defaults(run=_pmedian)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

@@ -172,6 +172,41 @@ class Tuning:
     neighbour_row_limit: int = 200
     """Rows holding more facilities than this (counts, budgets) give the greedy no neighbours."""
 
+    # -- the p-median engine (`optimizer.search.pmedian`) -------------------------------------
+    pmedian_seed: int = 20_260_101
+    """Seed of the interchange's candidate orders: runs repeat exactly (unless cut by time)."""
+    pmedian_bound_share: float = 0.5
+    """Of the distance phase's time, the most the subgradient ascent and fixing may take before
+    the radius MIP gets the rest (the ascent usually ends far sooner, when its step dies out)."""
+    pmedian_chunk: int = 50
+    """Subgradient steps between fixing rounds and Lagrangian-heuristic interchanges."""
+    pmedian_seeds_per_chunk: int = 2
+    """Of each chunk's better subproblem choices, the last this many seed the interchange (more
+    find better plans early, but each costs a full local search)."""
+    pmedian_overshoot: float = 0.01
+    """The p-median step aims this share of the incumbent beyond it: the incumbent from the
+    interchange is usually within a fraction of a per cent of the optimum, so aiming far
+    beyond it overshoots."""
+    pmedian_min_step: float = 0.005
+    """The ascent stops (and fixes what it can) once the step factor halves below this."""
+    pmedian_refix_step: float = 0.1
+    """After fixing changed the relaxation, the ascent resumes with this step factor."""
+    pmedian_closer: str = "tree"
+    """What closes a gap the root bound leaves: "tree" (Lagrangian branch and bound,
+    `optimizer.search.pmedian_tree`) or "radius" (the radius formulation on HiGHS)."""
+    pmedian_node_steps: int = 100
+    """Subgradient steps at most per branch-and-bound node (warm from its parent's multipliers)."""
+    pmedian_node_step: float = 0.25
+    """A node's first step factor: its parent's multipliers are near, so small steps."""
+    pmedian_node_patience: int = 10
+    """A node halves its step factor after this many steps without a better bound."""
+    pmedian_cost_share: float = 0.2
+    """Of the time left, what a p-median distance phase leaves to a cost phase that follows with
+    costs to weigh (a cost phase without costs keeps the distance plan at no cost)."""
+    pmedian_radius_max_nnz: int = 4_000_000
+    """The radius formulation goes to HiGHS only up to this many nonzeros (about 1 GB with
+    HiGHS's copies); beyond, the ascent and interchange keep the time."""
+
 
 TUNING = Tuning()
 """The defaults every solve uses unless `SolveOptions.tuning` says otherwise."""

@@ -31,6 +31,7 @@ from optimizer.model.milp import Milp
 from optimizer.search.backends import capabilities, handover_strategy, run_backend
 from optimizer.search.decompose import solve_in_parts
 from optimizer.search.greedy import greedy_plan, handles
+from optimizer.search.pmedian_phase import pmedian_phase, with_phase_note
 from optimizer.search.polish import polish, with_covering_bound
 from optimizer.solvers.base import BRANCH_AND_BOUND, SLOW_SET_UP, SolveOptions, SolveResult, Status, relative_gap
 from optimizer.tuning import TUNING, Tuning
@@ -99,13 +100,15 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
     for name, c in plan:
         phase_milp = milp.with_objective(c, 0.0)
         phase_options = replace(options, start=start)
-        result = _start_kept(phase_milp, start, backend) or (
-            _beyond_set_up(phase_milp, backend, abilities, phase_options, deadline, last=name == plan[-1][0])
-            if large else None)
+        result = _start_kept(phase_milp, start, backend)
+        by_engine = result is None and name == "distance" and (result := _pmedian(
+            pm, phase_milp, backend, phase_options, deadline, cost_follows=bool(np.any(pm.cost_c)))) is not None
+        if result is None and large:
+            result = _beyond_set_up(phase_milp, backend, abilities, phase_options, deadline, last=name == plan[-1][0])
         if result is None:
             start, result = _solver_phase(phase_milp, backend, phase_options, deadline, large,
                                           presolve=options.presolve or bool(phases))
-        if large:   # a useless bound first (it sets the polish's goal), then the polish in the time left
+        if large and not by_engine:   # a useless bound first (it sets the polish's goal), then the polish
             result, reduced_costs = with_covering_bound(phase_milp, result, options.time_limit_s, deadline,
                                                         tuning=tuning)
             result = polish(phase_milp, result, deadline, options.mip_gap, tuning=tuning,
@@ -119,6 +122,15 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         start = result.x
         milp = _fix_phase(milp, pm, name, result.x)
     return Solution(start, tuple(phases))
+
+
+def _pmedian(pm: PlanModel, milp: Milp, backend: str, options: SolveOptions, deadline: float, *,
+             cost_follows: bool) -> SolveResult | None:
+    """A distance phase that is a p-median, by the p-median engine (`optimizer.search.pmedian`),
+    leaving `Tuning.pmedian_cost_share` of the time to a cost phase that has costs to weigh."""
+    share = 1.0 - options.tuning.pmedian_cost_share if cost_follows else 1.0
+    result = pmedian_phase(pm, milp, options, time.perf_counter() + share * (deadline - time.perf_counter()))
+    return None if result is None else with_phase_note(result, backend)
 
 
 def with_backend_hint(milp: Milp, result: SolveResult, abilities: frozenset[str], *,
