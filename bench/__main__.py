@@ -1,5 +1,5 @@
-"""``python -m bench correctness|methods|scale|phased|pmedian``: public benchmarks, time per method, the comparison
-with spopt, phased plans and beds at scale."""
+"""``python -m bench correctness|methods|scale|phased|pmedian|pcenter``: public benchmarks, time per
+method, the comparison with spopt, phased plans and beds at scale, p-median and p-center."""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ def _pmedian(args: argparse.Namespace) -> int:
     return run_pmedian(args)
 
 
+def _pcenter(args: argparse.Namespace) -> int:
+    from bench.pcenter import run_pcenter
+
+    return run_pcenter(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the sub-command and run it."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -85,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
 
     add_pmedian_arguments(pmedian)
     pmedian.set_defaults(run=_pmedian)
+    pcenter = sub.add_parser("pcenter", help="least radius on Swain 55 and SJC324 against an exact reference")
+    from bench.pcenter import add_arguments as add_pcenter_arguments
+
+    add_pcenter_arguments(pcenter)
+    pcenter.set_defaults(run=_pcenter)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

@@ -175,9 +175,6 @@ class Tuning:
     # -- the p-median engine (`optimizer.search.pmedian`) -------------------------------------
     pmedian_seed: int = 20_260_101
     """Seed of the interchange's candidate orders: runs repeat exactly (unless cut by time)."""
-    pmedian_bound_share: float = 0.5
-    """Of the distance phase's time, the most the subgradient ascent and fixing may take before
-    the radius MIP gets the rest (the ascent usually ends far sooner, when its step dies out)."""
     pmedian_chunk: int = 50
     """Subgradient steps between fixing rounds and Lagrangian-heuristic interchanges."""
     pmedian_seeds_per_chunk: int = 2

@@ -33,6 +33,7 @@ from optimizer.search.decompose import solve_in_parts
 from optimizer.search.greedy import greedy_plan, handles
 from optimizer.search.pmedian_phase import pmedian_phase, with_phase_note
 from optimizer.search.polish import polish, with_covering_bound
+from optimizer.search.radius import radius_phase
 from optimizer.solvers.base import BRANCH_AND_BOUND, SLOW_SET_UP, SolveOptions, SolveResult, Status, relative_gap
 from optimizer.tuning import TUNING, Tuning
 
@@ -88,6 +89,13 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
     milp, start, tuning = pm.milp, options.start, options.tuning
     abilities = capabilities(backend)
     phases: list[Phase] = []
+    if objective == "min_radius":   # the least radius first; later phases keep its covering rows
+        share = 1.0 - tuning.pmedian_cost_share if np.any(pm.cost_c) else 1.0
+        radius = radius_phase(pm, milp, backend, options, time.perf_counter() + share * options.time_limit_s)
+        phases.append(Phase("radius", radius.result))
+        if radius.result.x is None:
+            return Solution(None, tuple(phases))
+        milp, start = radius.milp, radius.result.x
     plan: list[tuple[str, Any]] = []
     if elastic:
         plan.append(("shortfall", pm.shortfall_c))

@@ -9,9 +9,14 @@ On a `PMedianData` (sparse pairs, `optimizer.bounds.pmedian_lagrangian`):
    incumbent the step aims at.
 3. *Fixing:* sites whose reduced cost shows no better plan opens (closes) them are fixed, and
    the ascent resumes on what is left, until nothing more is fixed.
-4. *Radius MIP:* where the gap is still open, the radius formulation on the surviving sites
-   (`optimizer.search.pmedian_radius`) goes to HiGHS with the time left, starting from the
-   incumbent. Its optimum (or bound) over the fixed space, with the incumbent, closes the gap.
+4. *Closing the gap:* where the root bound leaves one, Lagrangian branch and bound
+   (`optimizer.search.pmedian_tree`) on the surviving sites with the time left; or, with
+   `Tuning.pmedian_closer` = "radius", the radius formulation on them
+   (`optimizer.search.pmedian_radius`) by HiGHS from the incumbent. Either's bound over the
+   fixed space, with the incumbent, is the bound of the whole.
+
+The ascent runs until its step dies out and nothing more is fixed (on large instances that can
+be the whole limit); a limit that cuts a step leaves the best plan and bound reached.
 
 Every step is deterministic for a given `Tuning.pmedian_seed` except where a time limit cuts it.
 """
@@ -46,8 +51,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 def solve_pmedian(data: PMedianData, deadline: float, *, mip_gap: float, threads: int,
                   start: BoolArray | None = None, tuning: Tuning = TUNING) -> Outcome:
-    """The best plan of `data` found by `deadline`, and a proven bound (see the module doc).
-    `data.state` is changed by the fixing."""
+    """The best plan of `data` found by `deadline` (from the greedy plan and from `start`), and
+    a proven bound (see the module doc). `data.state` is changed by the fixing."""
     t0 = time.perf_counter()
     search = Interchange(data, tuning.pmedian_seed)
     plan, value = search.improve(search.greedy(), deadline)
@@ -59,8 +64,7 @@ def solve_pmedian(data: PMedianData, deadline: float, *, mip_gap: float, threads
     out = Outcome(plan, value, -np.inf)
     st = start_state(data, search.c1.copy())
     out.bound = st.bound
-    bound_deadline = t0 + tuning.pmedian_bound_share * (deadline - t0)
-    _ascend_and_fix(data, st, search, out, min(deadline, bound_deadline), mip_gap, tuning)
+    _ascend_and_fix(data, st, search, out, deadline, mip_gap, tuning)
     out.notes.append(f"p-median: Lagrangian bound after {st.iterations} subgradient steps, "
                      f"{int(np.count_nonzero(data.state != FREE))} of {data.n_sites} sites fixed "
                      f"({time.perf_counter() - t0:.1f} s)")

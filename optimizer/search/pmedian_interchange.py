@@ -56,7 +56,7 @@ class Interchange:
     def greedy(self) -> BoolArray:
         """Fixed-open sites, then the greedy additions."""
         d = self.data
-        is_open = d.state == OPEN
+        is_open: BoolArray = np.asarray(d.state == OPEN)
         self.value(is_open)
         greedy_open(d.s_ptr, d.s_unit, d.s_cost, d.state, is_open, d.p_min, d.p_max, self.c1, self.f1, self.c2,
                     self.f2)
