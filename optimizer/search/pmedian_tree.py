@@ -77,7 +77,7 @@ def _solve_node(data: PMedianData, node: Node, search: Interchange, out: Outcome
            overshoot=tuning.pmedian_overshoot, min_step=tuning.pmedian_min_step)
     if time.perf_counter() >= deadline and not beyond_one(sub, st.bound, out.value):
         return None
-    _try_plan(st.chosen, search, out, deadline)
+    _try_plan(st.chosen, search, out, deadline, tuning.pmedian_node_improve)
     if beyond_one(sub, st.bound, out.value):
         return []
     st.bound, st.rho, st.chosen = evaluate(sub, st.best_lam)
@@ -97,10 +97,11 @@ def _solve_node(data: PMedianData, node: Node, search: Interchange, out: Outcome
             Node(open_state, max(0, sub.p_min - 1), sub.p_max - 1, st.best_lam, st.bound)]
 
 
-def _try_plan(chosen: npt.NDArray[np.bool_], search: Interchange, out: Outcome, deadline: float) -> None:
-    """Value the subproblem's choice as a plan; improve it when it is near the incumbent."""
+def _try_plan(chosen: npt.NDArray[np.bool_], search: Interchange, out: Outcome, deadline: float,
+              near: float) -> None:
+    """Value the subproblem's choice as a plan; improve it when within `near` times the incumbent."""
     value = search.value(chosen)
-    if value < 1.02 * out.value:
+    if value < near * out.value:
         plan, value = search.improve(chosen, deadline)
         if value < out.value - 1e-9 * max(1.0, out.value):
             out.is_open, out.value = plan, value
