@@ -73,7 +73,7 @@ def ours(points: Points, p: int, backend: str, limit: float) -> tuple[float, flo
     from optimizer import solve_tables
 
     doc = {"format": 1, "name": f"{points.name} p-center p={p}", "demand": {"id": "id"}, "sites": {"id": "id"},
-           "facility_types": {"site": {"radius_m": 1e9}},
+           "facility_types": {"site": {"radius_m": 1e7}},
            "targets": [{"kind": "count", "facility": "site", "max": p}],
            "objective": "min_radius", "solver": {"backend": backend, "time_limit_s": limit, "mip_gap": 0.0}}
     ids = pd.DataFrame({"id": np.arange(len(points.xy))})
