@@ -26,6 +26,10 @@ class Tuning:
     part_own_share: float = 0.05
     """A part holding at least this share of the nonzeros is solved on its own; the small rest
     goes together, since a solver call per tiny part costs more than it saves."""
+    components_compiled_nnz: int = 2_000_000
+    """From this many nonzeros the independent parts are found by the compiled union-find;
+    below, by SciPy (no compilation: a fresh install's first solve of a small model does not
+    wait for numba)."""
     local_row_factor: float = 20.0
     """A row longer than this many times the median live row is region-wide (a count, a share,
     a budget): windows and blocks do not grow through it, or every window would be the map."""
