@@ -50,10 +50,12 @@ def components(A: sp.csr_array, rows: BoolArray | None = None,
 def _roots_scipy(A: sp.csr_array, rows: BoolArray, cols: BoolArray) -> IntArray:
     """`_roots` by SciPy's connected components of the bipartite graph of the marked rows and
     columns (unmarked columns are their own roots)."""
-    sub = sp.csr_array(A[np.flatnonzero(rows)][:, np.flatnonzero(cols)])
-    graph = sp.bmat([[None, sub], [sub.T, None]], format="csr")
+    sub = sp.csr_array(A[np.flatnonzero(rows)][:, np.flatnonzero(cols)]).tocoo()
+    n_rows, n = sub.shape[0], sub.shape[0] + sub.shape[1]
+    # nodes: the marked rows, then the marked columns; one edge per nonzero (undirected)
+    graph = sp.csr_array((np.ones(sub.nnz), (sub.row, sub.col + n_rows)), shape=(n, n))
     _, label = connected_components(graph, directed=False)
-    col_label = label[sub.shape[0]:]
+    col_label = label[n_rows:]
     marked = np.flatnonzero(cols)
     smallest = np.full(int(label.max(initial=-1)) + 1, len(cols), dtype=np.int64)
     np.minimum.at(smallest, col_label, marked)
