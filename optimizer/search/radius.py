@@ -9,7 +9,8 @@ the count" is the least R for which the model plus the covering rows
 has a plan. Feasibility only grows with R, so a binary search over the sorted distinct
 distances of the reach finds it: each check is the model with its (R) rows, tried first by the
 greedy (a plan found is a proof of feasibility) and then by the backend with a share of the
-time left, started from the greedy plan or the last plan that still fits. A plan found at R
+time left. When checks ended unknown all the way up to the plan, the search starts again from
+the proven lower end with the time left, until the range closes or the limit. A plan found at R
 serves every unit within its own radius, often below R, so the upper end jumps there; a check
 the backend proves infeasible raises the lower end past R. Units no site of the type reaches
 are left out (the plan's `uncoverable` lists them). The result is the proven range
@@ -71,13 +72,14 @@ def radius_phase(pm: PlanModel, milp: Milp, backend: str, options: SolveOptions,
     np.minimum.at(nearest, group, dist)
     lo = int(np.searchsorted(distances, nearest[np.isfinite(nearest)].max()))
     search = _Search(distances, lo, lo, len(distances) - 1, None)
-    first_deadline = t0 + (deadline - t0) / (math.log2(len(distances)) + 1)
-    first = _check(covering(phase, group, var, dist, distances[-1]), backend, options, first_deadline,
-                   start=options.start)
+    widest = covering(phase, group, var, dist, float(distances[-1]))
+    first = _first_plan(widest, backend, options, t0 + (deadline - t0) / (math.log2(len(distances)) + 1), deadline)
     if first.x is None:
-        return RadiusPhase(first, covering(phase, group, var, dist, distances[-1]))
+        return RadiusPhase(first, widest)
     _found(search, first.x, group, var, dist)
-    while search.search_lo < search.hi and time.perf_counter() < deadline:
+    while search.proven_lo < search.hi and time.perf_counter() < deadline:
+        if search.search_lo >= search.hi:   # checks ended unknown up to the plan: again, with the time left
+            search.search_lo = search.proven_lo
         _step(search, phase, group, var, dist, backend, options, deadline)
     upper, lower = float(distances[search.hi]), float(distances[search.proven_lo])
     proven = search.proven_lo >= search.hi
@@ -87,6 +89,18 @@ def radius_phase(pm: PlanModel, milp: Milp, backend: str, options: SolveOptions,
     result = SolveResult(status, search.x, upper, lower, relative_gap(upper, lower), time.perf_counter() - t0, None,
                          not proven, backend, "binary search", (note, *search.notes))
     return RadiusPhase(result, covering(phase, group, var, dist, upper))
+
+
+def _first_plan(model: Milp, backend: str, options: SolveOptions, soon: float, deadline: float) -> SolveResult:
+    """A plan with every reach pair allowed: the greedy's, else the backend's by `soon`, else by
+    `deadline` (the search below needs one; without it the phase has nothing to show)."""
+    start = greedy_plan(model)
+    if start is not None and model.is_feasible(start):
+        return SolveResult(Status.TIME_LIMIT_FEASIBLE, start, 0.0, None, None, 0.0, None, False, "greedy")
+    result = _check(model, backend, options, soon, start=options.start)
+    if result.x is None and result.status != Status.INFEASIBLE and time.perf_counter() < deadline:
+        result = _check(model, backend, options, deadline, start=options.start)
+    return result
 
 
 def _step(search: _Search, phase: Milp, group: npt.NDArray[np.int64], var: npt.NDArray[np.int64], dist: FloatArray,
