@@ -10,7 +10,9 @@ has a plan. Feasibility only grows with R, so a binary search over the sorted di
 distances of the reach finds it: each check is the model with its (R) rows, tried first by the
 greedy (a plan found is a proof of feasibility) and then by the backend with a share of the
 time left. When checks ended unknown all the way up to the plan, the search starts again from
-the proven lower end with the time left, until the range closes or the limit. A plan found at R
+the proven lower end with the time left, until the range closes or the limit. Before the
+covering MIPs, a binary search of their LP relaxations (a share of the time) proves the radius
+below which even the relaxed rows cannot be met: a lower end far above the trivial one. A plan found at R
 serves every unit within its own radius, often below R, so the upper end jumps there; a check
 the backend proves infeasible raises the lower end past R. Units no site of the type reaches
 are left out (the plan's `uncoverable` lists them). The result is the proven range
@@ -77,6 +79,8 @@ def radius_phase(pm: PlanModel, milp: Milp, backend: str, options: SolveOptions,
     if first.x is None:
         return RadiusPhase(first, widest)
     _found(search, first.x, group, var, dist)
+    lp_deadline = time.perf_counter() + options.tuning.radius_lp_share * (deadline - time.perf_counter())
+    _relaxed_lower_end(search, phase, group, var, dist, options, lp_deadline)
     while search.proven_lo < search.hi and time.perf_counter() < deadline:
         if search.search_lo >= search.hi:   # checks ended unknown up to the plan: again, with the time left
             search.search_lo = search.proven_lo
@@ -89,6 +93,27 @@ def radius_phase(pm: PlanModel, milp: Milp, backend: str, options: SolveOptions,
     result = SolveResult(status, search.x, upper, lower, relative_gap(upper, lower), time.perf_counter() - t0, None,
                          not proven, backend, "binary search", (note, *search.notes))
     return RadiusPhase(result, covering(phase, group, var, dist, upper))
+
+
+def _relaxed_lower_end(search: _Search, phase: Milp, group: npt.NDArray[np.int64], var: npt.NDArray[np.int64],
+                       dist: FloatArray, options: SolveOptions, deadline: float) -> None:
+    """Raise the proven lower end by the LP relaxation: where the relaxed (R) model is infeasible,
+    so is every plan. A binary search of LPs (HiGHS) between the lower end and the plan, each a
+    fraction of the cost of a covering MIP, by `deadline`."""
+    lo, hi = search.proven_lo, search.hi
+    while lo < hi and time.perf_counter() < deadline:
+        mid = (lo + hi) // 2
+        model = covering(phase, group, var, dist, float(search.distances[mid]))
+        relaxed = replace(model, integrality=np.zeros(model.n_vars, np.int8))
+        seconds = max(0.5, deadline - time.perf_counter())
+        result = run_backend("highs", relaxed, replace(options, time_limit_s=seconds, start=None))
+        search.checks += 1
+        if result.status == Status.INFEASIBLE:
+            lo = search.proven_lo = search.search_lo = mid + 1
+        elif result.status.has_solution and not result.time_limited:
+            hi = mid
+        else:
+            break
 
 
 def _first_plan(model: Milp, backend: str, options: SolveOptions, soon: float, deadline: float) -> SolveResult:
