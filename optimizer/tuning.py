@@ -205,6 +205,9 @@ class Tuning:
     pmedian_node_improve: float = 1.02
     """A node's subproblem choice within this factor of the incumbent is improved by the
     interchange (nearer ones more often lead to a better plan; each costs a local search)."""
+    radius_cost_share: float = 0.2
+    """Of the time, what the least-radius phase leaves to the cost phase after it when there are
+    costs to weigh."""
     radius_lp_share: float = 0.25
     """Of the least-radius phase's time after its first plan, the most the LP relaxations may take
     to raise the proven lower end (they usually need a few seconds in all)."""

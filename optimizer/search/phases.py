@@ -1,9 +1,12 @@
 """Run the model through a backend in lexicographic phases and decode the open facilities.
 
 Phases (each a solve of the same arrays with another objective):
+0. `min_radius`: the least radius (`optimizer.search.radius`); its covering rows stay in the
+   model for the phases after it;
 1. elastic mode: least weighted shortfall; the shortfall level row (C9) is then fixed;
 2. `max_coverage`: most weighted coverage; the coverage level row (C8) is then fixed;
-   `min_distance` (without a yuan price): least weighted distance; row (C10) is then fixed;
+   `min_distance` (without a yuan price): least weighted distance; row (C10) is then fixed (a
+   p-median goes to the p-median engine, `optimizer.search.pmedian_phase`);
 3. least total cost.
 Each phase starts from the previous phase's solution, which is feasible for it. The caller's
 ``options.presolve`` applies to the first phase, the one given the caller's start; later phases
@@ -31,6 +34,7 @@ from optimizer.model.milp import Milp
 from optimizer.search.backends import capabilities, handover_strategy, run_backend
 from optimizer.search.decompose import solve_in_parts
 from optimizer.search.greedy import greedy_plan, handles
+from optimizer.search.pmedian_phase import BACKEND as PMEDIAN_BACKEND
 from optimizer.search.pmedian_phase import pmedian_phase, with_phase_note
 from optimizer.search.polish import polish, with_covering_bound
 from optimizer.search.radius import radius_phase
@@ -90,8 +94,9 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
     abilities = capabilities(backend)
     phases: list[Phase] = []
     if objective == "min_radius":   # the least radius first; later phases keep its covering rows
-        share = 1.0 - tuning.pmedian_cost_share if np.any(pm.cost_c) else 1.0
-        radius = radius_phase(pm, milp, backend, options, time.perf_counter() + share * options.time_limit_s)
+        share = 1.0 - tuning.radius_cost_share if np.any(pm.cost_c) else 1.0
+        radius_deadline = time.perf_counter() + share * (deadline - time.perf_counter())
+        radius = radius_phase(pm, milp, backend, options, radius_deadline)
         phases.append(Phase("radius", radius.result))
         if radius.result.x is None:
             return Solution(None, tuple(phases))
@@ -109,8 +114,9 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         phase_milp = milp.with_objective(c, 0.0)
         phase_options = replace(options, start=start)
         result = _start_kept(phase_milp, start, backend)
-        by_engine = result is None and name == "distance" and (result := _pmedian(
-            pm, phase_milp, backend, phase_options, deadline, cost_follows=bool(np.any(pm.cost_c)))) is not None
+        if result is None and name == "distance":
+            result = _pmedian(pm, phase_milp, backend, phase_options, deadline, cost_follows=bool(np.any(pm.cost_c)))
+        by_engine = result is not None and result.backend == PMEDIAN_BACKEND
         if result is None and large:
             result = _beyond_set_up(phase_milp, backend, abilities, phase_options, deadline, last=name == plan[-1][0])
         if result is None:

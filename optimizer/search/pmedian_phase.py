@@ -169,6 +169,6 @@ def _vector(milp: Milp, model: PMedianModel, is_open: npt.NDArray[np.bool_]) -> 
 
 def with_phase_note(result: SolveResult, backend: str) -> SolveResult:
     """`result` noting that the engine, not `backend`, planned the phase."""
-    note = (f"the distance phase is a p-median: planned by the p-median engine (Lagrangian bound, "
-            f"fast interchange, fixing, radius MIP on HiGHS) instead of {backend}")
+    note = (f"the distance phase is a p-median: planned by the p-median engine (Lagrangian bound, fast "
+            f"interchange, fixing, Lagrangian branch and bound) instead of {backend}")
     return replace(result, notes=(note, *result.notes))
