@@ -128,3 +128,26 @@ def test_a_distance_phase_with_other_rows_goes_to_the_backend() -> None:
     result = solve_tables(*_tables(dense, 3, coverage))
     phase = result.solution.phase("distance")
     assert phase is not None and phase.result.backend != "pmedian"
+
+
+def test_a_short_limit_is_honoured_with_a_valid_bound() -> None:
+    """An instance the engine cannot prove in 1 s: it returns near the limit, bound below plan."""
+    data, _ = _instance(21, n_units=3_000, n_sites=600, p=40, density=0.3)
+    t0 = time.perf_counter()
+    out = solve_pmedian(data, t0 + 1.0, mip_gap=0.0, threads=1)
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 3.0, elapsed   # a step or a pass in flight may finish after the limit
+    assert not out.proven(data, 0.0)   # random costs leave a gap: the whole limit is used
+    assert elapsed >= 1.0
+    assert np.isfinite(out.bound) and 0 < out.bound <= out.value + 1e-6
+    assert out.value < 3_000 * 100   # every unit served (no unserved-unit penalty)
+    assert int(out.is_open.sum()) == 40
+
+
+def test_a_p_median_no_plan_can_serve_goes_to_the_backend_which_says_infeasible() -> None:
+    """Two units far apart, each reaching only its own site, and one facility: no plan serves both."""
+    dense = np.array([[1.0, np.inf], [np.inf, 1.0], [2.0, 3.0]])
+    t0 = time.perf_counter()
+    result = solve_tables(*_tables(dense, 1))
+    assert result.status == "infeasible"
+    assert time.perf_counter() - t0 < 15   # the engine did not spend the limit first

@@ -60,6 +60,8 @@ def solve_pmedian(data: PMedianData, deadline: float, *, mip_gap: float, threads
         other, other_value = search.improve(start, deadline)
         if other_value < value:
             plan, value = other, other_value
+    if value >= search.big:   # a unit left unserved: the chosen backend decides and explains
+        return Outcome(plan, value, -np.inf, unserved=True)
     search.value(plan)
     out = Outcome(plan, value, -np.inf)
     st = start_state(data, search.c1.copy())

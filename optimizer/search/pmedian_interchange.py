@@ -24,6 +24,7 @@ class Outcome:
     bound: float
     notes: list[str] = field(default_factory=list)
     mip_stopped: bool = False
+    unserved: bool = False   # the first plans leave a unit unserved: likely no plan serves all
 
     def proven(self, data: PMedianData, gap: float) -> bool:
         """Whether the bound shows the plan optimal within relative `gap`."""

@@ -37,7 +37,8 @@ class PMedianModel:
 
 def pmedian_phase(pm: PlanModel, milp: Milp, options: SolveOptions, deadline: float) -> SolveResult | None:
     """The phase planned by the p-median engine until `deadline`, or None where `milp` is not a
-    p-median (or the engine's plan fails a row of it, which a p-median's plan cannot)."""
+    p-median, or its first plans leave a unit unserved (then the backend decides whether any
+    plan serves every unit, and the explanation says why not)."""
     t0 = time.perf_counter()
     model = read_pmedian(pm, milp)
     if model is None:
@@ -45,6 +46,8 @@ def pmedian_phase(pm: PlanModel, milp: Milp, options: SolveOptions, deadline: fl
     start = None if options.start is None else options.start[model.y_var] > 0.5
     out = solve_pmedian(model.data, deadline, mip_gap=options.mip_gap, threads=options.threads, start=start,
                         tuning=options.tuning)
+    if out.unserved:
+        return None
     x = _vector(milp, model, out.is_open)
     if not milp.is_feasible(x):
         return None
