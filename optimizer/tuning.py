@@ -192,9 +192,12 @@ class Tuning:
     """The ascent stops (and fixes what it can) once the step factor halves below this."""
     pmedian_refix_step: float = 0.1
     """After fixing changed the relaxation, the ascent resumes with this step factor."""
-    pmedian_closer: str = "tree"
+    pmedian_closer: str = "both"
     """What closes a gap the root bound leaves: "tree" (Lagrangian branch and bound,
-    `optimizer.search.pmedian_tree`) or "radius" (the radius formulation on HiGHS)."""
+    `optimizer.search.pmedian_tree`), "radius" (the radius formulation on HiGHS), or "both"
+    (the tree for `pmedian_tree_share` of the time left, then the radius formulation)."""
+    pmedian_tree_share: float = 0.5
+    """With `pmedian_closer` "both", the tree's share of the time left after the root."""
     pmedian_node_steps: int = 50
     """Subgradient steps at most per branch-and-bound node (warm from its parent's multipliers)."""
     pmedian_node_step: float = 0.5
@@ -214,9 +217,11 @@ class Tuning:
     pmedian_cost_share: float = 0.2
     """Of the time left, what a p-median distance phase leaves to a cost phase that follows with
     costs to weigh (a cost phase without costs keeps the distance plan at no cost)."""
-    pmedian_radius_max_nnz: int = 4_000_000
-    """The radius formulation goes to HiGHS only up to this many nonzeros (about 1 GB with
-    HiGHS's copies); beyond, the ascent and interchange keep the time."""
+    pmedian_radius_max_nnz: int = 500_000
+    """The radius formulation goes to HiGHS only up to this many nonzeros: HiGHS's set-up of a
+    larger one is not interrupted by its time limit and takes far more memory (the 20,000-unit
+    city's overran its limit by 6 s at 1.8 GB); the 5,000-unit city's (about 16,000 columns) is
+    solved in a second."""
 
 
 TUNING = Tuning()

@@ -56,7 +56,7 @@ def test_lagrangian_bound_never_exceeds_the_optimum(seed: int) -> None:
         assert int(chosen.sum()) == data.p_max
 
 
-@pytest.mark.parametrize("closer", ["tree", "radius"])
+@pytest.mark.parametrize("closer", ["tree", "radius", "both"])
 @pytest.mark.parametrize("seed", range(6))
 def test_engine_proves_the_brute_force_optimum(seed: int, closer: str) -> None:
     data, dense = _instance(seed)

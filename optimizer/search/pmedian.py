@@ -10,10 +10,11 @@ On a `PMedianData` (sparse pairs, `optimizer.bounds.pmedian_lagrangian`):
 3. *Fixing:* sites whose reduced cost shows no better plan opens (closes) them are fixed, and
    the ascent resumes on what is left, until nothing more is fixed.
 4. *Closing the gap:* where the root bound leaves one, Lagrangian branch and bound
-   (`optimizer.search.pmedian_tree`) on the surviving sites with the time left; or, with
-   `Tuning.pmedian_closer` = "radius", the radius formulation on them
-   (`optimizer.search.pmedian_radius`) by HiGHS from the incumbent. Either's bound over the
-   fixed space, with the incumbent, is the bound of the whole.
+   (`optimizer.search.pmedian_tree`) on the surviving sites for a share of the time left, then
+   the radius formulation on them (`optimizer.search.pmedian_radius`) by HiGHS from the
+   incumbent, where it is small enough (else the tree keeps all the time;
+   `Tuning.pmedian_closer` chooses one of them alone). Either's bound over the fixed space,
+   with the incumbent, is the bound of the whole.
 
 The ascent runs until its step dies out and nothing more is fixed (on large instances that can
 be the whole limit); a limit that cuts a step leaves the best plan and bound reached.
@@ -40,7 +41,7 @@ from optimizer.bounds.pmedian_lagrangian import (
 )
 from optimizer.search.backends import run_backend
 from optimizer.search.pmedian_interchange import Interchange, Outcome
-from optimizer.search.pmedian_radius import radius_model, radius_start
+from optimizer.search.pmedian_radius import RadiusModel, radius_model, radius_start
 from optimizer.search.pmedian_tree import lagrangian_tree
 from optimizer.solvers.base import SolveOptions, Status
 from optimizer.tuning import TUNING, Tuning
@@ -72,12 +73,16 @@ def solve_pmedian(data: PMedianData, deadline: float, *, mip_gap: float, threads
                      f"({time.perf_counter() - t0:.1f} s)")
     if out.proven(data, mip_gap) or time.perf_counter() >= deadline:
         return out
-    if tuning.pmedian_closer == "radius":
-        _radius_mip(data, search, out, deadline, mip_gap, threads, tuning)
-    else:
+    radius = _radius_model(data, out, tuning) if tuning.pmedian_closer != "tree" else None
+    if radius is None and out.proven(data, mip_gap):
+        return out
+    if tuning.pmedian_closer != "radius" or radius is None:
         t1 = time.perf_counter()
-        nodes = lagrangian_tree(data, st.best_lam, st.bound, search, out, deadline, tuning)
+        share = tuning.pmedian_tree_share if radius is not None else 1.0
+        nodes = lagrangian_tree(data, st.best_lam, st.bound, search, out, t1 + share * (deadline - t1), tuning)
         out.notes.append(f"p-median: Lagrangian branch and bound, {nodes:,} nodes in {time.perf_counter() - t1:.1f} s")
+    if radius is not None and not out.proven(data, mip_gap) and time.perf_counter() < deadline:
+        _radius_mip(data, radius, search, out, deadline, mip_gap, threads)
     return out
 
 
@@ -115,22 +120,29 @@ def _fix(data: PMedianData, st: LagrangianState, out: Outcome) -> bool:
     return True
 
 
-def _radius_mip(data: PMedianData, search: Interchange, out: Outcome, deadline: float, gap: float, threads: int,
-                tuning: Tuning) -> None:
-    """The radius formulation over the sites left free, by HiGHS, with the time left."""
+def _radius_model(data: PMedianData, out: Outcome, tuning: Tuning) -> RadiusModel | None:
+    """The radius formulation over the sites left free, where it is small enough for HiGHS
+    (`Tuning.pmedian_radius_max_nnz`); None otherwise, or where no plan respects the fixings
+    (then none beats the incumbent, and the bound says so)."""
     model = radius_model(data)
-    if model is None:   # no plan respects the fixings: none beats the incumbent
+    if model is None:
         out.bound = out.value
-        return
+        return None
     if model.milp.A.nnz > tuning.pmedian_radius_max_nnz:
         out.notes.append(f"p-median: radius formulation of {model.milp.A.nnz:,} nonzeros left out "
-                         f"(above {tuning.pmedian_radius_max_nnz:,})")
-        return
+                         f"(above {tuning.pmedian_radius_max_nnz:,}): the tree keeps the time")
+        return None
+    return model
+
+
+def _radius_mip(data: PMedianData, model: RadiusModel, search: Interchange, out: Outcome, deadline: float,
+                gap: float, threads: int) -> None:
+    """The radius formulation `model` by HiGHS, with the time left, from the incumbent."""
     search.value(out.is_open)
     respects = not np.any(out.is_open & (data.state == 1)) and np.all(out.is_open[data.state == OPEN])
     start = radius_start(model, out.is_open, search.c1) if respects else None
     left = deadline - time.perf_counter()
-    options = SolveOptions(time_limit_s=max(0.1, left), mip_gap=gap, threads=threads, start=start, tuning=tuning)
+    options = SolveOptions(time_limit_s=max(0.1, left), mip_gap=gap, threads=threads, start=start)
     result = run_backend("highs", model.milp, options)
     out.notes.append(f"p-median: radius MIP of {model.milp.n_vars:,} columns, {model.milp.n_rows:,} rows on "
                      f"{len(model.site_of_col):,} free sites: {result.status.value} in {result.seconds:.1f} s")
