@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.bounds.pmedian_lagrangian import (
+    CLOSED,
     FREE,
     OPEN,
     LagrangianState,
@@ -124,6 +125,11 @@ def _radius_model(data: PMedianData, out: Outcome, tuning: Tuning) -> RadiusMode
     """The radius formulation over the sites left free, where it is small enough for HiGHS
     (`Tuning.pmedian_radius_max_nnz`); None otherwise, or where no plan respects the fixings
     (then none beats the incumbent, and the bound says so)."""
+    live_pairs = int(np.count_nonzero(data.state[data.u_site] != CLOSED))
+    if live_pairs > 2 * tuning.pmedian_radius_max_nnz:   # far too large: not even built (memory)
+        out.notes.append(f"p-median: radius formulation over {live_pairs:,} live pairs left out: the tree keeps "
+                         "the time")
+        return None
     model = radius_model(data)
     if model is None:
         out.bound = out.value
