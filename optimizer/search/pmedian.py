@@ -164,4 +164,3 @@ def _radius_mip(data: PMedianData, model: RadiusModel, search: Interchange, out:
     if result.bound is not None and np.isfinite(result.bound):
         # the MIP covers every plan that respects the fixings; the rest are no better than the incumbent
         out.bound = max(out.bound, min(result.bound, out.value))
-    out.mip_stopped = result.time_limited

@@ -23,7 +23,6 @@ class Outcome:
     value: float
     bound: float
     notes: list[str] = field(default_factory=list)
-    mip_stopped: bool = False
     unserved: bool = False   # the first plans leave a unit unserved: likely no plan serves all
 
     def proven(self, data: PMedianData, gap: float) -> bool:
