@@ -1,5 +1,5 @@
-"""``python -m bench correctness|methods|scale|phased``: public benchmarks, time per method, the comparison
-with spopt, phased plans and beds at scale."""
+"""``python -m bench correctness|methods|scale|phased|pmedian|pcenter``: public benchmarks, time per
+method, the comparison with spopt, phased plans and beds at scale, p-median and p-center."""
 
 from __future__ import annotations
 
@@ -46,6 +46,18 @@ def _phased(args: argparse.Namespace) -> int:
     return run_phased(args)
 
 
+def _pmedian(args: argparse.Namespace) -> int:
+    from bench.pmedian import run_pmedian
+
+    return run_pmedian(args)
+
+
+def _pcenter(args: argparse.Namespace) -> int:
+    from bench.pcenter import run_pcenter
+
+    return run_pcenter(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the sub-command and run it."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -74,6 +86,16 @@ def main(argv: list[str] | None = None) -> int:
 
     add_phased_arguments(phased)
     phased.set_defaults(run=_phased)
+    pmedian = sub.add_parser("pmedian", help="the p-median engine on pmed1-40 and a synthetic city (own processes)")
+    from bench.pmedian import add_arguments as add_pmedian_arguments
+
+    add_pmedian_arguments(pmedian)
+    pmedian.set_defaults(run=_pmedian)
+    pcenter = sub.add_parser("pcenter", help="least radius on Swain 55 and SJC324 against an exact reference")
+    from bench.pcenter import add_arguments as add_pcenter_arguments
+
+    add_pcenter_arguments(pcenter)
+    pcenter.set_defaults(run=_pcenter)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

@@ -95,7 +95,7 @@ def _prepared(scenario: Scenario, base_dir: Path, region: Region, reach: Reach, 
         region = replace(region, notes=(*region.notes, note))
         return Prepared(scenario, base_dir, region, reach, build_phased_model(scenario, region, reach))
     model = build_model(scenario, region, reach)
-    if not reduce:
+    if not reduce or scenario.objective == "min_radius":   # the reductions know nothing of radii
         return Prepared(scenario, base_dir, region, reach, model)
     model, reductions = reduce_model(model, scenario, region, reach)
     return Prepared(scenario, base_dir, region, reach, model, reductions)
@@ -325,6 +325,8 @@ def _agree(prep: Prepared, model: PlanModel, solution: Solution, checked: Checke
     if prep.scenario.objective == "min_distance":
         problems += _not_above("weighted distance", float(model.distance_c @ x),
                                sum(checked.distance.values()), optimal)
+    if prep.scenario.objective == "min_radius":
+        problems += _radius_problems(solution, checked)
     block = model.milp.var_block("x" if model.schedule is None else "xp")
     claimed = x[block.start:block.stop] > 0.5   # phased: covered in some year, so in the last
     names = prep.region.type_names
@@ -337,6 +339,18 @@ def _agree(prep: Prepared, model: PlanModel, solution: Solution, checked: Checke
                         + ", ".join(str(t["index"]) for t in checked.targets if not t["met"]))
     if problems:
         raise CheckFailedError([Problem("checker", text) for text in problems])
+
+
+def _radius_problems(solution: Solution, checked: CheckedPlan) -> list[str]:
+    """List a disagreement: the checker's radius above the radius phase's, or below it when proven."""
+    phase = solution.phase("radius")
+    if phase is None or phase.result.objective is None:
+        return []
+    upper, worst = phase.result.objective, max(checked.radius.values(), default=0.0)
+    tol = 1e-6 * max(1.0, abs(upper))
+    if worst > upper + tol or (phase.result.status == Status.OPTIMAL and worst < upper - tol):
+        return [f"solver radius {upper:,.2f} but checker radius {worst:,.2f}"]
+    return []
 
 
 def _explain_infeasible(prep: Prepared, solution: Solution) -> PlanResult:

@@ -26,6 +26,10 @@ class Tuning:
     part_own_share: float = 0.05
     """A part holding at least this share of the nonzeros is solved on its own; the small rest
     goes together, since a solver call per tiny part costs more than it saves."""
+    components_compiled_nnz: int = 2_000_000
+    """From this many nonzeros the independent parts are found by the compiled union-find;
+    below, by SciPy (no compilation: a fresh install's first solve of a small model does not
+    wait for numba)."""
     local_row_factor: float = 20.0
     """A row longer than this many times the median live row is region-wide (a count, a share,
     a budget): windows and blocks do not grow through it, or every window would be the map."""
@@ -192,6 +196,53 @@ class Tuning:
     large, so sizes shrink."""
     neighbour_row_limit: int = 200
     """Rows holding more facilities than this (counts, budgets) give the greedy no neighbours."""
+
+    # -- the p-median engine (`optimizer.search.pmedian`) -------------------------------------
+    pmedian_seed: int = 20_260_101
+    """Seed of the interchange's candidate orders: runs repeat exactly (unless cut by time)."""
+    pmedian_chunk: int = 50
+    """Subgradient steps between fixing rounds and Lagrangian-heuristic interchanges."""
+    pmedian_seeds_per_chunk: int = 2
+    """Of each chunk's better subproblem choices, the last this many seed the interchange (more
+    find better plans early, but each costs a full local search)."""
+    pmedian_overshoot: float = 0.01
+    """The p-median step aims this share of the incumbent beyond it: the incumbent from the
+    interchange is usually within a fraction of a per cent of the optimum, so aiming far
+    beyond it overshoots."""
+    pmedian_min_step: float = 0.005
+    """The ascent stops (and fixes what it can) once the step factor halves below this."""
+    pmedian_refix_step: float = 0.1
+    """After fixing changed the relaxation, the ascent resumes with this step factor."""
+    pmedian_closer: str = "both"
+    """What closes a gap the root bound leaves: "tree" (Lagrangian branch and bound,
+    `optimizer.search.pmedian_tree`), "radius" (the radius formulation on HiGHS), or "both"
+    (the tree for `pmedian_tree_share` of the time left, then the radius formulation)."""
+    pmedian_tree_share: float = 0.5
+    """With `pmedian_closer` "both", the tree's share of the time left after the root."""
+    pmedian_node_steps: int = 50
+    """Subgradient steps at most per branch-and-bound node (warm from its parent's multipliers)."""
+    pmedian_node_step: float = 0.5
+    """A node's first step factor: its parent's multipliers are near, so smaller steps than the
+    root's 2 (0.25 and 0.5 prove pmed36 in about the same number of nodes; 0.5 in fewer steps)."""
+    pmedian_node_patience: int = 10
+    """A node halves its step factor after this many steps without a better bound."""
+    pmedian_node_improve: float = 1.02
+    """A node's subproblem choice within this factor of the incumbent is improved by the
+    interchange (nearer ones more often lead to a better plan; each costs a local search)."""
+    radius_cost_share: float = 0.2
+    """Of the time, what the least-radius phase leaves to the cost phase after it when there are
+    costs to weigh."""
+    radius_lp_share: float = 0.25
+    """Of the least-radius phase's time after its first plan, the most the LP relaxations may take
+    to raise the proven lower end (they usually need a few seconds in all)."""
+    pmedian_cost_share: float = 0.2
+    """Of the time left, what a p-median distance phase leaves to a cost phase that follows with
+    costs to weigh (a cost phase without costs keeps the distance plan at no cost)."""
+    pmedian_radius_max_nnz: int = 500_000
+    """The radius formulation goes to HiGHS only up to this many nonzeros: HiGHS's set-up of a
+    larger one is not interrupted by its time limit and takes far more memory (the 20,000-unit
+    city's overran its limit by 6 s at 1.8 GB); the 5,000-unit city's (about 16,000 columns) is
+    solved in a second."""
 
 
 TUNING = Tuning()

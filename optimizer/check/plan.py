@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from optimizer.check.assignments import check_assignments
+from optimizer.check.radius import checked_radius, radius_types
 from optimizer.check.rows import binding_row
 from optimizer.check.walking import nearest_open_walk
 from optimizer.inputs.geodata import Region
@@ -57,6 +58,9 @@ class CheckedPlan:
         Capacitated type -> per-site load (capacity weight x uptake x assigned share).
     distance : dict
         `min_distance` type -> weighted distance to the assigned open facility.
+    radius : dict
+        `min_radius` type -> the longest distance from a unit it serves (and some site of it
+        reaches) to its nearest open facility (`optimizer.check.radius`).
     years : dict
         Phased plans (`optimizer.check.years`): per planning year, capital, annual, facilities
         open, beds by kind and every target's achievement.
@@ -75,6 +79,7 @@ class CheckedPlan:
     distance: dict[str, float] = field(default_factory=dict)
     years: dict[str, dict[str, Any]] = field(default_factory=dict)
     bed_actions: list[dict[str, Any]] = field(default_factory=list)
+    radius: dict[str, float] = field(default_factory=dict)
 
     @property
     def targets_met(self) -> bool:
@@ -109,8 +114,12 @@ def check_plan(scenario: Scenario, region: Region, base_dir: Path,
     violations += assigned.violations
     share = {name: assigned.share.get(name, covered[name].astype(np.float64)) for name in region.type_names}
     targets = [_target(k, tg, scenario, region, is_open, share) for k, tg in enumerate(scenario.targets)]
+    radius = {}
+    if radius_types(scenario, region):
+        reachable = nearest_open(scenario, region, base_dir, region.sites.candidate)
+        radius = checked_radius(scenario, region, nearest, reachable, limits)
     return CheckedPlan(facilities, cost, nearest, covered, targets, violations, share, assigned.load,
-                       assigned.distance)
+                       assigned.distance, radius=radius)
 
 
 def _open_table(region: Region, open_pairs: list[tuple[Any, str]],

@@ -92,6 +92,11 @@ class PlanModel:
     distance_c: FloatArray = field(default_factory=lambda: np.zeros(0))
     distance_row: int = -1
     schedule: Schedule | None = None   # phased models (`optimizer.model.years`): per-year variables
+    # `min_radius`: each (unit, type) pair of the reach that the radius counts, as the unit's index
+    # times the number of types plus the type (its covering group), the open variable, the distance
+    radius_group: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    radius_var: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    radius_dist: FloatArray = field(default_factory=lambda: np.zeros(0))
 
 
 class Builder:
@@ -194,7 +199,34 @@ def build_model(scenario: Scenario, region: Region, reach: Reach) -> PlanModel:
     return PlanModel(milp.with_objective(cost_c, 0.0), y.site, y.type, x.unit, x.type, cost_c,
                      coverage_c, shortfall_c, tuple(targets), capital_row, annual_row,
                      int(coverage_row), int(shortfall_row), cover_rows,
-                     z.var, z.unit, z.site, z.type, distance_c, int(distance_row))
+                     z.var, z.unit, z.site, z.type, distance_c, int(distance_row),
+                     None, *_radius_pairs(scenario, region, reach, y))
+
+
+def radius_types(scenario: Scenario, region: Region) -> npt.NDArray[np.bool_]:
+    """``[t]``: type t's distance counts in the `min_radius` objective."""
+    if scenario.objective != "min_radius":
+        return np.zeros(len(region.type_names), dtype=bool)
+    spec = scenario.min_radius
+    chosen = spec.facilities if spec is not None and spec.facilities else region.type_names
+    return np.isin(np.array(region.type_names, dtype=object), np.array(chosen, dtype=object))
+
+
+def _radius_pairs(scenario: Scenario, region: Region, reach: Reach,
+                  y: _OpenVars) -> tuple[IntArray, IntArray, FloatArray]:
+    """The reach pairs of `min_radius` types over the units each serves (radius_group, radius_var,
+    radius_dist fields of `PlanModel`); none for other objectives."""
+    n_types = len(region.type_names)
+    parts = []
+    for t in np.flatnonzero(radius_types(scenario, region)):
+        R = reach.by_type[t]
+        unit = np.repeat(np.arange(R.shape[0]), np.diff(R.indptr))
+        keep = served_mask(scenario.facility_types[region.type_names[t]], region.demand.group)[unit]
+        parts.append((unit[keep] * n_types + t, y.index[R.indices[keep], t], R.data[keep].astype(np.float64)))
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    group, var, dist = (np.concatenate(p) for p in zip(*parts))
+    return group.astype(np.int64), var.astype(np.int64), dist.astype(np.float64)
 
 
 def penalties(targets: list[TargetRows]) -> tuple[IntArray, FloatArray]:

@@ -53,6 +53,8 @@ def plan_document(result: PlanResult) -> dict[str, Any]:
             doc["years"] = checked.years
     if checked is not None and checked.distance:
         doc["distance"] = {"weighted_by_type": checked.distance, "unit": prep.reach.unit}
+    if checked is not None and scenario.objective == "min_radius":
+        doc["radius"] = _radius(result, checked)
     if checked is not None and checked.load:
         doc["assignments"] = _assignments(result)
     doc["uncoverable"] = _uncoverable(result)
@@ -84,6 +86,14 @@ def write_plan_document(document: dict[str, Any], out_dir: Path) -> Path:
     return write_text(out_dir / "plan.json", json.dumps(document, ensure_ascii=False, indent=1))
 
 
+def _radius(result: PlanResult, checked: CheckedPlan) -> dict[str, Any]:
+    """The plan's radius per type (the checker's), and the proven range of the least radius."""
+    phase = result.solution.phase("radius")
+    lower = phase.result.bound if phase is not None else None
+    upper = phase.result.objective if phase is not None else None
+    return {"by_type": checked.radius, "lower": lower, "upper": upper, "unit": result.prepared.reach.unit}
+
+
 def _objective(result: PlanResult) -> dict[str, Any]:
     """Objective from the checker; bound and gap from the phase that optimised it."""
     scenario, checked = result.prepared.scenario, result.checked
@@ -92,6 +102,9 @@ def _objective(result: PlanResult) -> dict[str, Any]:
         value = weighted_coverage(result.prepared, checked) if checked else None
         if checked is not None and checked.years:   # phased: Σ over planning years, with that year's weights
             value = float(sum(entry["weighted_coverage"] for entry in checked.years.values()))
+    elif scenario.objective == "min_radius":
+        phase, sign = result.solution.phase("radius"), 1.0
+        value = max(checked.radius.values(), default=0.0) if checked else None
     elif result.solution.phase("distance") is not None:
         phase, sign = result.solution.phase("distance"), 1.0
         value = sum(checked.distance.values()) if checked else None

@@ -331,6 +331,14 @@ class MinDistanceSpec(_Strict):
         "targets).")
 
 
+class MinRadiusSpec(_Strict):
+    """What `min_radius` minimises: the longest distance from a unit to its nearest open facility."""
+
+    facilities: list[str] | None = Field(None, description="Facility types whose radius counts; omitted = "
+                                         "every type. Every unit a type serves that has a site of the type "
+                                         "within its limit must then have an open one within the radius.")
+
+
 class Budget(_Strict):
     """Money limits."""
 

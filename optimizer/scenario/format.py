@@ -26,6 +26,7 @@ from optimizer.scenario.fields import (
     FacilityType,
     LandTarget,
     MinDistanceSpec,
+    MinRadiusSpec,
     NetworkSpec,
     PresetTargets,
     SitesSpec,
@@ -55,8 +56,11 @@ class Scenario(_Strict):
     targets: list[Target] = Field(default_factory=list, description="Targets, and `{\"preset\": ...}` "
                                   "entries that expand into the targets of a policy preset.")
     budget: Budget = Field(default_factory=Budget)
-    objective: Literal["min_cost", "max_coverage", "min_distance"] = "min_cost"
+    objective: Literal["min_cost", "max_coverage", "min_distance", "min_radius"] = "min_cost"
     min_distance: MinDistanceSpec | None = Field(None, description="Options of the `min_distance` objective.")
+    min_radius: MinRadiusSpec | None = Field(
+        None, description="Options of the `min_radius` objective: the least distance within which every "
+        "unit has an open facility (p-center), then the least cost.")
     elastic: bool = False
     solver: SolverSpec = Field(default_factory=SolverSpec)
     years: list[int] | None = Field(
@@ -285,7 +289,8 @@ _TARGET_MODELS: dict[str, type[BaseModel]] = {
 }
 _FIELD_MODELS: dict[str, type[BaseModel]] = {
     "demand": DemandSpec, "sites": SitesSpec, "network": NetworkSpec, "distances": DistanceTableSpec,
-    "budget": Budget, "solver": SolverSpec, "min_distance": MinDistanceSpec, "boundaries": BoundariesSpec,
+    "budget": Budget, "solver": SolverSpec, "min_distance": MinDistanceSpec,
+    "min_radius": MinRadiusSpec, "boundaries": BoundariesSpec,
 }
 
 
@@ -350,6 +355,7 @@ def _reference_problems(scenario: Scenario) -> list[Problem]:
     problems += _name_problems("sites.capacity", scenario.sites.capacity, types, "facility type")
     problems += _name_problems("sites.land_m2", scenario.sites.land_m2, types, "facility type")
     problems += _min_distance_problems(scenario)
+    problems += _min_radius_problems(scenario)
     problems += _year_problems(scenario)
     problems += _bed_problems(scenario)
     for k, target in enumerate(scenario.targets):
@@ -368,6 +374,18 @@ def _min_distance_problems(scenario: Scenario) -> list[Problem]:
     weights = scenario.demand.weights
     if spec.weight is not None and spec.weight != "units" and spec.weight not in weights:
         problems.append(Problem("min_distance.weight", _unknown("weight", spec.weight, ["units", *weights])))
+    return problems
+
+
+def _min_radius_problems(scenario: Scenario) -> list[Problem]:
+    spec = scenario.min_radius
+    problems = [] if spec is None else _name_problems("min_radius.facilities", spec.facilities or [],
+                                                      scenario.facility_types, "facility type")
+    if scenario.objective == "min_radius" and (scenario.years or scenario.bed_actions):
+        problems.append(Problem("objective", "`min_radius` plans one year without bed actions; remove `years` "
+                                "and `bed_actions`, or choose another objective"))
+    if scenario.objective == "min_radius" and scenario.elastic:
+        problems.append(Problem("elastic", "`min_radius` needs every target met; set `elastic` to false"))
     return problems
 
 

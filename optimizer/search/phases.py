@@ -1,9 +1,12 @@
 """Run the model through a backend in lexicographic phases and decode the open facilities.
 
 Phases (each a solve of the same arrays with another objective):
+0. `min_radius`: the least radius (`optimizer.search.radius`); its covering rows stay in the
+   model for the phases after it;
 1. elastic mode: least weighted shortfall; the shortfall level row (C9) is then fixed;
 2. `max_coverage`: most weighted coverage; the coverage level row (C8) is then fixed;
-   `min_distance` (without a yuan price): least weighted distance; row (C10) is then fixed;
+   `min_distance` (without a yuan price): least weighted distance; row (C10) is then fixed (a
+   p-median goes to the p-median engine, `optimizer.search.pmedian_phase`);
 3. least total cost.
 Each phase starts from the previous phase's solution, which is feasible for it. The caller's
 ``options.presolve`` applies to the first phase, the one given the caller's start; later phases
@@ -34,7 +37,10 @@ from optimizer.search.backends import capabilities, handover_strategy, run_backe
 from optimizer.search.decompose import solve_in_parts
 from optimizer.search.greedy import greedy_plan, handles
 from optimizer.search.phased_start import phased_start
+from optimizer.search.pmedian_phase import BACKEND as PMEDIAN_BACKEND
+from optimizer.search.pmedian_phase import pmedian_phase, with_phase_note
 from optimizer.search.polish import polish, with_covering_bound
+from optimizer.search.radius import radius_phase
 from optimizer.solvers.base import BRANCH_AND_BOUND, SLOW_SET_UP, SolveOptions, SolveResult, Status, relative_gap
 from optimizer.tuning import TUNING, Tuning
 
@@ -94,6 +100,14 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
     milp, start, tuning = pm.milp, options.start, options.tuning
     abilities = capabilities(backend)
     phases: list[Phase] = []
+    if objective == "min_radius":   # the least radius first; later phases keep its covering rows
+        share = 1.0 - tuning.radius_cost_share if np.any(pm.cost_c) else 1.0
+        radius_deadline = time.perf_counter() + share * (deadline - time.perf_counter())
+        radius = radius_phase(pm, milp, backend, options, radius_deadline)
+        phases.append(Phase("radius", radius.result))
+        if radius.result.x is None:
+            return Solution(None, tuple(phases))
+        milp, start = radius.milp, radius.result.x
     plan: list[tuple[str, Any]] = []
     if elastic:
         plan.append(("shortfall", pm.shortfall_c))
@@ -110,13 +124,17 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         if progress is not None:
             progress({"stage": "solve", "state": "update", "phase": name})
             phase_options = replace(phase_options, on_incumbent=Throttle(_planner_terms(progress, name)))
-        result = _start_kept(phase_milp, start, backend) or (
-            _beyond_set_up(phase_milp, backend, abilities, phase_options, phase_deadline, last=name == plan[-1][0])
-            if large else None)
+        result = _start_kept(phase_milp, start, backend)
+        if result is None and name == "distance":   # the engine keeps its own share for a cost phase
+            result = _pmedian(pm, phase_milp, backend, phase_options, deadline, cost_follows=bool(np.any(pm.cost_c)))
+        by_engine = result is not None and result.backend == PMEDIAN_BACKEND
+        if result is None and large:
+            result = _beyond_set_up(phase_milp, backend, abilities, phase_options, phase_deadline,
+                                    last=name == plan[-1][0])
         if result is None:
             start, result = _solver_phase(pm, phase_milp, backend, phase_options, phase_deadline, large,
                                           presolve=options.presolve or bool(phases))
-        if large:   # a useless bound first (it sets the polish's goal), then the polish in the time left
+        if large and not by_engine:   # a useless bound first (it sets the polish's goal), then the polish
             result, reduced_costs = with_covering_bound(phase_milp, result, options.time_limit_s, phase_deadline,
                                                         tuning=tuning)
             result = polish(phase_milp, result, phase_deadline, options.mip_gap, tuning=tuning,
@@ -148,6 +166,15 @@ def _planner_terms(progress: Progress, phase: str, *,
                   "gap": None if best is None or limit is None else relative_gap(best, limit), "ended": ended})
 
     return report
+
+
+def _pmedian(pm: PlanModel, milp: Milp, backend: str, options: SolveOptions, deadline: float, *,
+             cost_follows: bool) -> SolveResult | None:
+    """A distance phase that is a p-median, by the p-median engine (`optimizer.search.pmedian`),
+    leaving `Tuning.pmedian_cost_share` of the time to a cost phase that has costs to weigh."""
+    share = 1.0 - options.tuning.pmedian_cost_share if cost_follows else 1.0
+    result = pmedian_phase(pm, milp, options, time.perf_counter() + share * (deadline - time.perf_counter()))
+    return None if result is None else with_phase_note(result, backend)
 
 
 def with_backend_hint(milp: Milp, result: SolveResult, abilities: frozenset[str], *,
