@@ -108,14 +108,7 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         if radius.result.x is None:
             return Solution(None, tuple(phases))
         milp, start = radius.milp, radius.result.x
-    plan: list[tuple[str, Any]] = []
-    if elastic:
-        plan.append(("shortfall", pm.shortfall_c))
-    if objective == "max_coverage":
-        plan.append(("coverage", pm.coverage_c))
-    if objective == "min_distance":
-        plan.append(("distance", pm.distance_c))
-    plan.append(("cost", pm.cost_c))
+    plan = _phase_plan(pm, objective=objective, elastic=elastic)
     large = BRANCH_AND_BOUND in abilities and milp.n_vars + milp.n_rows >= tuning.greedy_start_size
     for k, (name, c) in enumerate(plan):
         phase_milp = milp.with_objective(c, 0.0)
@@ -150,6 +143,19 @@ def run_phases(pm: PlanModel, *, backend: str, objective: str, elastic: bool,
         start = result.x
         milp = _fix_phase(milp, pm, name, result.x)
     return Solution(start, tuple(phases))
+
+
+def _phase_plan(pm: PlanModel, *, objective: str, elastic: bool) -> list[tuple[str, Any]]:
+    """The phases after any radius phase, each with its objective, in lexicographic order."""
+    plan: list[tuple[str, Any]] = []
+    if elastic:
+        plan.append(("shortfall", pm.shortfall_c))
+    if objective == "max_coverage":
+        plan.append(("coverage", pm.coverage_c))
+    if objective == "min_distance":
+        plan.append(("distance", pm.distance_c))
+    plan.append(("cost", pm.cost_c))
+    return plan
 
 
 def _planner_terms(progress: Progress, phase: str, *,
