@@ -81,7 +81,12 @@ def test_a_plan_unproven_at_the_limit_is_polished_against_the_solvers_bound() ->
     assert polished.x is not None and milp.is_feasible(polished.x)
     assert polished.objective == pytest.approx(float(milp.c @ polished.x))
     assert polished.objective <= solver.objective + 1e-9
-    assert polished.bound == solver.bound, "the bound is the solver's: window search proves nothing"
+    # window search proves nothing: the bound is the solver's, or the LP relaxation's where the polish
+    # found time to rank the core's sites by it (a matter of the machine's speed), and then it says so
+    assert polished.bound is not None and solver.bound is not None and polished.bound >= solver.bound
+    if polished.bound > solver.bound:
+        assert any("from the LP relaxation" in note or "from the first-order LP" in note for note in polished.notes), \
+            polished.notes
     assert any(note.startswith("window search") for note in polished.notes)
 
 

@@ -70,7 +70,7 @@ class _Shown:
         self.console.print(f"{self._clock()} {text}", markup=False, highlight=False, soft_wrap=True)
 
     def _clock(self) -> str:
-        return f"[{time.perf_counter() - self.began:6.1f} s]"
+        return f"[{time.perf_counter() - self.began:5.1f}s]"
 
 
 def _running_text(event: dict[str, Any], phase: str | None) -> str:
