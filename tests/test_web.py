@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_helpers import REPO, Server, bearer, create_key, start_server, tiny_scenario, wait_job
+from api_helpers import REPO, Server, bearer, create_key, slow_scenario, start_server, tiny_scenario, wait_job
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -267,6 +267,26 @@ def test_a_sweep_shows_its_frontier_and_a_level_opens(browser: Any, server: Serv
     assert page.locator("#result-build tbody tr").count() > 0
     assert page.locator("#result-targets tbody tr").count() > 0
     session.shot("5-sweep-level")
+    session.assert_offline()
+
+
+def test_a_scenario_pasted_as_json_runs_and_is_cancelled(browser: Any, server: Server) -> None:
+    """The scenario JSON is the contract: pasted and applied, it is read; a long solve is watched, then cancelled."""
+    session = open_session(browser, server, server.key)
+    page = session.page
+    page.click("[data-screen='targets']")
+    page.fill("#scenario-json", json.dumps(slow_scenario(55)))
+    page.click("#json-apply")
+    playwright_api.expect(page.locator("#read-units")).to_have_text("1,200")
+    assert page.locator("#targets-table tbody tr").count() == 0
+    page.click("[data-screen='run']")
+    page.click("#run-button")
+    page.wait_for_selector("#status-word:has-text('运行中')", timeout=60_000)
+    page.wait_for_selector("#job-progress dd[data-key='stage']")
+    session.shot("3-run-progress")
+    page.click("#cancel-button")
+    page.wait_for_selector("#status-word:has-text('已取消')", timeout=30_000)
+    session.shot("3-run-cancelled")
     session.assert_offline()
 
 

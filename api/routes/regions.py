@@ -28,7 +28,7 @@ from api.routes.responses import errors
 from api.schemas import RegionCopy, RegionList, RegionPublic, UploadedFile
 from optimizer.scenario.presets import PRESET_DIR
 
-router = APIRouter(prefix="/regions", tags=["regions"])
+router = APIRouter(prefix="/regions", tags=["regions"], responses=errors(422))
 
 SCENARIOS_DIR = PRESET_DIR.parent
 SHIPPED_ROOT = SCENARIOS_DIR.parent

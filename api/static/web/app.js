@@ -543,15 +543,56 @@
   function progressRows(progress) {
     return Object.keys(progress || {}).filter(function (k) { return progress[k] !== null && progress[k] !== undefined; }).map(function (k) {
       var value = progress[k];
-      if (typeof value === "number") { value = num(value, 3); } else if (typeof value === "object") { value = JSON.stringify(value); }
+      if (typeof value === "number") { value = num(value, 3); } else if (Array.isArray(value)) {
+        value = value.map(function (v) { return t("stage." + v) === "stage." + v ? v : t("stage." + v); }).join(" → ");
+      } else if (typeof value === "object") { value = JSON.stringify(value); } else if (t("stage." + value) !== "stage." + value) { value = t("stage." + value); }
       return "<dt>" + esc(t("progress." + k) === "progress." + k ? k : t("progress." + k)) + "</dt><dd data-key=\"" + esc(k) + "\">" + esc(value) + "</dd>";
     }).join("");
+  }
+  // The stages a job went through, as the API reports them (`stages_done` and `stage`, when it does).
+  function stageStrip(progress) {
+    if (!progress || !progress.stage) { return ""; }
+    var done = Array.isArray(progress.stages_done) ? progress.stages_done : [];
+    var names = done.concat(done.indexOf(progress.stage) < 0 ? [progress.stage] : []);
+    return "<ol class=\"stages\" id=\"job-stage-list\">" + names.map(function (name) {
+      var label = t("stage." + name) === "stage." + name ? name : t("stage." + name);
+      return "<li class=\"" + (done.indexOf(name) >= 0 ? "done" : "current") + "\">" + esc(label) + "</li>";
+    }).join("") + "</ol>";
+  }
+  // Best plan and bound as they improve: every value the job reported, drawn against time.
+  function traceJob(job) {
+    var p = job.progress || {};
+    if (!S.trace || S.trace.id !== job.id) { S.trace = {id: job.id, points: []}; }
+    var last = S.trace.points[S.trace.points.length - 1];
+    if (typeof p.objective === "number" || typeof p.bound === "number") {
+      var point = {t: p.elapsed_s || 0, objective: p.objective, bound: p.bound, phase: p.phase};
+      if (!last || last.objective !== point.objective || last.bound !== point.bound) { S.trace.points.push(point); }
+    }
+    if (S.trace.points.length < 2) { return ""; }
+    var phase = S.trace.points[S.trace.points.length - 1].phase;   // one phase's values share a scale
+    var points = S.trace.points.filter(function (q) { return q.phase === phase; });
+    if (points.length < 2) { return ""; }
+    var values = [];
+    points.forEach(function (q) { [q.objective, q.bound].forEach(function (v) { if (typeof v === "number") { values.push(v); } }); });
+    var lo = Math.min.apply(null, values), hi = Math.max.apply(null, values), t0 = points[0].t, t1 = points[points.length - 1].t;
+    if (hi === lo) { hi = lo + 1; }
+    if (t1 === t0) { t1 = t0 + 1; }
+    var W = 480, H = 160, M = 8;
+    var line = function (key) {
+      return points.filter(function (q) { return typeof q[key] === "number"; }).map(function (q) {
+        return (M + (W - 2 * M) * (q.t - t0) / (t1 - t0)).toFixed(1) + "," + (H - M - (H - 2 * M) * (q[key] - lo) / (hi - lo)).toFixed(1);
+      }).join(" ");
+    };
+    return "<svg class=\"trace\" id=\"job-trace\" viewBox=\"0 0 " + W + " " + H + "\"><polyline class=\"objective\" points=\"" + line("objective") +
+      "\"/><polyline class=\"bound\" points=\"" + line("bound") + "\"/></svg><p class=\"small\"><span class=\"objective\">━ " + esc(t("progress.objective")) +
+      "</span> <span class=\"bound\">━ " + esc(t("progress.bound")) + "</span></p>";
   }
   function renderJob(job) {
     $("job-status").innerHTML = "<p><span class=\"status status-" + esc(job.status) + "\" id=\"status-word\">" + esc(t("status." + job.status)) +
       "</span> · " + esc(job.name) + " · <code>" + esc(job.id) + "</code></p>" +
       (job.notes.length ? "<ul class=\"notes\">" + job.notes.map(function (n) { return "<li>" + esc(n) + "</li>"; }).join("") + "</ul>" : "");
     $("job-progress").innerHTML = progressRows(job.progress);
+    $("job-stages").innerHTML = stageStrip(job.progress) + traceJob(job);
     if (job.status === "failed" && job.error) { showProblems($("job-error"), new ApiError(0, {detail: t("status.failed"), problems: job.error.problems})); }
   }
   function cancelJob() {
