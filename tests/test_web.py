@@ -238,6 +238,27 @@ def test_an_upload_with_a_bad_file_names_the_file_and_the_field(browser: Any, se
     session.assert_offline()
 
 
+def test_an_upload_of_a_geopackage_and_osm_roads_reads(browser: Any, server: Server) -> None:
+    """One GeoPackage for demand and sites (two layers) and an OSM PBF for the roads, as a planner uploads them."""
+    session = open_session(browser, server, server.key)
+    page = session.page
+    haidian = REPO / "geodata" / "haidian"
+    page.set_input_files("#upload-form [name='demand']", str(haidian / "haidian.gpkg"))
+    page.set_input_files("#upload-form [name='sites']", str(haidian / "haidian.gpkg"))
+    page.set_input_files("#upload-form [name='network']", str(haidian / "tsinghua_wudaokou_2017.osm.pbf"))
+    page.fill("#upload-form [name='zone']", "")
+    page.fill("#upload-form [name='demand_layer']", "demand")
+    page.fill("#upload-form [name='sites_layer']", "sites")
+    page.click("#upload-form [type='submit']")
+    page.wait_for_selector("#read-units")
+    assert "沿道路步行距离" in page.inner_text("#read-summary")
+    scenario = json.loads(page.input_value("#scenario-json"))
+    assert scenario["network"]["path"].endswith("/tsinghua_wudaokou_2017.osm.pbf")
+    assert scenario["demand"]["path"] == scenario["sites"]["path"]
+    session.shot("1-start-upload-read")
+    session.assert_offline()
+
+
 def _zipped_shapefile(geojson: Path, tmp_path: Path) -> Path:
     """`geojson` as a Shapefile (GDAL's ogr2ogr), zipped with its sidecar files."""
     folder = tmp_path / "shp"
@@ -358,6 +379,7 @@ def test_regions_copy_into_an_upload_of_the_key(server: Server) -> None:
         assert {"pingyin-2024-2026", "haidian-15min", "example"} <= set(regions)
         copy = client.post("/v1/regions/haidian-15min/copy").raise_for_status().json()
         upload_id = copy["upload"]["id"]
+        assert client.post("/v1/regions/haidian-15min/copy").json()["upload"]["id"] == upload_id   # copied once
         assert copy["scenario"]["network"]["path"] == f"files/{upload_id}/tsinghua_wudaokou_2017.osm.pbf"
         read = client.post("/v1/scenarios/validate", json=copy["scenario"]).raise_for_status().json()
         assert read["units"] > 0 and read["reach"] == "network" and read["facility_types"] == ["station", "meal_point"]

@@ -8,8 +8,10 @@ paths pointing there, so that it is validated, submitted and deleted like any up
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
@@ -23,9 +25,12 @@ from api import retention, store
 from api.deps import CallerDep, ConnDep, SettingsDep
 from api.files import save_upload
 from api.jobs import check_storage
+from api.keys import Caller
 from api.routes.files import upload_public
 from api.routes.responses import errors
 from api.schemas import RegionCopy, RegionList, RegionPublic, UploadedFile
+from api.settings import Settings
+from api.store import UploadRecord
 from optimizer.scenario.presets import PRESET_DIR
 
 router = APIRouter(prefix="/regions", tags=["regions"], responses=errors(422))
@@ -98,35 +103,51 @@ RegionId = Annotated[str, PathParam(max_length=100, examples=["pingyin-2024-2026
              responses=errors(404, 507), summary="Copy a shipped region into an upload")
 def copy_region(region_id: RegionId, settings: SettingsDep, conn: ConnDep, caller: CallerDep,
                 response: Response) -> RegionCopy:
-    """Copy the region's layer files into a new upload of this key and return the scenario naming them
-    (``files/<upload id>/<name>``), ready to change and submit. 507 beyond the key's storage quota."""
+    """Copy the region's layer files into an upload of this key and return the scenario naming them
+    (``files/<upload id>/<name>``), ready to change and submit. An upload of this key holding the same
+    files already (an earlier copy) is used again. 507 beyond the key's storage quota."""
     region = shipped_regions().get(region_id)
     if region is None:
         known = ", ".join(shipped_regions())
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no region '{region_id[:100]}'; regions: {known}")
-    unique = sorted(set(region.files.values()))
-    check_storage(conn, caller=caller, adding=sum(f.stat().st_size for f in unique))
+    stored_as = {file: _plain_name(file) for file in sorted(set(region.files.values()))}
+    record = _earlier_copy(conn, caller.id, stored_as) or _copy(conn, settings, caller, stored_as)
+    scenario = json.loads(json.dumps(region.document))
+    for section, file in region.files.items():
+        scenario[section]["path"] = f"files/{record.id}/{stored_as[file]}"
+    response.headers["Location"] = f"/v1/files/{record.id}"
+    return RegionCopy(region=region.id, upload=upload_public(record), scenario=scenario)
+
+
+def _earlier_copy(conn: sqlite3.Connection, owner: str, stored_as: dict[Path, str]) -> UploadRecord | None:
+    """An upload of `owner` holding exactly these files, byte for byte: choosing a region twice copies it once."""
+    wanted = {(name, _sha256(file)) for file, name in stored_as.items()}
+    for record in store.list_uploads(conn, owner=owner, limit=1000):
+        if {(f["name"], f["sha256"]) for f in record.files} == wanted:
+            return record
+    return None
+
+
+def _copy(conn: sqlite3.Connection, settings: Settings, caller: Caller, stored_as: dict[Path, str]) -> UploadRecord:
+    """Copy the files into a new upload of `caller` (nothing is kept when a copy fails); 507 beyond its quota."""
+    check_storage(conn, caller=caller, adding=sum(file.stat().st_size for file in stored_as))
     upload_id = uuid.uuid4().hex
     folder = settings.files_dir / upload_id
-    stored_as = {file: _plain_name(file) for file in unique}
-    recorded = False
     try:
         stored = []
         for file, name in stored_as.items():
             with file.open("rb") as source:
                 size, digest = save_upload(folder=folder, name=name, source=source)
             stored.append(UploadedFile(name=name, path=f"files/{upload_id}/{name}", bytes=size, sha256=digest))
-        record = store.add_upload(conn, upload_id=upload_id, owner=caller.id, now=time.time(),
-                                  files=[file.model_dump() for file in stored])
-        recorded = True
-    finally:
-        if not recorded:
-            retention.remove_folder(folder)
-    scenario = json.loads(json.dumps(region.document))
-    for section, file in region.files.items():
-        scenario[section]["path"] = f"files/{upload_id}/{stored_as[file]}"
-    response.headers["Location"] = f"/v1/files/{upload_id}"
-    return RegionCopy(region=region.id, upload=upload_public(record), scenario=scenario)
+        return store.add_upload(conn, upload_id=upload_id, owner=caller.id, now=time.time(),
+                                files=[file.model_dump() for file in stored])
+    except BaseException:
+        retention.remove_folder(folder)
+        raise
+
+
+def _sha256(file: Path) -> str:
+    return hashlib.sha256(file.read_bytes()).hexdigest()
 
 
 def _plain_name(file: Path) -> str:

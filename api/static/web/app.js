@@ -220,19 +220,22 @@
   }
   function uploadedScenario(form, pathOf) {
     var value = function (name) { return form.elements[name].value.trim(); };
-    var layer = value("layer");
     var demand = {path: pathOf("demand"), id: value("id") || "id", weights: {elderly: value("weight") || "pop60"}};
     if (value("group")) { demand.group = value("group"); }
     if (value("zone")) { demand.zone = value("zone"); }
     var sites = {path: pathOf("sites"), id: value("id") || "id"};
-    if (layer) { demand.layer = layer; }
+    if (value("demand_layer")) { demand.layer = value("demand_layer"); }
+    if (value("sites_layer")) { sites.layer = value("sites_layer"); }
     var scenario = {
       format: 1, name: t("upload.name"), demand: demand, sites: sites,
       facility_types: {station: {radius_m: 1000, capital_cost: 600000, annual_cost: 90000}},
       targets: [{kind: "coverage", facility: "station", measure: "units", min_share: 1.0, label: t("upload.target")}],
       budget: {capital: null, annual: null}, objective: "min_cost", solver: {time_limit_s: 60}
     };
-    if (pathOf("network")) { scenario.network = {path: pathOf("network")}; }
+    if (pathOf("network")) {
+      scenario.network = {path: pathOf("network")};
+      if (value("network_layer")) { scenario.network.layer = value("network_layer"); }
+    }
     return scenario;
   }
 
