@@ -288,6 +288,10 @@ def test_a_sweep_shows_its_frontier_and_a_level_opens(browser: Any, server: Serv
     assert page.locator("#result-build tbody tr").count() > 0
     assert page.locator("#result-targets tbody tr").count() > 0
     session.shot("5-sweep-level")
+    page.click("#run-level")   # the level as a full solve: its map and downloads
+    page.wait_for_selector("#result-downloads [data-file='map.html']", timeout=RUN_S)
+    assert "全部达成" in page.inner_text("#all-met") and page.locator("#run-level").count() == 0
+    assert page.locator("#compare-table").count() == 1   # the level's plan and its full solve side by side
     session.assert_offline()
 
 

@@ -38,6 +38,8 @@
     box.textContent = text || "";
     box.className = kind || "";
     box.hidden = !text;
+    clearTimeout(S.noticeTimer);
+    if (kind === "ok") { S.noticeTimer = setTimeout(function () { box.hidden = true; }, 3000); }
   }
 
   // ---------- the API ----------
@@ -650,7 +652,9 @@
       esc(statusLine(plan)) + " · " + esc(t("cost.capital")) + " " + yuan(cost.capital) + " · " + esc(t("cost.annual")) + " " +
       yuan(cost.annual) + " · " + esc(t("cost.total")) + " " + yuan(cost.total) + " · " + esc(t("facilities.new")) + " " + num(newCount) +
       (plan.gap !== null && plan.gap !== undefined ? " · " + esc(t("gap")) + " " + pct(plan.gap) : "") +
-      (r.level !== undefined ? " · <em>" + esc(t("sweep.levelplan")) + "</em>" : "") + "</p>";
+      (r.level !== undefined ? " · <em>" + esc(t("sweep.levelplan")) + "</em> <button type=\"button\" id=\"run-level\">" +
+        esc(t("sweep.runlevel")) + "</button>" : "") + "</p>";
+    if (r.level !== undefined) { $("run-level").addEventListener("click", function () { runLevel(r); }); }
     renderResultTargets(plan);
     renderExplanation(plan);
     renderYears(plan);
@@ -816,11 +820,14 @@
     var request = {scenario: clone(S.scenario), elastic: form.elements.elastic.checked};
     var budgets = form.elements.budgets.value.split(/[,，\s]+/).filter(Boolean).map(Number);
     if (budgets.length) { request.budgets = budgets; } else { request.levels = Number(form.elements.levels.value) || 4; }
-    api("POST", "/v1/sweeps", request).then(function (accepted) { watchSweep(accepted.id); }).catch(function (e) { fail(e, $("problems-2")); show("targets"); });
+    api("POST", "/v1/sweeps", request).then(function (accepted) { watchSweep(accepted.id, request.scenario); }).catch(function (e) { fail(e, $("problems-2")); show("targets"); });
   }
-  function watchSweep(jobId) {
+  function watchSweep(jobId, scenario) {
     clearInterval(S.sweepPoll);
-    S.sweep = {id: jobId, frontier: null};
+    S.sweep = {id: jobId, frontier: null, scenario: scenario || null};
+    if (!scenario) {   // a sweep opened from the job list: its scenario from the service
+      api("GET", "/v1/jobs/" + jobId + "/scenario").then(function (doc) { if (S.sweep.id === jobId) { S.sweep.scenario = doc; } }).catch(function () { /* gone */ });
+    }
     $("sweep-cancel").disabled = false;
     $("sweep-chart").innerHTML = "";
     $("sweep-table").innerHTML = "";
@@ -891,6 +898,15 @@
       }).join("") + "</tbody>";
     $("sweep-table").querySelectorAll(".open-level").forEach(function (b) { b.addEventListener("click", function () { openLevel(Number(b.dataset.level)); }); });
   }
+  // A sweep level as a solve of its own: the sweep's scenario with the level's budget and objective.
+  function runLevel(r) {
+    var level = S.sweep.frontier.levels[r.level];
+    S.scenario = clone(S.sweep.scenario || S.scenario);
+    S.scenario.budget = Object.assign({}, S.scenario.budget || {}, {capital: level.budget});
+    S.scenario.objective = r.plan.objective_kind || S.scenario.objective;
+    renderScenario();
+    runScenario();
+  }
   function openLevel(k) {
     var level = S.sweep.frontier.levels[k];
     api("GET", "/v1/sweeps/" + S.sweep.id + "/levels/" + k).then(function (plan) {
@@ -942,6 +958,7 @@
     $("lang-toggle").addEventListener("click", function () {
       S.lang = S.lang === "zh" ? "en" : "zh";
       localStorage.setItem("eldercare-lang", S.lang);
+      notice("");
       renderAll();
     });
     $("upload-form").addEventListener("submit", uploadLayers);

@@ -67,7 +67,7 @@ window.I18N = {
     "sweep.title": "预算扫描：每个投资水平能覆盖多少", "sweep.levels": "预算档数", "sweep.budgets": "或指定预算（元，逗号分隔）",
     "sweep.elastic": "目标可放宽（低于最低充足预算时也给出方案）", "sweep.run": "运行扫描",
     "sweep.x": "建设投资预算", "sweep.y": "覆盖率", "sweep.coverage": "覆盖率", "sweep.open": "查看方案",
-    "sweep.level": "预算档", "sweep.levelplan": "扫描中的一档方案（重新运行可得到地图和下载文件）",
+    "sweep.level": "预算档", "sweep.runlevel": "按此预算运行完整方案", "sweep.levelplan": "扫描中的一档方案（重新运行可得到地图和下载文件）",
     "jobs.title": "我的任务", "jobs.refresh": "刷新", "jobs.id": "编号", "jobs.kind": "种类", "jobs.created": "提交时间",
     "jobs.open": "打开", "jobs.none": "还没有任务。", "jobs.kind.solve": "求解", "jobs.kind.sweep": "预算扫描"
   },
@@ -144,7 +144,7 @@ window.I18N = {
     "sweep.title": "Budget sweep: the coverage each budget buys", "sweep.levels": "Levels",
     "sweep.budgets": "or budgets (yuan, comma-separated)", "sweep.elastic": "Soft targets (a plan below the least sufficient budget too)",
     "sweep.run": "Run the sweep", "sweep.x": "Capital budget", "sweep.y": "Coverage", "sweep.coverage": "Coverage",
-    "sweep.open": "Open plan", "sweep.level": "Level",
+    "sweep.open": "Open plan", "sweep.level": "Level", "sweep.runlevel": "Run this budget as a full plan",
     "sweep.levelplan": "a sweep level's plan (run it again for its map and downloads)",
     "jobs.title": "My jobs", "jobs.refresh": "Refresh", "jobs.id": "Id", "jobs.kind": "Kind", "jobs.created": "Submitted",
     "jobs.open": "Open", "jobs.none": "No jobs yet.", "jobs.kind.solve": "solve", "jobs.kind.sweep": "budget sweep"
