@@ -548,7 +548,7 @@
   function progressRows(progress) {
     return Object.keys(progress || {}).filter(function (k) { return progress[k] !== null && progress[k] !== undefined; }).map(function (k) {
       var value = progress[k];
-      if (typeof value === "number") { value = num(value, 3); } else if (Array.isArray(value)) {
+      if (k === "gap" && typeof value === "number") { value = pct(value); } else if (typeof value === "number") { value = num(value, 3); } else if (Array.isArray(value)) {
         value = value.map(function (v) { return t("stage." + v) === "stage." + v ? v : t("stage." + v); }).join(" → ");
       } else if (typeof value === "object") { value = JSON.stringify(value); } else if (t("stage." + value) !== "stage." + value) { value = t("stage." + value); }
       return "<dt>" + esc(t("progress." + k) === "progress." + k ? k : t("progress." + k)) + "</dt><dd data-key=\"" + esc(k) + "\">" + esc(value) + "</dd>";
@@ -589,7 +589,9 @@
       }).join(" ");
     };
     return "<svg class=\"trace\" id=\"job-trace\" viewBox=\"0 0 " + W + " " + H + "\"><polyline class=\"objective\" points=\"" + line("objective") +
-      "\"/><polyline class=\"bound\" points=\"" + line("bound") + "\"/></svg><p class=\"small\"><span class=\"objective\">━ " + esc(t("progress.objective")) +
+      "\"/><polyline class=\"bound\" points=\"" + line("bound") + "\"/><text x=\"" + (W - M) + "\" y=\"" + (M + 10) +
+      "\" text-anchor=\"end\">" + esc(num(hi)) + "</text><text x=\"" + (W - M) + "\" y=\"" + (H - M - 2) + "\" text-anchor=\"end\">" +
+      esc(num(lo)) + "</text></svg><p class=\"small\"><span class=\"objective\">━ " + esc(t("progress.objective")) +
       "</span> <span class=\"bound\">━ " + esc(t("progress.bound")) + "</span></p>";
   }
   function renderJob(job) {
