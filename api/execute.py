@@ -63,7 +63,7 @@ def _solve(scenario: Scenario, base_dir: Path, out_dir: Path, settings: Settings
                       "time_limit_s": scenario.solver.time_limit_s})
     result = solve_prepared(prep)
     send("progress", {"stage": "writing the plan and its exports"})
-    for stale in ("plan.geojson", "plan.gpkg", "map.html", "plan.csv", "map.png", "targets.png"):
+    for stale in ("plan.geojson", "plan.gpkg", "map.html", "plan.csv", "plan.xlsx", "map.png", "targets.png"):
         (out_dir / stale).unlink(missing_ok=True)   # an interrupted earlier attempt's files
     path = write_plan(result, out_dir)
     plan = json.loads(path.read_text(encoding="utf-8"))

@@ -57,9 +57,10 @@ class Settings(BaseSettings):
             raise ValueError("`stale_after_s` must be at least twice `heartbeat_s`, or a live job is run twice")
         if self.job_timeout_s < self.max_time_limit_s:
             raise ValueError("`job_timeout_s` must be at least `max_time_limit_s`")
-        unknown = set(self.export_formats) - {"gpkg", "geojson", "csv", "html", "png"}
+        unknown = set(self.export_formats) - {"gpkg", "geojson", "csv", "xlsx", "html", "png"}
         if unknown:
-            raise ValueError(f"unknown export formats {sorted(unknown)}; choose from gpkg, geojson, csv, html, png")
+            raise ValueError(f"unknown export formats {sorted(unknown)}; choose from gpkg, geojson, csv, xlsx, html, "
+                             "png")
         if self.environment == "production" and self.auth == "off":
             raise ValueError("ELDERCARE_AUTH=off is for development on one's own machine; in production every "
                              "request needs an API key (create one with `eldercare keys create NAME`)")

@@ -28,7 +28,7 @@ from optimizer.report.outdir import check_out_dir
 from tests.conftest import SHARED
 
 EXAMPLE_FILES = ("scenario.json", "demand.geojson", "sites.geojson")
-OUTPUTS = ("plan.json", "plan.gpkg", "plan.geojson", "plan.csv", "map.html", "map.png", "targets.png")
+OUTPUTS = ("plan.json", "plan.gpkg", "plan.geojson", "plan.csv", "plan.xlsx", "map.html", "map.png", "targets.png")
 
 
 def _copy_example(folder: Path) -> Path:

@@ -74,8 +74,9 @@ def test_gdal_reads_the_chinese_field_aliases_as_alternative_names(gpkg_utm: Pat
     assert names["facilities"]["site"] == "站点编号"
     assert names["facilities"]["capital_cost"] == "建设投资（元）"
     assert names["facilities"]["served_elderly"] == "服务人口（elderly）"
-    assert names["demand"]["cov_station"] == "station是否覆盖"
-    assert names["demand"]["dist_meal_point"] == "至最近meal_point距离（米）"
+    assert names["demand"]["cov_station"] == "社区养老服务站是否覆盖"   # by the type's label
+    assert names["demand"]["dist_meal_point"] == "至最近老年助餐点距离（米）"
+    assert names["facilities"]["name"] == "站点名称" and names["facilities"]["label"] == "设施类型名称"
     assert names["zones"]["t3_met"] == "目标3是否达成"
 
 

@@ -57,7 +57,7 @@ def test_reach_value_is_access_plus_path_plus_access_between_mid_edge_points(tmp
     assert result.prepared.reach.by_type[0].toarray().ravel() == pytest.approx([350.0, 640.0])
     assert result.checked is not None and result.checked.nearest["station"] == pytest.approx([350.0, 640.0])
     section = plan_document(result)["network"]
-    assert section["suspicious_access"] == [{"kind": "demand", "id": "FAR", "access_m": 420.0}]
+    assert section["suspicious_access"] == [{"kind": "demand", "id": "FAR", "name": None, "access_m": 420.0}]
     assert section["suspicious_access_count"] == {"demand": 1, "site": 0}
 
 

@@ -147,7 +147,8 @@ def _costs(scenario: Scenario, region: Region, is_open: npt.NDArray[np.bool_],
         facilities.append({
             "site": _plain(sites.ids[s]), "type": names[t], "new": new, "capital_cost": capital,
             "annual_cost": ftype.annual_cost, "capacity": ftype.capacity, "land_m2": ftype.land_m2,
-            "zone": str(sites.zone[s]) or None,
+            "zone": str(sites.zone[s]) or None, "name": site_name(region, int(s)),
+            "label": scenario.type_label(names[t]),
         })
     capital = float(sum(f["capital_cost"] for f in facilities))
     annual = float(sum(f["annual_cost"] for f in facilities))
@@ -158,6 +159,12 @@ def _costs(scenario: Scenario, region: Region, is_open: npt.NDArray[np.bool_],
     if budget.annual is not None and annual > budget.annual * (1 + 1e-9) + 1e-6:
         violations.append(f"annual cost {annual:,.0f} exceeds the annual budget {budget.annual:,.0f}")
     return facilities, {"capital": capital, "annual": annual, "total": total}
+
+
+def site_name(region: Region, s: int) -> str | None:
+    """The name of site `s` (None when the layer gives none)."""
+    names = region.sites.names
+    return None if names is None or names[s] is None else str(names[s])
 
 
 def _plain(value: Any) -> Any:

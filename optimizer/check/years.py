@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optimizer.check.beds import BedLedger, bed_ledger
-from optimizer.check.plan import CheckedPlan, nearest_open, type_limit
+from optimizer.check.plan import CheckedPlan, nearest_open, site_name, type_limit
 from optimizer.check.rows import binding_row
 from optimizer.check.targets import TargetScope, phased_target
 from optimizer.inputs.geodata import Region
@@ -160,9 +160,8 @@ def _money(scenario: Scenario, region: Region, opened: npt.NDArray[np.int64], le
         total += cost + ftype.annual_cost * (operated[p] if new else budget.horizon_years)
         entry = {"site": _plain(sites.ids[s]), "type": names[t], "new": new, "capital_cost": cost,
                  "annual_cost": ftype.annual_cost, "capacity": ftype.capacity, "land_m2": float(sites.land_m2[s, t]),
-                 "zone": str(sites.zone[s]) or None, "year": years[p] if new and years else None}
-        if sites.names is not None:
-            entry["name"] = _plain(sites.names[s])
+                 "zone": str(sites.zone[s]) or None, "year": years[p] if new and years else None,
+                 "name": site_name(region, int(s)), "label": scenario.type_label(names[t])}
         facilities.append(entry)
     capital += ledger.capital
     annual += ledger.annual

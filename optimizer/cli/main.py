@@ -6,7 +6,6 @@ Exit codes: 0 every target met; 1 solved but a target is not met, or no plan was
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +18,7 @@ from optimizer.cli.common import EXIT_MET, EXIT_UNMET, guarded, out
 from optimizer.cli.options import check_solver_options
 from optimizer.cli.presets import presets_command
 from optimizer.cli.sweep import sweep_command
+from optimizer.cli.tables import bed_table, build_list_table, facility_table, narrow_table, schedule_table, target_text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Elder-care facility-location and budget optimizer.")
@@ -81,7 +81,8 @@ def solve(
         result = solve_file(scenario, backend=backend, time_limit_s=time_limit, mip_gap=gap, threads=threads,
                             reduce=reduce)
         plan = plan_document(result) | {"source": scenario_source(scenario, out_dir)}
-        print_summary(plan)
+        print_summary(plan, files=tuple(name for fmt, name in (("csv", "plan.csv"), ("xlsx", "plan.xlsx"))
+                                        if fmt in chosen))
         with replaced_together():   # plan.json and its exports replace the earlier files together, or none does
             path = write_plan_document(plan, out_dir)
             exported = (write_exports(bundle_from_result(result, plan), out_dir, formats=chosen, crs=layer_crs)
@@ -97,7 +98,7 @@ def solve(
 
 
 THREADS_HELP = "Solver threads (capped at this machine's cores)."
-FORMATS_HELP = "Exports: all, none, or a comma-separated subset of gpkg,geojson,csv,html,png."
+FORMATS_HELP = "Exports: all, none, or a comma-separated subset of gpkg,geojson,csv,xlsx,html,png."
 CRS_HELP = "CRS of plan.gpkg, e.g. EPSG:4490 (CGCS2000); default: the scenario's."
 REDUCE_HELP = "Exact reductions before solving (merged units, dominated rows and sites); see plan.json."
 
@@ -176,11 +177,13 @@ def compare(
     guarded(work)
 
 
-def print_summary(plan: dict[str, Any]) -> None:
-    """Rich tables: facilities by type and zone, cost, targets, solver status."""
-    _facility_table(plan)
-    _schedule_table(plan)
-    _bed_table(plan)
+def print_summary(plan: dict[str, Any], files: tuple[str, ...] = ()) -> None:
+    """Rich tables that fit 80 columns: the build list, facilities by zone, the schedule, bed actions,
+    cost, targets, solver status. `files`: the written files holding the whole build list."""
+    build_list_table(plan, files)
+    facility_table(plan)
+    schedule_table(plan)
+    bed_table(plan)
     cost = plan.get("cost")
     if cost and plan.get("years"):
         out.print(f"cost: capital {cost['capital']:,.0f} + annual for every year operated "
@@ -197,73 +200,19 @@ def print_summary(plan: dict[str, Any]) -> None:
         _explain(explanation, plan)
 
 
-def _bed_table(plan: dict[str, Any]) -> None:
-    """Which institution takes how many beds by which action, in which year, at what cost."""
-    taken = plan.get("bed_actions") or []
-    if not taken:
-        return
-    names = {f["site"]: f.get("name") for f in plan.get("facilities") or []}
-    zones = {f["site"]: f.get("zone") for f in plan.get("facilities") or []}
-    table = Table(title="Bed actions")
-    for column in ("site", "zone", "action", "year", "beds", "capital", "annual"):
-        table.add_column(column, overflow="fold")
-    for entry in sorted(taken, key=lambda e: (str(zones.get(e["site"]) or ""), str(e["site"]), str(e.get("year")))):
-        site = f"{names[entry['site']]} ({entry['site']})" if names.get(entry["site"]) else str(entry["site"])
-        table.add_row(site, str(zones.get(entry["site"]) or "-"), entry["action"], str(entry.get("year") or "-"),
-                      f"{entry['beds']:,}", f"{entry.get('capital', 0):,.0f}", f"{entry.get('annual', 0):,.0f}")
-    out.print(table)
-
-
-def _facility_table(plan: dict[str, Any]) -> None:
-    facilities = plan.get("facilities") or []
-    if not facilities:
-        return
-    types = sorted({f["type"] for f in facilities})
-    zones = sorted({f["zone"] or "-" for f in facilities})
-    table = Table(title="Facilities (new / open) by zone")
-    table.add_column("zone")
-    for t in types:
-        table.add_column(t, justify="right")
-    for zone in zones:
-        cells = []
-        for t in types:
-            here = [f for f in facilities if f["type"] == t and (f["zone"] or "-") == zone]
-            cells.append(f"{sum(f['new'] for f in here)} / {len(here)}")
-        table.add_row(zone, *cells)
-    out.print(table)
-
-
-def _schedule_table(plan: dict[str, Any]) -> None:
-    """Phased plans: per year, facilities opened by zone, capital, annual cost and beds."""
-    years = plan.get("years")
-    if not years:
-        return
-    table = Table(title="Build schedule by year")
-    for column in ("year", "opened (zone: types)", "capital", "annual", "beds"):
-        table.add_column(column, overflow="fold")
-    for year, entry in years.items():
-        opened: dict[str, Counter[str]] = {}
-        for f in plan.get("facilities") or []:
-            if f.get("year") is not None and str(f["year"]) == year:
-                opened.setdefault(f["zone"] or "-", Counter())[f["type"]] += 1
-        text = "; ".join(f"{zone}: " + ", ".join(f"{t} x{n}" for t, n in sorted(types.items()))
-                         for zone, types in sorted(opened.items())) or "-"
-        beds = ", ".join(f"{k} {v}" for k, v in entry.get("beds", {}).items()) or "-"
-        table.add_row(year, text, f"{entry['capital']:,.0f}", f"{entry['annual']:,.0f}", beds)
-    out.print(table)
-
-
 def _target_table(plan: dict[str, Any]) -> None:
-    table = Table(title="Targets")
-    for column in ("#", "kind", "facility", "required", "achieved", "met"):
-        table.add_column(column)
-    table.add_column("label (preset)", overflow="fold")
+    table = narrow_table("Targets 规划目标")
+    table.add_column("#", justify="right")
+    table.add_column("target (label, preset)", overflow="fold", max_width=44)
+    for column in ("required", "achieved", "met"):
+        table.add_column(column, justify="right")
     for t in plan.get("targets") or []:
         kind = _shown_as(t)
         required, achieved = _fmt(t["required"], kind), _fmt(t["achieved"], kind)
-        label = escape(t.get("label") or "") + (f" [dim]({escape(t['preset'])})[/]" if t.get("preset") else "")
-        table.add_row(str(t["index"]), t["kind"], t.get("facility") or "-", required, achieved,
-                      "[green]yes[/]" if t["met"] else "[red]NO[/]", label)
+        what = escape(target_text(t, required))
+        label = (escape(t["label"]) + "\n" if t.get("label") else "") + f"[dim]{what}[/]"
+        label += f" [dim]({escape(t['preset'])})[/]" if t.get("preset") else ""
+        table.add_row(str(t["index"]), label, required, achieved, "[green]yes[/]" if t["met"] else "[red]NO[/]")
     if table.row_count:
         out.print(table)
 
@@ -275,7 +224,7 @@ def _shown_as(target: dict[str, Any]) -> str:
 
 
 def _target_name(target: dict[str, Any]) -> str:
-    return " ".join(str(part) for part in (target["kind"], target.get("facility")) if part)
+    return target_text(target)
 
 
 def _figure(target: dict[str, Any], key: str) -> str:

@@ -68,8 +68,10 @@ def _summary(preset: Preset, console: Console) -> None:
 
 def _details(preset: Preset, console: Console) -> None:
     _header(preset, console)
-    console.print("[bold]facilities[/] (map onto your types with \"facilities\"): " + "; ".join(
-        f"{role} = {escape(meaning)}" for role, meaning in preset.facilities.items()), highlight=False)
+    described = [f"{role} {escape(preset.labels.get(role, ''))} = {escape(meaning)}"
+             for role, meaning in preset.facilities.items()]
+    console.print("[bold]facilities[/] (map onto your types with \"facilities\"; role, label = the plan's words): "
+                  + "; ".join(described), highlight=False)
     for field, roles in (("groups", preset.groups), ("weights", preset.weights)):
         if roles:
             console.print(f"[bold]{field}[/]: " + "; ".join(f"{r} = {escape(m)}" for r, m in roles.items()),

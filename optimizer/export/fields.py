@@ -47,20 +47,34 @@ _STATIC: dict[str, tuple[str, str]] = {
     "key": ("项目", "plan property"),
     "value": ("值", "its value"),
 }
+# Fields whose meaning depends on the layer: layer -> name -> (Chinese alias, description).
+_BY_LAYER: dict[str, dict[str, tuple[str, str]]] = {
+    "facilities": {"name": ("站点名称", "site name as in the sites layer (empty: none given)"),
+                   "label": ("设施类型名称", "what planners call the facility type (its `label`)"),
+                   "action": ("建设方式", "new / renovation (bed actions at an existing facility) / existing")},
+    "demand": {"name": ("社区/村名称", "demand unit name as in the demand layer (empty: none given)")},
+    "service_areas": {"name": ("站点名称", "site name"), "label": ("设施类型名称", "facility type label")},
+}
 _TARGET = re.compile(r"^t(\d+)_(req|ach|met)$")
 _TARGET_PART = {"req": ("要求值", "required"), "ach": ("实际值", "achieved"), "met": ("是否达成", "met (1/0)")}
 
 
-def _prefixed(column: str, weights: list[str], unit_label: tuple[str, str]) -> tuple[str, str] | None:
-    """Aliases of the fields named after a facility type or a weight."""
+def _prefixed(column: str, weights: list[str], unit_label: tuple[str, str],
+              labels: dict[str, str]) -> tuple[str, str] | None:
+    """Aliases of the fields named after a facility type (by its label) or a weight."""
+    def label(rest: str) -> str:
+        return labels.get(rest, rest)
+
     prefixes: dict[str, Callable[[str], tuple[str, str]]] = {
         "served_": lambda rest: (f"服务人口（{rest}）", f"sum of weight `{rest}` over the units served"),
-        "cov_": lambda rest: (f"{rest}是否覆盖", f"1 covered by `{rest}`, 0 not, empty: `{rest}` does not serve it"),
-        "dist_": lambda rest: (f"至最近{rest}{unit_label[0]}",
+        "cov_": lambda rest: (f"{label(rest)}是否覆盖",
+                              f"1 covered by `{rest}`, 0 not, empty: `{rest}` does not serve it"),
+        "dist_": lambda rest: (f"至最近{label(rest)}{unit_label[0]}",
                                f"{unit_label[1]} to the nearest open `{rest}` (empty: none open)"),
-        "open_": lambda rest: (f"{rest}数量", f"open `{rest}` facilities in the zone"),
-        "new_": lambda rest: (f"新建{rest}数量", f"new `{rest}` facilities in the zone"),
-        "covshare_": lambda rest: (f"{rest}覆盖率", f"share of the zone's units served by `{rest}` that it covers"),
+        "open_": lambda rest: (f"{label(rest)}数量", f"open `{rest}` facilities in the zone"),
+        "new_": lambda rest: (f"新建{label(rest)}数量", f"new `{rest}` facilities in the zone"),
+        "covshare_": lambda rest: (f"{label(rest)}覆盖率",
+                                   f"share of the zone's units served by `{rest}` that it covers"),
         "beds_added_": lambda rest: (f"新增{rest}床位", f"`{rest}` beds the plan's bed actions add at the site (net of "
                                      "conversions out), all years"),
     }
@@ -73,7 +87,8 @@ def _prefixed(column: str, weights: list[str], unit_label: tuple[str, str]) -> t
 
 
 def field_aliases(columns: list[str], *, weights: list[str], distance_unit: str,
-                  targets: dict[int, str]) -> dict[str, tuple[str, str]]:
+                  targets: dict[int, str], layer: str | None = None,
+                  labels: dict[str, str] | None = None) -> dict[str, tuple[str, str]]:
     """Column -> (Chinese alias, English description) for the columns of one layer.
 
     Parameters
@@ -86,17 +101,24 @@ def field_aliases(columns: list[str], *, weights: list[str], distance_unit: str,
         ``"m"`` or ``"min"``: what ``dist_*`` fields measure.
     targets : dict
         Target index -> a one-line description, for the ``t<k>_*`` zone fields.
+    layer : str, optional
+        The layer's name, for fields whose meaning depends on it (``name``, ``label``).
+    labels : dict, optional
+        Facility type -> its label, used in the Chinese aliases of the per-type fields.
     """
     unit_label = ("时间（分钟）", "minutes") if distance_unit == "min" else ("距离（米）", "metres")
     out = {}
+    own = _BY_LAYER.get(layer or "", {})
     for column in columns:
-        if column in _STATIC:
+        if column in own:
+            out[column] = own[column]
+        elif column in _STATIC:
             out[column] = _STATIC[column]
         elif match := _TARGET.match(column):
             k, part = int(match.group(1)), match.group(2)
             zh, en = _TARGET_PART[part]
             out[column] = (f"目标{k}{zh}", f"target {k} ({targets.get(k, '')}) in this zone: {en}")
-        elif (found := _prefixed(column, weights, unit_label)) is not None:
+        elif (found := _prefixed(column, weights, unit_label, labels or {})) is not None:
             out[column] = found
     return out
 

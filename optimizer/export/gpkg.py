@@ -89,7 +89,8 @@ def _aliases(bundle: PlanBundle, layers: dict[str, pd.DataFrame]) -> dict[str, d
     out = {}
     for name, frame in layers.items():
         columns = [c for c in frame.columns if not (isinstance(frame, gpd.GeoDataFrame) and c == frame.geometry.name)]
-        out[name] = field_aliases(columns, weights=weights, distance_unit=bundle.reach.unit, targets=targets)
+        out[name] = field_aliases(columns, weights=weights, distance_unit=bundle.reach.unit, targets=targets,
+                                   layer=name, labels=bundle.scenario.type_labels)
     return out
 
 

@@ -21,6 +21,7 @@ from optimizer.export.bundle import PlanBundle
 from optimizer.export.tables import info_table, targets_table
 from optimizer.export.zones import zones_frame
 from optimizer.reach.base import served_mask
+from optimizer.report.build_list import bed_hosts, facility_index, served_by_facility
 
 HULL_MARGIN_M = 50.0
 IntArray = npt.NDArray[np.int64]
@@ -28,12 +29,7 @@ IntArray = npt.NDArray[np.int64]
 
 def _site_index(bundle: PlanBundle) -> tuple[IntArray, IntArray]:
     """Site and type index of every facility in ``checked.facilities``."""
-    position = {str(site_id): s for s, site_id in enumerate(bundle.region.sites.ids)}
-    names = bundle.region.type_names
-    facilities = bundle.checked.facilities
-    s = np.array([position[str(f["site"])] for f in facilities], dtype=np.int64)
-    t = np.array([names.index(f["type"]) for f in facilities], dtype=np.int64)
-    return s, t
+    return facility_index(bundle.region, bundle.checked)
 
 
 def facility_sites(bundle: PlanBundle) -> tuple[IntArray, IntArray]:
@@ -41,44 +37,23 @@ def facility_sites(bundle: PlanBundle) -> tuple[IntArray, IntArray]:
     return _site_index(bundle)
 
 
-def assigned_site(bundle: PlanBundle, t: int) -> IntArray:
-    """``[i]``: the nearest open site of type t in reach of unit i that covers it, or -1.
-
-    Reads the reach matrix restricted to open sites; ties go to the lower site index.
-    """
-    name = bundle.region.type_names[t]
-    open_sites = np.array(sorted({s for s, tt in zip(*_site_index(bundle)) if tt == t}), dtype=np.int64)
-    out = np.full(bundle.region.demand.n, -1, dtype=np.int64)
-    if len(open_sites) == 0:
-        return out
-    pairs = bundle.reach.by_type[t][:, open_sites].tocoo()
-    order = np.lexsort((pairs.col, pairs.data, pairs.row))
-    rows, first = np.unique(pairs.row[order], return_index=True)
-    out[rows] = open_sites[pairs.col[order][first]]
-    out[~bundle.checked.covered[name]] = -1
-    return out
-
-
 def facilities_frame(bundle: PlanBundle) -> gpd.GeoDataFrame:
     """One point per open facility with its figures and the demand it serves."""
     region = bundle.region
-    s, t = _site_index(bundle)
+    s, _ = _site_index(bundle)
     frame = pd.DataFrame(bundle.checked.facilities)
-    phased = [c for c in ("year", "name") if c in frame.columns]   # phased plans: opening year (QGIS time filter)
-    frame = frame[["site", "type", "new", "capital_cost", "annual_cost", "land_m2", "capacity", "zone", *phased]].copy()
+    phased = [c for c in ("year",) if c in frame.columns]   # phased plans: opening year (QGIS time filter)
+    frame = frame[["site", "name", "type", "label", "new", "capital_cost", "annual_cost", "land_m2", "capacity",
+                   "zone", *phased]].copy()
     frame["new"] = frame["new"].astype(np.int8)
+    renovated = bed_hosts(bundle.scenario, bundle.checked)
+    frame.insert(list(frame.columns).index("new"), "action",
+                 ["new" if f["new"] else "renovation" if k in renovated else "existing"
+                  for k, f in enumerate(bundle.checked.facilities)])
     if "year" in frame.columns:
         frame["year"] = pd.to_numeric(frame["year"], errors="coerce").astype("Int64")
     frame["capacity"] = pd.to_numeric(frame["capacity"], errors="coerce").astype(np.float64)
-    served_units = np.zeros(len(frame), dtype=np.int64)
-    served = {w: np.zeros(len(frame)) for w in region.demand.weights}
-    for k in np.unique(t):
-        site = assigned_site(bundle, int(k))
-        keep = site >= 0
-        rows = t == k
-        served_units[rows] = np.bincount(site[keep], minlength=region.sites.n)[s[rows]]
-        for w, values in region.demand.weights.items():
-            served[w][rows] = np.bincount(site[keep], weights=values[keep], minlength=region.sites.n)[s[rows]]
+    served_units, served = served_by_facility(region, bundle.reach, bundle.checked)
     frame["served_units"] = served_units
     for w, values in served.items():
         frame[f"served_{w}"] = values
@@ -125,7 +100,8 @@ def demand_frame(bundle: PlanBundle) -> gpd.GeoDataFrame:
     """Every demand unit: its weights, and per facility type covered or not and the distance."""
     region, scenario, checked = bundle.region, bundle.scenario, bundle.checked
     demand = region.demand
-    frame = pd.DataFrame({"id": demand.ids, "group": demand.group, "zone": demand.zone})
+    names = demand.names if demand.names is not None else np.full(demand.n, None, dtype=object)
+    frame = pd.DataFrame({"id": demand.ids, "name": names, "group": demand.group, "zone": demand.zone})
     frame[["group", "zone"]] = frame[["group", "zone"]].replace("", None)
     for w, values in demand.weights.items():
         frame[w] = values
@@ -155,7 +131,8 @@ def service_area_polygons(bundle: PlanBundle, facilities: gpd.GeoDataFrame) -> g
     in_reach = np.zeros(len(s), dtype=np.int64)
     for k in np.unique(t):
         in_reach[t == k] = np.bincount(reach.by_type[k].indices, minlength=region.sites.n)[s[t == k]]
-    frame = pd.DataFrame({"site": facilities["site"], "type": facilities["type"], "new": facilities["new"],
+    frame = pd.DataFrame({"site": facilities["site"], "name": facilities["name"], "type": facilities["type"],
+                          "label": facilities["label"], "new": facilities["new"],
                           "radius_m": np.nan, "method": "", "units_in_reach": in_reach})
     if reach.source == "straight_line":
         radius = np.array([bundle.scenario.facility_types[n].radius_m for n in frame["type"]], dtype=np.float64)

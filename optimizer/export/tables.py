@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from optimizer.export.bundle import PlanBundle
+from optimizer.report.build_list import ROW_KEYS, build_list
 
 _TARGET_COLUMNS = ["index", "kind", "facility", "label", "zone", "required", "achieved", "met", "shortfall",
                    "covered", "total"]
@@ -28,6 +29,28 @@ def targets_table(bundle: PlanBundle) -> pd.DataFrame:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(np.float64)
     frame["met"] = frame["met"].astype(np.int8)
     frame["index"] = frame["index"].astype(np.int64)
+    return frame
+
+
+def build_rows(bundle: PlanBundle) -> list[dict[str, Any]]:
+    """The build list (`optimizer.report.build_list`), re-computed from the checked plan."""
+    return build_list(bundle.scenario, bundle.region, bundle.reach, bundle.checked)
+
+
+def build_list_table(bundle: PlanBundle, rows: list[dict[str, Any]] | None = None) -> pd.DataFrame:
+    """The build list as a table (`rows`, default `build_rows`), one column per bed kind
+    (``beds_<kind>``) instead of the ``beds`` dict."""
+    rows = build_rows(bundle) if rows is None else rows
+    kinds = sorted({kind for row in rows for kind in row["beds"]})
+    flat = [{key: row[key] for key in ROW_KEYS if key != "beds"} | {f"beds_{k}": row["beds"].get(k, 0) for k in kinds}
+            for row in rows]
+    columns = [key for key in ROW_KEYS if key != "beds"]
+    at = columns.index("units_served")
+    columns = columns[:at] + [f"beds_{k}" for k in kinds] + columns[at:]
+    frame = pd.DataFrame(flat, columns=columns)
+    frame["year"] = pd.to_numeric(frame["year"], errors="coerce").astype("Int64")
+    for column in ("capital", "annual", "land_m2", "elderly_served"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(np.float64)
     return frame
 
 

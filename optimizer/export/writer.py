@@ -4,8 +4,10 @@ Formats and the files they write into the output folder:
 
 - ``gpkg``: plan.gpkg, every layer, in the scenario's CRS or `crs` (e.g. EPSG:4490, CGCS2000);
 - ``geojson``: plan.geojson, the facilities layer in EPSG:4326 (RFC 7946);
-- ``csv``: plan.csv, the facilities with lon/lat, UTF-8 with a byte-order mark (Excel reads
+- ``csv``: plan.csv, the build list (建设清单, one row per facility) with the facility layer's
+  columns and lon/lat, UTF-8 with a byte-order mark (Excel reads
   Chinese names correctly only with it);
+- ``xlsx``: plan.xlsx, the workbook for the finance bureau (`optimizer.export.workbook`);
 - ``html``: map.html, the offline web map;
 - ``png``: map.png and targets.png.
 
@@ -26,11 +28,13 @@ import pandas as pd
 from optimizer.errors import ExportError
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.layers import plan_layers
+from optimizer.export.tables import build_list_table
+from optimizer.export.workbook import write_workbook
 from optimizer.report.atomic import replaced_together, write_bytes, written_at
 
-FORMATS = ("gpkg", "geojson", "csv", "html", "png")
-FILES = {"gpkg": ("plan.gpkg",), "geojson": ("plan.geojson",), "csv": ("plan.csv",), "html": ("map.html",),
-         "png": ("map.png", "targets.png")}
+FORMATS = ("gpkg", "geojson", "csv", "xlsx", "html", "png")
+FILES = {"gpkg": ("plan.gpkg",), "geojson": ("plan.geojson",), "csv": ("plan.csv",), "xlsx": ("plan.xlsx",),
+         "html": ("map.html",), "png": ("map.png", "targets.png")}
 """Format -> the files it writes into the output folder."""
 
 
@@ -78,12 +82,19 @@ def _reprojected(layers: dict[str, pd.DataFrame], crs: str) -> dict[str, pd.Data
     return out
 
 
-def write_csv(facilities: gpd.GeoDataFrame, path: Path) -> Path:
-    """The facilities table with ``lon``/``lat`` (EPSG:4326) and ``x``/``y`` (layer CRS)."""
+def write_csv(facilities: gpd.GeoDataFrame, path: Path, builds: pd.DataFrame | None = None) -> Path:
+    """The facilities table with ``lon``/``lat`` (EPSG:4326) and ``x``/``y`` (layer CRS).
+
+    With `builds` (`optimizer.export.tables.build_list_table`): one row per build-list row, in its
+    order, its columns first, then the facility layer's other columns.
+    """
     lonlat = facilities.geometry.to_crs("EPSG:4326")
     table = pd.DataFrame(facilities.drop(columns=facilities.geometry.name))
     table["lon"], table["lat"] = lonlat.x.round(7), lonlat.y.round(7)
     table["x"], table["y"] = facilities.geometry.x.round(3), facilities.geometry.y.round(3)
+    if builds is not None:
+        rest = [c for c in table.columns if c not in builds.columns or c in ("site", "type")]
+        table = builds.merge(table[rest], on=["site", "type"], how="left", validate="one_to_one")
     return write_bytes(path, table.to_csv(index=False).encode("utf-8-sig"))
 
 
@@ -133,7 +144,8 @@ def _jobs(bundle: PlanBundle, layers: dict[str, pd.DataFrame], out_dir: Path,
     return {
         "gpkg": lambda: [write_gpkg(bundle, _reprojected(layers, crs) if crs else layers, path["gpkg"][0])],
         "geojson": lambda: [_write_geojson(spatial["facilities"], path["geojson"][0])],
-        "csv": lambda: [write_csv(spatial["facilities"], path["csv"][0])],
+        "csv": lambda: [write_csv(spatial["facilities"], path["csv"][0], build_list_table(bundle))],
+        "xlsx": lambda: [write_workbook(bundle, layers, path["xlsx"][0])],
         "html": lambda: [write_webmap(bundle, spatial, path["html"][0])],
         "png": lambda: [write_map_png(bundle, spatial, path["png"][0]), write_targets_png(bundle, path["png"][1])],
     }

@@ -50,6 +50,7 @@ class Demand:
     zone: ObjArray
     weights: dict[str, FloatArray]
     frame: pd.DataFrame
+    names: ObjArray | None = None
 
     @property
     def n(self) -> int:
@@ -342,7 +343,7 @@ def _demand_arrays(frame: pd.DataFrame, spec: DemandSpec, notes: list[str]) -> D
                for name, attr in spec.weights.items()}
     group = _labels(frame, spec.group, "demand.group", "demand", ids)
     zone = _labels(frame, spec.zone, "demand.zone", "demand", ids)
-    return Demand(ids, xy, group, zone, weights, frame)
+    return Demand(ids, xy, group, zone, weights, frame, feature_names(frame, spec, "demand"))
 
 
 def _site_arrays(frame: pd.DataFrame, scenario: Scenario, types: tuple[str, ...]) -> Sites:
@@ -370,9 +371,18 @@ def _site_arrays(frame: pd.DataFrame, scenario: Scenario, types: tuple[str, ...]
         t = types.index(name)
         values = numeric_column(frame, attr, f"sites.land_m2.{name}", "sites", ids, allow_null=True)
         land_m2[:, t] = np.where(np.isnan(values), land_m2[:, t], values)
-    names = None if spec.name is None else _column(frame, spec.name, "sites.name", "sites").astype(object).to_numpy()
     return Sites(ids, xy, zone, allowed, existing, capex_cny, _capacities(frame, scenario, types, ids), frame,
-                 beds, land_m2, names)
+                 beds, land_m2, feature_names(frame, spec, "sites"))
+
+
+def feature_names(frame: pd.DataFrame, spec: LayerSpec, layer: str) -> ObjArray | None:
+    """Each feature's name (None where empty) from `spec.name`, else a ``name`` column; None without either."""
+    if spec.name is None and "name" not in frame.columns:
+        return None
+    column = _column(frame, spec.name or "name", f"{layer}.name", layer)
+    text = column.astype(object).where(column.notna(), None).to_numpy(dtype=object)
+    return np.array([None if value is None or not str(value).strip() else str(value).strip() for value in text],
+                    dtype=object)
 
 
 def _capacities(frame: pd.DataFrame, scenario: Scenario, types: tuple[str, ...], ids: ObjArray) -> FloatArray:

@@ -10,10 +10,13 @@ from typing import Any, cast
 import numpy as np
 
 from optimizer.check.plan import CheckedPlan
+from optimizer.inputs.geodata import Region
 from optimizer.plan import PlanResult, decode_assignments, money_objective, weighted_coverage
 from optimizer.reach.base import served_mask
 from optimizer.report.atomic import write_text
+from optimizer.report.build_list import build_list
 from optimizer.report.network import network_section
+from optimizer.scenario.format import Scenario
 from optimizer.search.phases import Solution
 
 PLAN_FORMAT = 1
@@ -33,13 +36,15 @@ def plan_document(result: PlanResult) -> dict[str, Any]:
         "solver": _solver(result.solution, scenario.solver.backend),
         "notes": list(prep.region.notes),
         "reductions": prep.reductions.as_dict() if prep.reductions is not None else {"applied": False},
+        "facility_types": {name: {"label": label} for name, label in scenario.type_labels.items()},
     }
     if checked is not None:
         doc |= {"cost": checked.cost, "facilities": _with_loads(result, checked),
-                "targets": checked.targets, "coverage": _coverage(result, checked),
+                "build_list": build_list(scenario, prep.region, prep.reach, checked),
+                "targets": _targets(scenario, checked.targets), "coverage": _coverage(result, checked),
                 "zones": _zones(result, checked), "violations": checked.violations}
     else:
-        doc |= {"cost": None, "facilities": [], "targets": [], "coverage": {}, "zones": []}
+        doc |= {"cost": None, "facilities": [], "build_list": [], "targets": [], "coverage": {}, "zones": []}
     if scenario.years:   # a phased plan's yearly capital caps, as solved
         doc["budget"]["capital_by_year"] = scenario.budget.capital_by_year
     if checked is not None and prep.model.schedule is not None:
@@ -100,6 +105,20 @@ def _objective(result: PlanResult) -> dict[str, Any]:
     return {"objective": value, "bound": bound, "gap": gap}
 
 
+def _targets(scenario: Scenario, targets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The checker's targets, each with its facility type's label and, for a count of new ones, ``new_only``."""
+    out = []
+    for entry in targets:
+        target = scenario.targets[entry["index"]]
+        extra: dict[str, Any] = {}
+        if entry.get("facility"):
+            extra["facility_label"] = scenario.type_label(entry["facility"])
+        if getattr(target, "new_only", False):
+            extra["new_only"] = True
+        out.append(entry | extra)
+    return out
+
+
 def _with_loads(result: PlanResult, checked: CheckedPlan) -> list[dict[str, Any]]:
     """Facilities, with the checker's load (capacity weight served) for capacitated types."""
     position = {str(site_id): s for s, site_id in enumerate(result.prepared.region.sites.ids)}
@@ -117,8 +136,16 @@ def _assignments(result: PlanResult) -> list[dict[str, Any]]:
     table = decode_assignments(result.prepared, result.prepared.model, result.solution.x)
     capacitated = set(result.checked.load) if result.checked else set()
     table = table[table["type"].isin(capacitated)]
-    return [{"demand": _plain(d), "site": _plain(s), "type": t, "share": round(float(v), 9)}
-            for d, s, t, v in table.itertuples(index=False)]
+    names = unit_names(result.prepared.region)
+    return [{"demand": _plain(d), "name": names.get(str(d)), "site": _plain(s), "type": t,
+             "share": round(float(v), 9)} for d, s, t, v in table.itertuples(index=False)]
+
+
+def unit_names(region: Region) -> dict[str, str | None]:
+    """Demand unit id (as text) -> its name; empty when the demand layer gives no names."""
+    if region.demand.names is None:
+        return {}
+    return {str(i): (None if n is None else str(n)) for i, n in zip(region.demand.ids, region.demand.names)}
 
 
 def _plain(value: Any) -> Any:
@@ -177,10 +204,13 @@ def _zones(result: PlanResult, checked: CheckedPlan) -> list[dict[str, Any]]:
 def _uncoverable(result: PlanResult) -> list[dict[str, Any]]:
     from optimizer.check.explain import uncoverable_units
 
-    if result.explanation is not None and "uncoverable" in result.explanation:
-        return list(result.explanation["uncoverable"])   # already found while explaining
     prep = result.prepared
-    return uncoverable_units(prep.scenario, prep.region, prep.reach)
+    if result.explanation is not None and "uncoverable" in result.explanation:
+        units = list(result.explanation["uncoverable"])   # already found while explaining
+    else:
+        units = uncoverable_units(prep.scenario, prep.region, prep.reach)
+    names = unit_names(prep.region)
+    return [{"demand": u["demand"], "name": names.get(str(u["demand"]))} | u for u in units]
 
 
 def _jsonable(value: Any) -> Any:

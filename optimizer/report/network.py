@@ -56,10 +56,11 @@ def _stats(access_m: npt.NDArray[np.float64]) -> dict[str, float | None]:
 def _suspicious(summary: NetworkSummary, region: Region) -> dict[str, Any]:
     """Units and sites farther than the threshold from the network, farthest first."""
     rows = []
-    for kind, ids, access in (("demand", region.demand.ids, summary.demand_access_m),
-                              ("site", region.sites.ids, summary.site_access_m)):
+    for kind, ids, names, access in (("demand", region.demand.ids, region.demand.names, summary.demand_access_m),
+                                     ("site", region.sites.ids, region.sites.names, summary.site_access_m)):
         far = np.flatnonzero(access > summary.suspicious_access_m)
-        rows += [{"kind": kind, "id": _plain(ids[k]), "access_m": round(float(access[k]), 1)} for k in far]
+        rows += [{"kind": kind, "id": _plain(ids[k]), "name": None if names is None else names[k],
+                  "access_m": round(float(access[k]), 1)} for k in far]
     rows.sort(key=lambda row: -row["access_m"])
     counts = {"demand": sum(r["kind"] == "demand" for r in rows), "site": sum(r["kind"] == "site" for r in rows)}
     return {"suspicious_access": rows[:MAX_LISTED], "suspicious_access_count": counts}

@@ -40,6 +40,9 @@ class LayerSpec(_Strict):
     features: dict[str, Any] | None = Field(None, description="Inline GeoJSON FeatureCollection instead of `path`.")
     id: str = Field("id", description="Attribute holding each feature's unique id.")
     zone: str | None = Field(None, description="Attribute naming the admin unit (street / township).")
+    name: str | None = Field(None, description="Attribute with each feature's name (e.g. 西桥口村村委会用房), reported "
+                             "beside its id in the plan, tables and maps; omitted: the `name` attribute when the "
+                             "layer has one.")
 
     @model_validator(mode="after")
     def _one_source(self) -> LayerSpec:
@@ -88,7 +91,6 @@ class SitesSpec(LayerSpec):
     land_m2: dict[str, str] = Field(
         default_factory=dict, description="Facility type -> attribute with the land of that type at the site, "
         "m² (overrides the type's `land_m2`; empty values fall back to it).")
-    name: str | None = Field(None, description="Attribute with the site's name (reported on facilities).")
 
 
 class NetworkSpec(_Strict):
@@ -131,6 +133,9 @@ class DistanceTableSpec(_Strict):
 class FacilityType(_Strict):
     """One kind of facility."""
 
+    label: str | None = Field(None, description="What planners call the type, e.g. 老年助餐点; shown in the "
+                              "plan, tables and maps beside the type id (omitted: a preset's label for the type, "
+                              "else the id).")
     radius_m: float | None = Field(None, gt=0, le=MAX_RADIUS_M, description="Service radius in metres "
                                    "(at most 20,000 km, half the Earth's circumference).")
     walk_minutes: float | None = Field(None, gt=0, le=MAX_MINUTES, description="Service limit in minutes "

@@ -34,7 +34,7 @@ from optimizer.scenario.fields import (
     _Strict,
     json_path,
 )
-from optimizer.scenario.presets import expand_entries, fit_preset_years, is_preset_entry
+from optimizer.scenario.presets import expand_entries, fit_preset_years, is_preset_entry, preset_type_labels
 
 
 class Scenario(_Strict):
@@ -73,6 +73,26 @@ class Scenario(_Strict):
                     or any(f.beds for f in self.facility_types.values())
                     or any(_sharper(t) for t in self.targets))
 
+    def type_label(self, name: str) -> str:
+        """Return what planners call facility type `name`: its `label`, else the type id."""
+        ftype = self.facility_types.get(name)
+        return (ftype.label if ftype is not None else None) or name
+
+    @property
+    def type_labels(self) -> dict[str, str]:
+        """Facility type -> its label (the id when it has none), in scenario order."""
+        return {name: self.type_label(name) for name in self.facility_types}
+
+    def _labels_from_presets(self) -> None:
+        """Types without a `label` take the one their preset gives the role mapped onto them."""
+        unlabelled = [name for name, ftype in self.facility_types.items() if ftype.label is None]
+        if not unlabelled or not any(t.preset is not None for t in self.targets):
+            return
+        found = preset_type_labels(self.targets)
+        self.facility_types = {name: ftype.model_copy(update={"label": found[name]})
+                               if ftype.label is None and name in found else ftype
+                               for name, ftype in self.facility_types.items()}
+
     @property
     def planning_years(self) -> list[int]:
         """The planning years; one (0) when the scenario is not phased."""
@@ -93,6 +113,7 @@ class Scenario(_Strict):
             raise ValueError("give at most one of `network` and `distances`")
         if any(t.preset is not None and t.year is not None for t in self.targets):
             self.targets = fit_preset_years(self.targets, self.years)
+        self._labels_from_presets()
         if self.years and "horizon_years" not in self.budget.model_fields_set:
             self.budget = self.budget.model_copy(update={"horizon_years": float(self.years[-1] - self.years[0] + 1)})
         return self

@@ -90,6 +90,9 @@ class Preset(_Strict):
     horizon: str
     file: str = Field(description="The document in the seed collection (../shared/seeds/).")
     facilities: dict[str, str] = Field(description="Role -> what the plan calls it.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Role -> the type's short label (e.g. "
+                                   "老年助餐点): the label of the scenario type a role maps onto, when that "
+                                   "type has none.")
     groups: dict[str, str] = Field(default_factory=dict, description="Demand group role -> meaning.")
     weights: dict[str, str] = Field(default_factory=dict, description="Weight role -> meaning.")
     beds: dict[str, str] = Field(default_factory=dict, description="Bed kind -> what the plan calls it "
@@ -303,6 +306,21 @@ def fit_preset_years(targets: list[Any], years: list[int] | None) -> list[Any]:
         later = [y for y in years or [] if y >= year]
         fitted = None if not years else (later[0] if later else None)
         out.append(target.model_copy(update={"year": fitted}))
+    return out
+
+
+def preset_type_labels(targets: list[Any]) -> dict[str, str]:
+    """Facility type -> the label a preset gives the role mapped onto it (first preset target wins)."""
+    out: dict[str, str] = {}
+    for target in targets:
+        origin, facility = getattr(target, "preset", None), getattr(target, "facility", None)
+        if origin is None or facility is None or facility in out:
+            continue
+        preset_id, _, target_id = origin.partition("/")
+        preset = load_preset(preset_id)
+        role = next((getattr(t.target, "facility", None) for t in preset.targets if t.id == target_id), None)
+        if role is not None and role in preset.labels:
+            out[facility] = preset.labels[role]
     return out
 
 
