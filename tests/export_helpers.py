@@ -17,6 +17,7 @@ from optimizer.report.document import plan_document
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "scenarios" / "example" / "scenario.json"
 EXTENDED = Path(__file__).resolve().parents[2] / "shared" / "example-extended" / "scenario.json"
+PINGYIN = Path(__file__).resolve().parents[1] / "scenarios" / "pingyin-2024-2026.json"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # A closed network: no background fetches, no component updates, no QUIC, a fresh profile each time.
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -38,6 +39,14 @@ def extended_bundle() -> PlanBundle:
     if not EXTENDED.exists():
         pytest.skip("../shared/example-extended is not beside the repo")
     result = solve_file(EXTENDED, backend="highs", mip_gap=0.0)
+    plan = json.loads(json.dumps(plan_document(result), ensure_ascii=False))
+    return bundle_from_result(result, plan)
+
+
+@lru_cache(maxsize=1)
+def pingyin_bundle() -> PlanBundle:
+    """The default county (平阴县 2024–2026, phased, roads, Chinese names) solved once per session."""
+    result = solve_file(PINGYIN, backend="highs")
     plan = json.loads(json.dumps(plan_document(result), ensure_ascii=False))
     return bundle_from_result(result, plan)
 

@@ -23,12 +23,14 @@ from typer.testing import CliRunner
 
 from optimizer.cli.main import app
 from optimizer.errors import DiskFullError, OutputFolderError, WriteError
+from optimizer.export.pdf import pdf_engine
 from optimizer.report.atomic import replaced_together, write_text, written_at
 from optimizer.report.outdir import check_out_dir
 from tests.conftest import SHARED
 
 EXAMPLE_FILES = ("scenario.json", "demand.geojson", "sites.geojson")
-OUTPUTS = ("plan.json", "plan.gpkg", "plan.geojson", "plan.csv", "plan.xlsx", "map.html", "map.png", "targets.png")
+OUTPUTS = ("plan.json", "plan.gpkg", "plan.geojson", "plan.csv", "plan.xlsx", "map.html", "map.png", "targets.png",
+           *(("report.html", "report.pdf") if pdf_engine() else ()))   # `all` has the report where Chromium is
 
 
 def _copy_example(folder: Path) -> Path:

@@ -1,51 +1,34 @@
 """map.png and targets.png: the plan over its zones, and each target's required vs achieved.
 
-Matplotlib's object API on the Agg canvas (no pyplot, no display). Chinese names need a CJK
-font: the first of `CJK_FONTS` that is installed is used (Debian: fonts-wqy-microhei or
-fonts-noto-cjk); without one, Chinese characters render as boxes and the charts say so in
-their footnote.
+Matplotlib's object API on the Agg canvas (no pyplot, no display). Chinese is drawn in the CJK
+font file `optimizer.export.fonts` registers; without one the export fails, naming the package
+to install (fonts-wqy-microhei), instead of drawing boxes. Titles are wrapped to the figure.
 """
 
 from __future__ import annotations
 
+import io
 import math
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import matplotlib as mpl
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.font_manager import fontManager
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import offset_copy
 
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.fields import target_descriptions
+from optimizer.export.fonts import chart_fonts, fit_text
+from optimizer.export.labels import type_label
 from optimizer.export.styles import COVERAGE_CLASSES, ZONE_CLASSES, ZONE_OUTLINE, type_colours
 from optimizer.reach.network import network_bbox, read_ways
 from optimizer.report.atomic import written_at
 
-CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
-             "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC")
 MET, SHORT = "#1a9850", "#d73027"
-
-
-@contextmanager
-def _fonts() -> Iterator[str | None]:
-    """rc settings with a CJK fallback font when one is installed; yields its name (or None)."""
-    installed = {font.name for font in fontManager.ttflist}
-    cjk = next((name for name in CJK_FONTS if name in installed), None)
-    families = ["DejaVu Sans", cjk] if cjk else ["DejaVu Sans"]
-    with mpl.rc_context({"font.family": families, "axes.unicode_minus": False}), warnings.catch_warnings():
-        if cjk is None:
-            warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
-        yield cjk
 
 
 def network_lines(bundle: PlanBundle) -> gpd.GeoDataFrame | None:
@@ -114,9 +97,15 @@ def _draw_facilities(ax: Any, bundle: PlanBundle, facilities: gpd.GeoDataFrame) 
                        edgecolors="black", linewidths=0.6, zorder=3, transform=shift)
 
 
+def _type_text(bundle: PlanBundle, name: str) -> str:
+    """"老年助餐点 meal_point": the type's label with its id, or the id alone without a label."""
+    label = type_label(bundle, name)
+    return name if label == name else f"{label} {name}"
+
+
 def _legend_handles(bundle: PlanBundle) -> list[Any]:
     handles: list[Any] = [Line2D([], [], linestyle="", marker="o", markersize=8, markerfacecolor=colour,
-                                 markeredgecolor="black", label=name)
+                                 markeredgecolor="black", label=_type_text(bundle, name))
                           for name, colour in type_colours(bundle.region.type_names).items()]
     handles += [Line2D([], [], linestyle="", marker="o", markersize=7, markerfacecolor="white",
                        markeredgecolor="black", label="新建 new"),
@@ -143,31 +132,43 @@ def write_map_png(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame], path:
 
     `layers` are `plan_layers` in the scenario's metric CRS (the scale bar reads metres).
     """
-    with _fonts() as cjk:
-        fig = Figure(figsize=(12, 9), dpi=150, layout="constrained")
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        _draw_plan(ax, bundle, layers)
-        x0: float
-        x1: float
-        x0, y0, x1, y1 = layers["zones"].total_bounds   # the zones hold every unit and site; roads may reach out
-        pad = 0.03 * max(x1 - x0, y1 - y0, 1.0)
-        ax.set_xlim(x0 - pad, x1 + pad)
-        ax.set_ylim(y0 - pad, y1 + pad)
-        ax.set_aspect("equal")
-        ax.set_axis_off()
-        x0, x1 = ax.get_xlim()
-        _scale_bar(ax, x1 - x0)
-        ax.set_title(_headline(bundle), fontsize=10, loc="left")
-        fig.legend(handles=_legend_handles(bundle), loc="outside right upper", fontsize=8, frameon=False)
-        outline = str(layers["zones"]["boundary"].iloc[0]) if len(layers["zones"]) else ""
-        if outline.startswith("convex hull"):
-            outline = "convex hulls of their units (not official boundaries)"
-        note = f"CRS {bundle.region.crs} · zone outlines: {outline}"
-        fig.text(0.01, 0.005, note + ("" if cjk else " · no CJK font installed"), fontsize=7, color="#666666")
+    with chart_fonts():
+        fig = _map_figure(bundle, layers)
         with written_at(path) as tmp:
             fig.savefig(tmp)
     return path
+
+
+def map_png_bytes(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame]) -> bytes:
+    """map.png as bytes (for the report, which embeds it without a file of its own)."""
+    buffer = io.BytesIO()
+    with chart_fonts():
+        _map_figure(bundle, layers).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _map_figure(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame]) -> Figure:
+    fig = Figure(figsize=(12, 9), dpi=150, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    _draw_plan(ax, bundle, layers)
+    x0: float
+    x1: float
+    x0, y0, x1, y1 = layers["zones"].total_bounds   # the zones hold every unit and site; roads may reach out
+    pad = 0.03 * max(x1 - x0, y1 - y0, 1.0)
+    ax.set_xlim(x0 - pad, x1 + pad)
+    ax.set_ylim(y0 - pad, y1 + pad)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    x0, x1 = ax.get_xlim()
+    _scale_bar(ax, x1 - x0)
+    fig.suptitle(fit_text(_headline(bundle), 12, 10), fontsize=10, x=0.01, ha="left")
+    fig.legend(handles=_legend_handles(bundle), loc="outside right upper", fontsize=8, frameon=False)
+    outline = str(layers["zones"]["boundary"].iloc[0]) if len(layers["zones"]) else ""
+    if outline.startswith("convex hull"):
+        outline = "convex hulls of their units (not official boundaries)"
+    fig.text(0.01, 0.005, f"CRS {bundle.region.crs} · zone outlines: {outline}", fontsize=7, color="#666666")
+    return fig
 
 
 def _target_bars(bundle: PlanBundle) -> list[tuple[str, float, bool, str]]:
@@ -253,8 +254,8 @@ def _draw_years(ax: Any, bundle: PlanBundle) -> None:
     ax.xaxis.tick_top()
     ax.tick_params(length=0)
     ax.spines[["top", "right", "bottom", "left"]].set_visible(False)
-    ax.set_title("achievement by year: achieved / required (a dated target holds from its year on)",
-                 fontsize=10, loc="left", pad=18)
+    ax.set_title(fit_text("achievement by year: achieved / required (a dated target holds from its year on)",
+                          0.9 * len(names), 10), fontsize=10, loc="left", pad=18)   # the grid is ~0.9 in a year
 
 
 def write_targets_png(bundle: PlanBundle, path: Path) -> Path:
@@ -267,7 +268,7 @@ def write_targets_png(bundle: PlanBundle, path: Path) -> Path:
     top = 1.2 + 0.32 * max(len(bars), 1)
     grid = len(year_rows(bundle)[1]) if bundle.plan.get("years") else 0
     bottom = 1.4 + 0.3 * grid if grid else 0.0
-    with _fonts():
+    with chart_fonts():
         fig = Figure(figsize=(10, top + bottom), dpi=150, layout="constrained")
         FigureCanvasAgg(fig)
         if grid:
@@ -283,10 +284,11 @@ def write_targets_png(bundle: PlanBundle, path: Path) -> Path:
             ax.text(min(ratio, right) + 0.01 * right, yy, text, va="center", fontsize=8)
         ax.axvline(1.0, color="black", linewidth=1, linestyle="--")
         ax.set_yticks(y, [b[0] for b in bars], fontsize=8)
-        ax.set_xlim(0, right * 1.25)
+        ax.set_xlim(0, right * 1.45)   # room for the 'achieved / required' text right of the longest bar
         ax.xaxis.set_major_formatter(lambda value, _: f"{100 * value:.0f}%")
         ax.set_xlabel("achieved / required (dashed line: target)", fontsize=9)
-        ax.set_title(f"{bundle.scenario.name}: targets, achieved vs required", fontsize=10, loc="left")
+        fig.suptitle(fit_text(f"{bundle.scenario.name}: targets, achieved vs required", 10, 10), fontsize=10,
+                     x=0.01, ha="left")
         ax.spines[["top", "right"]].set_visible(False)
         with written_at(path) as tmp:
             fig.savefig(tmp)

@@ -1,11 +1,14 @@
 """map.html: one self-contained file (Leaflet, styles, data inlined) that works with no network.
 
 The plan's layers go in as GeoJSON (EPSG:4326) inside a ``<script type="application/json">``;
-``optimizer/static/webmap/app.js`` draws them: facilities per type as toggleable marker
-layers, communities coloured by coverage, zones shaded by target achievement, service areas
-(off by default), popups with the figures, a legend, no basemap tiles. A phased plan gets a
-year control: facilities open in the chosen year (opening year <= it), communities coloured by
-that year's coverage, the year's capital, facilities open and targets met. Leaflet's images are
+``optimizer/static/webmap/app.js`` draws them: the road network when the scenario has one,
+facilities per type as toggleable marker layers, communities coloured by coverage, zones
+shaded by target achievement and labelled with their names, service areas (off by default),
+popups with names, type labels and figures, a search box for a site or community by name or
+id, a legend, no basemap tiles. A phased plan gets a year control: facilities open in the
+chosen year (opening year <= it), communities coloured by that year's coverage, zones shaded
+by that year's per-zone targets, and the headline gives the capital spent up to that year,
+its annual cost, facilities open and targets met. Leaflet's images are
 inlined as data: URIs, so the file opens from a USB stick.
 """
 
@@ -24,14 +27,18 @@ import pandas as pd
 import shapely
 
 from optimizer.export.bundle import PlanBundle
+from optimizer.export.charts import network_lines
 from optimizer.export.fields import target_descriptions
+from optimizer.export.labels import type_label
 from optimizer.export.layers import facility_sites
 from optimizer.export.styles import COVERAGE_CLASSES, ZONE_CLASSES, ZONE_OUTLINE, type_colours
+from optimizer.export.zones import target_class_by_year
 from optimizer.reach.base import served_mask
 from optimizer.report.atomic import write_text
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 LONLAT_DIGITS = 1e-6   # ~0.1 m
+ROAD_SIMPLIFY_M = 2.0   # roads are drawn, not measured: 2 m of detail is invisible and halves the file
 
 
 def _leaflet_css() -> str:
@@ -105,14 +112,41 @@ def coverage_by_year(bundle: PlanBundle) -> list[list[str]]:
 
 
 def _year_summaries(bundle: PlanBundle) -> list[dict[str, Any]]:
-    """Per planning year: capital, annual cost, facilities open, targets met of those that hold."""
+    """Per planning year: capital (that year, and up to it), annual cost, facilities open, targets met."""
     out = []
+    to_date = 0.0
     for year, entry in (bundle.plan.get("years") or {}).items():
         targets = entry.get("targets") or []
-        out.append({"year": int(year), "capital": entry.get("capital"), "annual": entry.get("annual"),
+        to_date += float(entry.get("capital") or 0.0)
+        out.append({"year": int(year), "capital": entry.get("capital"), "capitalToDate": to_date,
+                    "annual": entry.get("annual"),
                     "facilitiesOpen": entry.get("facilities_open"),
                     "targetsMet": sum(bool(t.get("met")) for t in targets), "targets": len(targets)})
     return out
+
+
+def _roads(bundle: PlanBundle) -> dict[str, Any] | None:
+    """The scenario's road network as GeoJSON lines (geometry only), or None without one."""
+    roads = network_lines(bundle)
+    if roads is None or roads.empty:
+        return None
+    lines = gpd.GeoDataFrame(geometry=roads.geometry.simplify(ROAD_SIMPLIFY_M), crs=roads.crs)
+    return _features(lines[~lines.geometry.is_empty])
+
+
+def _zone_labels(zones: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Where each named zone's label goes: a point inside it (EPSG:4326)."""
+    named = zones[zones["zone"].notna()]
+    points = named.geometry.representative_point().to_crs("EPSG:4326")
+    return [{"zone": str(zone), "lon": round(float(x), 6), "lat": round(float(y), 6)}
+            for zone, x, y in zip(named["zone"], points.x, points.y)]
+
+
+def _zone_features(bundle: PlanBundle, zones: gpd.GeoDataFrame) -> dict[str, Any]:
+    collection = _features(zones)
+    for feature, classes in zip(collection["features"], target_class_by_year(bundle, list(zones["zone"]))):
+        feature["properties"]["target_class_by_year"] = classes
+    return collection
 
 
 def map_data(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame]) -> dict[str, Any]:
@@ -126,7 +160,8 @@ def map_data(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame]) -> dict[st
         "meta": {"title": bundle.scenario.name, "status": plan.get("status"), "gap": plan.get("gap"),
                  "all_targets_met": plan.get("all_targets_met"), "cost_total": cost["total"],
                  "cost_capital": cost["capital"], "cost_annual": cost["annual"]},
-        "types": [{"name": n, "colour": c} for n, c in type_colours(bundle.region.type_names).items()],
+        "types": [{"name": n, "colour": c, "label": type_label(bundle, n)}
+                  for n, c in type_colours(bundle.region.type_names).items()],
         "weights": list(bundle.region.demand.weights),
         "distanceUnit": bundle.reach.unit,
         "coverageClasses": [{"value": v, "colour": c, "label": lb} for v, c, lb in COVERAGE_CLASSES],
@@ -136,7 +171,9 @@ def map_data(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame]) -> dict[st
                     for t in bundle.checked.targets],
         "facilities": _features(layers["facilities"]),
         "demand": demand,
-        "zones": _features(layers["zones"]),
+        "zones": _zone_features(bundle, layers["zones"]),
+        "zoneLabels": _zone_labels(layers["zones"]),
+        "roads": _roads(bundle),
         "serviceAreas": _features(layers["service_areas"], ["site", "type"]),
         "years": [int(y) for y in bundle.scenario.years or []],
         "yearSummaries": _year_summaries(bundle),

@@ -9,7 +9,10 @@ Formats and the files they write into the output folder:
   Chinese names correctly only with it);
 - ``xlsx``: plan.xlsx, the workbook for the finance bureau (`optimizer.export.workbook`);
 - ``html``: map.html, the offline web map;
-- ``png``: map.png and targets.png.
+- ``png``: map.png and targets.png;
+- ``report``: report.html (the plan as a document for the meeting, self-contained) and
+  report.pdf (it printed by headless Chromium). ``all`` includes it when Chromium is
+  installed; asked for by name without Chromium, it is refused before any solving.
 
 Each file is written whole or not at all, and the files of one call replace the earlier ones
 together (`optimizer.report.atomic`): a failed export leaves the previous export intact.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import cast
 
@@ -28,13 +32,14 @@ import pandas as pd
 from optimizer.errors import ExportError
 from optimizer.export.bundle import PlanBundle
 from optimizer.export.layers import plan_layers
+from optimizer.export.pdf import pdf_engine, print_pdf, require_pdf_engine
 from optimizer.export.tables import build_list_table
 from optimizer.export.workbook import write_workbook
-from optimizer.report.atomic import replaced_together, write_bytes, written_at
+from optimizer.report.atomic import replaced_together, write_bytes, write_text, written_at
 
-FORMATS = ("gpkg", "geojson", "csv", "xlsx", "html", "png")
+FORMATS = ("gpkg", "geojson", "csv", "xlsx", "html", "png", "report")
 FILES = {"gpkg": ("plan.gpkg",), "geojson": ("plan.geojson",), "csv": ("plan.csv",), "xlsx": ("plan.xlsx",),
-         "html": ("map.html",), "png": ("map.png", "targets.png")}
+         "html": ("map.html",), "png": ("map.png", "targets.png"), "report": ("report.html", "report.pdf")}
 """Format -> the files it writes into the output folder."""
 
 
@@ -44,10 +49,14 @@ def export_files(formats: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
-    """``"all"``, ``"none"`` or a comma-separated subset of `FORMATS`; unknown names raise `ExportError`."""
+    """``"all"``, ``"none"`` or a comma-separated subset of `FORMATS`; unknown names raise `ExportError`.
+
+    ``all`` leaves ``report`` out when no PDF engine (Chromium) is installed; ``report`` named
+    without one raises `ExportError` saying what to install.
+    """
     text = text.strip().lower()
     if text in ("all", ""):
-        return FORMATS
+        return FORMATS if pdf_engine() is not None else tuple(f for f in FORMATS if f != "report")
     if text == "none":
         return ()
     names = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
@@ -55,6 +64,8 @@ def parse_formats(text: str) -> tuple[str, ...]:
     if unknown:
         raise ExportError(f"unknown export format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}, "
                           "'all' or 'none'", "--formats")
+    if "report" in names:
+        require_pdf_engine()
     return names
 
 
@@ -135,20 +146,31 @@ def write_exports(bundle: PlanBundle, out_dir: Path, *, formats: tuple[str, ...]
 def _jobs(bundle: PlanBundle, layers: dict[str, pd.DataFrame], out_dir: Path,
           crs: str | None) -> dict[str, Callable[[], list[Path]]]:
     """Format -> a function writing its files."""
-    from optimizer.export.charts import write_map_png, write_targets_png
+    from optimizer.export.charts import map_png_bytes, write_targets_png
     from optimizer.export.gpkg import write_gpkg
     from optimizer.export.webmap import write_webmap
 
     spatial = cast(dict[str, gpd.GeoDataFrame], layers)   # the layers these writers read are GeoDataFrames
     path = {fmt: [out_dir / name for name in names] for fmt, names in FILES.items()}
+    map_png = cache(lambda: map_png_bytes(bundle, spatial))   # drawn once for map.png and the report
     return {
         "gpkg": lambda: [write_gpkg(bundle, _reprojected(layers, crs) if crs else layers, path["gpkg"][0])],
         "geojson": lambda: [_write_geojson(spatial["facilities"], path["geojson"][0])],
         "csv": lambda: [write_csv(spatial["facilities"], path["csv"][0], build_list_table(bundle))],
         "xlsx": lambda: [write_workbook(bundle, layers, path["xlsx"][0])],
         "html": lambda: [write_webmap(bundle, spatial, path["html"][0])],
-        "png": lambda: [write_map_png(bundle, spatial, path["png"][0]), write_targets_png(bundle, path["png"][1])],
+        "png": lambda: [write_bytes(path["png"][0], map_png()), write_targets_png(bundle, path["png"][1])],
+        "report": lambda: write_report(bundle, spatial, out_dir, map_png()),
     }
+
+
+def write_report(bundle: PlanBundle, layers: dict[str, gpd.GeoDataFrame], out_dir: Path, map_png: bytes) -> list[Path]:
+    """report.html and report.pdf in `out_dir`: map.png embedded in the page, the page printed by Chromium."""
+    from optimizer.export.report import report_html
+
+    page = report_html(bundle, layers, map_png, out_dir)
+    pdf = print_pdf(page, out_dir / "report.pdf")
+    return [write_text(out_dir / "report.html", page), pdf]
 
 
 def _write_geojson(facilities: gpd.GeoDataFrame, path: Path) -> Path:

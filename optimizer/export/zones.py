@@ -150,3 +150,25 @@ def zones_frame(bundle: PlanBundle) -> gpd.GeoDataFrame:
     polygons, how = zone_polygons(bundle, zones)
     frame["boundary"] = how
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(polygons, crs=region.crs), crs=region.crs)
+
+
+def target_class_by_year(bundle: PlanBundle, zones: list[str | None]) -> list[list[str]]:
+    """``[z][p]``: zone z's `target_class` in planning year p (empty lists without ``years``).
+
+    Read from plan.json's ``years`` section (the checker's per-year figures): per-zone targets
+    that hold in year p decide it as `zones_frame` decides the whole plan's; a zone with none
+    holding yet is ``none``. In the last year it is the zones layer's own ``target_class``.
+    """
+    years = bundle.plan.get("years") or {}
+    per_zone = {k for k, target in enumerate(bundle.scenario.targets) if getattr(target, "per_zone", False)}
+    out: list[list[str]] = [[] for _ in zones]
+    for entry in years.values():
+        ratios: dict[str, list[float]] = {}
+        for target in entry.get("targets") or []:
+            if int(target["index"]) in per_zone:
+                for row in target.get("zones") or []:
+                    ratios.setdefault(str(row["zone"]), []).append(_ratio(row))
+        for z, zone in enumerate(zones):
+            worst = ratios.get(str(zone or ""))
+            out[z].append(achievement_class(min(worst), min(worst) >= 1.0) if worst else "none")
+    return out

@@ -3,7 +3,8 @@
 Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display, thread-safe).
 Top: weighted coverage share per level (filled: proven optimal; hollow: stopped by the time
 limit; red cross: not monotone), the least sufficient budget as a dashed line. Bottom: the
-marginal capital per additional covered older person between consecutive levels.
+marginal capital per additional covered older person between consecutive levels. Chinese (the
+scenario's name) is drawn in the CJK font `optimizer.export.fonts` registers from its file.
 """
 
 from __future__ import annotations
@@ -13,13 +14,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from optimizer.export.fonts import chart_fonts, fit_text
 from optimizer.report.atomic import written_at
 
 MILLION = 1e6
 
 
 def write_chart(frontier: dict[str, Any], path: Path) -> Path:
-    """Draw `frontier` (the ``frontier.json`` document) to a PNG at `path`."""
+    """Draw `frontier` (the ``frontier.json`` document) to a PNG at `path`.
+
+    Raises `ExportError` naming the font package to install when no CJK font is found.
+    """
+    with chart_fonts():
+        return _draw(frontier, path)
+
+
+def _draw(frontier: dict[str, Any], path: Path) -> Path:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -41,7 +51,7 @@ def write_chart(frontier: dict[str, Any], path: Path) -> Path:
                      xy=(least / MILLION, 0.02), xycoords=("data", "axes fraction"),
                      xytext=(6, 6), textcoords="offset points", color="tab:green", fontsize=8)
     bottom.set_xlabel("capital budget (million yuan)")
-    figure.suptitle(f"{frontier['scenario']}: what each extra million buys", fontsize=11)
+    figure.suptitle(fit_text(f"{frontier['scenario']}: what each extra million buys", 8.5, 11), fontsize=11)
     path.parent.mkdir(parents=True, exist_ok=True)
     with written_at(path) as tmp:   # whole or not at all: a failed write keeps the earlier chart
         figure.savefig(tmp, dpi=110)
