@@ -38,6 +38,8 @@ SOLVE_ARTEFACTS = {
     "plan.geojson": Artefact("plan.geojson", "application/geo+json"),
     "plan.gpkg": Artefact("plan.gpkg", "application/geopackage+sqlite3"),
     "map.html": Artefact("map.html", "text/html; charset=utf-8"),
+    "plan.xlsx": Artefact("plan.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "report.pdf": Artefact("report.pdf", "application/pdf"),
 }
 SWEEP_ARTEFACTS = {
     "frontier": Artefact("frontier.json", "application/json"),

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
 from api_helpers import REPO, Server, bearer, create_key, slow_scenario, start_server, tiny_scenario, wait_job
 
@@ -181,7 +182,7 @@ def test_the_county_end_to_end(browser: Any, server: Server, tmp_path: Path) -> 
     session.shot("4-results-full", full_page=True)
 
     files = page.locator("#result-downloads [data-file]").evaluate_all("nodes => nodes.map(n => n.dataset.file)")
-    assert {"plan.json", "plan.gpkg", "map.html", "scenario.json"} <= set(files)
+    assert {"plan.json", "plan.gpkg", "plan.xlsx", "report.pdf", "map.html", "scenario.json"} <= set(files)
     gpkg = download(session, "plan.gpkg", tmp_path)
     with sqlite3.connect(gpkg) as conn:   # a GeoPackage: SQLite with its contents table and the facilities
         layers = {row[0] for row in conn.execute("SELECT table_name FROM gpkg_contents")}
@@ -189,17 +190,14 @@ def test_the_county_end_to_end(browser: Any, server: Server, tmp_path: Path) -> 
     assert "<script" in download(session, "map.html", tmp_path).read_text(encoding="utf-8")
     assert json.loads(download(session, "scenario.json", tmp_path).read_text(encoding="utf-8"))["targets"] == [
         {"preset": "pingyin-2021"}]
-    if "plan.xlsx" in files:   # the spreadsheet export: a workbook holding the build list
-        openpyxl = pytest.importorskip("openpyxl")
-        workbook = openpyxl.load_workbook(download(session, "plan.xlsx", tmp_path), read_only=True)
-        cells = " ".join(str(c) for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True)
-                         for c in row if c is not None)
-        assert "榆山街道" in cells
-    if "report.pdf" in files:   # the report: a PDF whose text names the county
-        pdf = download(session, "report.pdf", tmp_path)
-        assert pdf.read_bytes().startswith(b"%PDF")
-        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-        assert "平阴" in text
+    workbook = openpyxl.load_workbook(download(session, "plan.xlsx", tmp_path), read_only=True)
+    build_sheet = next(sheet for sheet in workbook.worksheets if "建设清单" in sheet.title)
+    cells = [str(c) for row in build_sheet.iter_rows(values_only=True) for c in row if c is not None]
+    assert "榆山街道" in cells and build_sheet.max_row - 1 == build.count()   # the page's build list, row for row
+    pdf = download(session, "report.pdf", tmp_path)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "平阴" in text and "榆山街道" in text
     session.assert_offline()
 
 

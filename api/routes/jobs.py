@@ -70,6 +70,8 @@ _artefact("plan.geojson", "Facilities as GeoJSON", "The plan's facilities in EPS
 _artefact("plan.gpkg", "The plan as a GeoPackage", "Styled GIS layers: facilities, demand, service areas, "
           "zones, targets, plan info.")
 _artefact("map.html", "Offline web map", "One self-contained HTML file (Leaflet and the data inlined).")
+_artefact("plan.xlsx", "The plan as a workbook", "plan.xlsx: the build list and the figures, for the finance bureau.")
+_artefact("report.pdf", "The plan's report", "report.pdf: the plan for the file, printed by headless Chromium.")
 
 
 @router.get("/{job_id}/files/{name}", response_class=FileResponse, responses=errors(404, 409),
