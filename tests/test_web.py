@@ -37,7 +37,7 @@ RUN_S = 120_000   # ms: a solve of the county, a sweep of the example
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = start_server(tmp_path_factory.mktemp("web") / "data", workers=1,
+    running = start_server(tmp_path_factory.mktemp("web") / "data", workers=1, exports=None,   # plan.xlsx, report.pdf
                            env={"ELDERCARE_MAX_TIME_LIMIT_S": "60"})
     yield running
     running.stop()
