@@ -23,6 +23,7 @@ from api.middleware import AllowedMethods, BodyLimit, ErrorIds
 from api.pool import WorkerPool
 from api.routes import api_router
 from api.settings import Settings, prepare_data_dir
+from api.web import SecurityHeaders, mount_web
 from optimizer.errors import OptimizerError
 from optimizer.scenario.fields import json_path
 
@@ -76,17 +77,19 @@ def create_app(settings: Settings) -> FastAPI:
     description = DESCRIPTION + ("\n**This server runs with ELDERCARE_AUTH=off** (local development): no key is "
                                  "needed, every request acts as one local user.\n" if settings.auth == "off" else "")
     app = FastAPI(title="eldercare scenario service", version="1", description=description, lifespan=lifespan,
-                  openapi_url="/v1/openapi.json", docs_url="/v1/docs", redoc_url=None,
+                  openapi_url="/v1/openapi.json", docs_url=None, redoc_url=None,
                   generate_unique_id_function=_operation_id)
     app.state.settings = settings
     app.state.pool = pool
     app.include_router(api_router)
+    mount_web(app)   # the workbench at /, the API docs at /v1/docs and /v1/redoc (all offline)
     app.add_exception_handler(OptimizerError, _optimizer_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(AllowedMethods, paths=lambda: app.openapi()["paths"])
     app.add_middleware(ErrorIds)
     app.add_middleware(BodyLimit, default_bytes=settings.max_body_bytes,
                        limits={"/v1/files": settings.max_upload_bytes})
+    app.add_middleware(SecurityHeaders)   # outermost: every answer, errors too, carries the policy
     return app
 
 

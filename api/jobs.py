@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sqlite3
 import time
 import uuid
@@ -19,7 +21,7 @@ from api.schemas import JobAccepted, JobPublic, timestamp
 from api.settings import Settings
 from api.store import JobRecord
 from optimizer.errors import Problem, ScenarioError, raise_if
-from optimizer.inputs.geodata import load_region
+from optimizer.inputs.geodata import Region, load_region
 from optimizer.scenario.format import Scenario, parse_scenario
 
 
@@ -36,6 +38,8 @@ SOLVE_ARTEFACTS = {
     "plan.geojson": Artefact("plan.geojson", "application/geo+json"),
     "plan.gpkg": Artefact("plan.gpkg", "application/geopackage+sqlite3"),
     "map.html": Artefact("map.html", "text/html; charset=utf-8"),
+    "plan.xlsx": Artefact("plan.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "report.pdf": Artefact("report.pdf", "application/pdf"),
 }
 SWEEP_ARTEFACTS = {
     "frontier": Artefact("frontier.json", "application/json"),
@@ -46,8 +50,14 @@ SWEEP_ARTEFACTS = {
 
 def validate_scenario(document: dict[str, Any], *, settings: Settings, conn: sqlite3.Connection,
                       caller: Caller) -> Scenario:
-    """The scenario as the CLI validates it, plus the service's rules: every path stays in the data directory
-    and names an upload of the caller's own key.
+    """The scenario as `read_scenario` validates it."""
+    return read_scenario(document, settings=settings, conn=conn, caller=caller)[0]
+
+
+def read_scenario(document: dict[str, Any], *, settings: Settings, conn: sqlite3.Connection,
+                  caller: Caller) -> tuple[Scenario, Region]:
+    """The scenario and its layers as the CLI validates and reads them, plus the service's rules: every
+    path stays in the data directory and names an upload of the caller's own key.
 
     Raises `ScenarioError` listing every problem with its JSON path (the CLI's messages). Another
     key's upload gets the message of a file never uploaded: its existence is not revealed.
@@ -61,8 +71,7 @@ def validate_scenario(document: dict[str, Any], *, settings: Settings, conn: sql
     raise_if(problems + list(foreign.values()), ScenarioError)
     # The layers read as a worker will read them, so that bad data (a coordinate outside the CRS's area,
     # a missing or non-finite weight) is a 422 naming the feature now, not a failed job later.
-    load_region(scenario, settings.data_dir)
-    return scenario
+    return scenario, load_region(scenario, settings.data_dir)
 
 
 def check_storage(conn: sqlite3.Connection, *, caller: Caller, adding: int = 0) -> None:
@@ -151,3 +160,40 @@ def delete(conn: sqlite3.Connection, *, job: JobRecord, settings: Settings) -> N
                             f"(POST {path}/cancel), then delete it once its status is cancelled")
     if outcome == "missing":
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job with id '{job.id}'")
+
+
+_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
+
+
+def job_file(record: JobRecord, name: str, *, settings: Settings) -> Path:
+    """A file the finished job lists in its result's `artefacts` (any export: plan.xlsx, report.pdf, ...).
+
+    409 while it is not done; 404 for a name it does not list (no folders, nothing hidden).
+    """
+    if record.status != "done":
+        raise HTTPException(status.HTTP_409_CONFLICT, f"job {record.id} is {record.status}; its files come "
+                            "when it is done")
+    listed = (record.result or {}).get("artefacts") or []
+    path = settings.job_dir(record.id) / name
+    if not _FILE_NAME.match(name) or name not in listed or not path.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {record.id} has no file '{name[:120]}'; it has: "
+                            f"{', '.join(listed)}")
+    return path
+
+
+def sweep_level(record: JobRecord, index: int, *, settings: Settings) -> dict[str, Any]:
+    """The plan of level `index` (in frontier order) of a sweep, finished or still running.
+
+    404 when the sweep has no such level yet (or its frontier is not written yet).
+    """
+    folder = settings.job_dir(record.id)
+    try:
+        frontier = json.loads((folder / "frontier.json").read_text(encoding="utf-8"))
+        row = frontier["levels"][index]
+        path = (folder / row["plan"]).resolve()
+        if not path.is_relative_to(folder.resolve()):
+            raise ValueError(row["plan"])
+        plan: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"sweep {record.id} has no level {index} (yet)") from None
+    return plan

@@ -240,3 +240,57 @@ class PresetList(_Wire):
 def timestamp(value: float | None) -> datetime | None:
     """Seconds since the epoch -> an aware UTC datetime."""
     return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+
+
+class RegionPublic(_Wire):
+    """A shipped demonstration scenario (its layers ship with the optimizer)."""
+
+    id: str
+    name: str
+    description: str
+    years: list[int] | None = Field(description="Planning years of a phased scenario.")
+    files: list[str] = Field(description="The layer files it names.")
+    bytes: int = Field(description="Their size: a copy counts against the key's storage quota.")
+
+
+class RegionList(_Wire):
+    """Shipped regions."""
+
+    regions: list[RegionPublic]
+
+
+class RegionCopy(_Wire):
+    """A region copied into an upload of the caller: the scenario names the upload's files."""
+
+    region: str
+    upload: UploadPublic
+    scenario: dict[str, Any] = Field(description="The region's scenario, paths pointing into the upload.")
+
+
+class TargetRead(_Wire):
+    """One target as the scenario reads it (preset entries expanded), with where it comes from."""
+
+    index: int
+    kind: str
+    text: str = Field(description="The target in one line, e.g. 'coverage station [urban] >= 100% of units'.")
+    label: str | None
+    source: str | None = Field(description="The policy clause (document, clause, quote) of a preset target.")
+    preset: str | None = Field(description="`<preset>/<target id>` for a preset target.")
+    year: int | None
+
+
+class ScenarioRead(_Wire):
+    """What a valid scenario holds: its layers' counts, groups and zones, its targets."""
+
+    name: str
+    units: int = Field(description="Demand units (communities, villages, buildings).")
+    sites: int = Field(description="Candidate and existing sites.")
+    groups: dict[str, int] = Field(description="Demand units per group.")
+    zones: dict[str, int] = Field(description="Demand units per zone (township, street).")
+    weights: dict[str, float] = Field(description="Each named weight summed over the units.")
+    facility_types: list[str]
+    existing: dict[str, int] = Field(description="Existing facilities per type.")
+    years: list[int] | None
+    reach: str = Field(description="How reach is measured: network, distances or radius.")
+    targets: list[TargetRead]
+    notes: list[str]

@@ -8,8 +8,16 @@ from typing import Literal, Self
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from optimizer.export.pdf import pdf_engine
+from optimizer.export.writer import FORMATS as EXPORT_FORMATS
+
 MIB = 1 << 20
 GIB = 1 << 30
+
+
+def default_exports() -> tuple[str, ...]:
+    """What a planner takes away (not the PNG snapshots); report.pdf only where Chromium can print it."""
+    return tuple(f for f in EXPORT_FORMATS if f != "png" and (f != "report" or pdf_engine() is not None))
 
 
 class Settings(BaseSettings):
@@ -39,7 +47,9 @@ class Settings(BaseSettings):
     stale_after_s: float = Field(10.0, gt=0, description="A running job silent this long is run again.")
     max_attempts: int = Field(3, ge=1, description="Runs of a job interrupted this often fail it.")
     poll_s: float = Field(0.25, gt=0, description="How often an idle worker looks for queued jobs.")
-    export_formats: tuple[str, ...] = Field(("gpkg", "geojson", "html"), description="Exports of a solve.")
+    export_formats: tuple[str, ...] = Field(
+        default_factory=lambda: default_exports(), description="Exports of a solve, from gpkg, geojson, csv, "
+        "xlsx, html, png, report (default: all but png; report, i.e. report.pdf, where Chromium is installed).")
     auth: Literal["on", "off"] = Field("on", description="'on': every request but /v1/health needs an API key "
                                        "(`eldercare keys create`); 'off': everyone is one local user, for "
                                        "development on one's own machine only (refused in production).")
@@ -57,10 +67,12 @@ class Settings(BaseSettings):
             raise ValueError("`stale_after_s` must be at least twice `heartbeat_s`, or a live job is run twice")
         if self.job_timeout_s < self.max_time_limit_s:
             raise ValueError("`job_timeout_s` must be at least `max_time_limit_s`")
-        unknown = set(self.export_formats) - {"gpkg", "geojson", "csv", "xlsx", "html", "png"}
+        unknown = set(self.export_formats) - set(EXPORT_FORMATS)
         if unknown:
-            raise ValueError(f"unknown export formats {sorted(unknown)}; choose from gpkg, geojson, csv, xlsx, html, "
-                             "png")
+            raise ValueError(f"unknown export formats {sorted(unknown)}; choose from {', '.join(EXPORT_FORMATS)}")
+        if "report" in self.export_formats and pdf_engine() is None:
+            raise ValueError("export format 'report' prints report.pdf with Chromium, which is not installed: "
+                             "install it (`apt-get install chromium`) or leave `report` out of export_formats")
         if self.environment == "production" and self.auth == "off":
             raise ValueError("ELDERCARE_AUTH=off is for development on one's own machine; in production every "
                              "request needs an API key (create one with `eldercare keys create NAME`)")

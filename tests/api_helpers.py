@@ -112,17 +112,24 @@ class Server:
         self.kill()
 
 
+#: The exports the API tests' servers write unless a test asks for the server's own default (which adds
+#: plan.csv, plan.xlsx and report.pdf, a Chromium print of about 2 s per job).
+QUICK_EXPORTS = '["gpkg", "geojson", "html"]'
+
+
 def start_server(data_dir: Path, *, workers: int = 2, env: dict[str, str] | None = None,
-                 timeout_s: float = 60.0) -> Server:
+                 timeout_s: float = 60.0, exports: str | None = QUICK_EXPORTS) -> Server:
     """Start ``python -m api serve`` on a free port; return once /v1/health answers with every worker alive.
 
     Unless `env` turns keys off (ELDERCARE_AUTH=off), the tests' key (`suite_key`) exists in the
-    data directory before the server starts; ``server.client()`` sends it.
+    data directory before the server starts; ``server.client()`` sends it. `exports` is
+    ELDERCARE_EXPORT_FORMATS (None: the server's default).
     """
     port = free_port()
     log_path = data_dir.parent / f"{data_dir.name}-server-{port}.log"
     environment = {k: v for k, v in os.environ.items() if not k.startswith("ELDERCARE_")}
-    environment |= {"ELDERCARE_HEARTBEAT_S": "0.5", "ELDERCARE_STALE_AFTER_S": "3"} | (env or {})
+    environment |= {"ELDERCARE_HEARTBEAT_S": "0.5", "ELDERCARE_STALE_AFTER_S": "3"}
+    environment |= ({"ELDERCARE_EXPORT_FORMATS": exports} if exports is not None else {}) | (env or {})
     key = None if environment.get("ELDERCARE_AUTH") == "off" else suite_key(data_dir)
     with log_path.open("wb") as log:
         process = subprocess.Popen(

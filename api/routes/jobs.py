@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import mimetypes
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.responses import FileResponse
 
 from api import store
 from api.deps import AnyJobDep, CallerDep, ConnDep, SettingsDep, SolveJobDep
-from api.jobs import SOLVE_ARTEFACTS, artefact_path, cancel, delete, job_public
+from api.jobs import SOLVE_ARTEFACTS, artefact_path, cancel, delete, job_file, job_public
 from api.routes.responses import errors
 from api.schemas import JobKind, JobList, JobPublic, JobStatus
 
@@ -69,3 +70,25 @@ _artefact("plan.geojson", "Facilities as GeoJSON", "The plan's facilities in EPS
 _artefact("plan.gpkg", "The plan as a GeoPackage", "Styled GIS layers: facilities, demand, service areas, "
           "zones, targets, plan info.")
 _artefact("map.html", "Offline web map", "One self-contained HTML file (Leaflet and the data inlined).")
+_artefact("plan.xlsx", "The plan as a workbook", "plan.xlsx: the build list and the figures, for the finance bureau.")
+_artefact("report.pdf", "The plan's report", "report.pdf: the plan for the file, printed by headless Chromium.")
+
+
+@router.get("/{job_id}/files/{name}", response_class=FileResponse, responses=errors(404, 409),
+            summary="Any file of a finished job")
+def read_job_file(job: AnyJobDep, settings: SettingsDep,
+                  name: Annotated[str, Path(max_length=120, examples=["plan.csv"],
+                                            description="A name from the job's `result.artefacts`.")]) -> FileResponse:
+    """Each file the job wrote, by the name its `result.artefacts` lists (plan.csv, targets.png, and for
+    a sweep frontier.csv; any export this server writes), as a download."""
+    path = job_file(job, name, settings=settings)
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=media_type, filename=f"{job.id}-{name}")
+
+
+@router.get("/{job_id}/scenario", responses=errors(404), summary="The scenario a job was submitted with")
+def read_job_scenario(job: AnyJobDep) -> dict[str, Any]:
+    """The scenario JSON exactly as submitted (for a sweep, the scenario it varies): the contract to keep,
+    change and submit again."""
+    scenario: dict[str, Any] = job.request["scenario"]
+    return scenario

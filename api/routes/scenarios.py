@@ -1,4 +1,5 @@
-"""Scenarios: submit one to be solved (POST /v1/scenarios), and the JSON Schema they follow."""
+"""Scenarios: submit one to be solved (POST /v1/scenarios), check one (POST /v1/scenarios/validate), and the
+JSON Schema they follow."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from fastapi import APIRouter, Body, Response, status
 
 from api.deps import CallerDep, ConnDep, SettingsDep
 from api.examples import SCENARIO_EXAMPLES
-from api.jobs import enqueue, validate_scenario
+from api.jobs import enqueue, read_scenario, validate_scenario
 from api.routes.links import LOCATION, SOLVE_LINKS
 from api.routes.responses import errors
-from api.schemas import JobAccepted
+from api.schemas import JobAccepted, ScenarioRead, TargetRead
+from optimizer.inputs.geodata import Region
+from optimizer.scenario.format import Scenario
+from optimizer.scenario.presets import describe_target
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"], responses=errors(422))
 
@@ -43,3 +47,36 @@ def scenario_schema() -> dict[str, Any]:
     from optimizer.scenario.format import scenario_json_schema
 
     return scenario_json_schema()
+
+
+@router.post("/validate", response_model=ScenarioRead, responses=errors(400, 413, 422),
+             summary="Check a scenario without solving it")
+def check_scenario(scenario: ScenarioBody, conn: ConnDep, settings: SettingsDep, caller: CallerDep) -> ScenarioRead:
+    """Validate and read the scenario as a submission would (422 with the same problems, each with its JSON
+    path and the CLI's message), store nothing, and say what it read: units, sites, groups, zones,
+    weights, existing facilities and each target with its policy clause."""
+    parsed, region = read_scenario(scenario, settings=settings, conn=conn, caller=caller)
+    return scenario_read(parsed, region)
+
+
+def scenario_read(scenario: Scenario, region: Region) -> ScenarioRead:
+    """The summary of a valid scenario and its layers."""
+    demand, sites = region.demand, region.sites
+    targets = [TargetRead(index=k, kind=t.kind, text=describe_target(t), label=t.label, source=t.source,
+                          preset=t.preset, year=t.year) for k, t in enumerate(scenario.targets)]
+    reach = "network" if scenario.network else "distances" if scenario.distances else "radius"
+    return ScenarioRead(
+        name=scenario.name, units=demand.n, sites=sites.n, groups=_counts(demand.group),
+        zones=_counts(demand.zone), weights={name: float(values.sum()) for name, values in demand.weights.items()},
+        facility_types=list(region.type_names),
+        existing={name: int(sites.existing[:, k].sum()) for k, name in enumerate(region.type_names)},
+        years=scenario.years, reach=reach, targets=targets, notes=list(region.notes))
+
+
+def _counts(values: Any) -> dict[str, int]:
+    """How often each non-empty value occurs, in first-seen order."""
+    counts: dict[str, int] = {}
+    for value in values:
+        if value != "":
+            counts[str(value)] = counts.get(str(value), 0) + 1
+    return counts

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Response, status
+from fastapi import APIRouter, Body, Path, Response, status
 from fastapi.responses import FileResponse
 
 from api.deps import CallerDep, ConnDep, SettingsDep, SweepJobDep
 from api.examples import SWEEP_EXAMPLES
-from api.jobs import SWEEP_ARTEFACTS, artefact_path, cancel, delete, enqueue, job_public, validate_scenario
+from api.jobs import SWEEP_ARTEFACTS, artefact_path, cancel, delete, enqueue, job_public, sweep_level, validate_scenario
 from api.routes.links import LOCATION, SWEEP_LINKS
 from api.routes.responses import errors
 from api.schemas import JobAccepted, JobPublic, SweepRequest
@@ -75,3 +75,11 @@ def _artefact(name: str, summary: str) -> None:
 _artefact("frontier", "The frontier (frontier.json): each level's coverage, cost, status and gap")
 _artefact("frontier.csv", "The frontier as a table")
 _artefact("frontier.png", "The frontier chart")
+
+
+@router.get("/{job_id}/levels/{index}", responses=errors(404), summary="The plan of one budget level")
+def read_sweep_level(job: SweepJobDep, settings: SettingsDep,
+                     index: Annotated[int, Path(ge=0, le=1000, description="The level's place in the "
+                                                "frontier's `levels` (0: the lowest budget).")]) -> dict[str, Any]:
+    """The level's plan.json (as GET /v1/jobs/{id}/plan for a solve); levels appear as the sweep solves them."""
+    return sweep_level(job, index, settings=settings)
