@@ -292,8 +292,8 @@ def _colocation(milp: Milp, y_block: Block) -> tuple[IntArray, IntArray, FloatAr
     if d_block is None or not d_block.size:
         empty = np.zeros(0, np.int64)
         return np.zeros(n_y + 1, np.int64), empty, np.zeros(0), np.zeros(n_y + 1, np.int64), empty
-    host = _partner(_rows(milp, "C1a host open"), d_block) - y_block.start
-    owner = _partner(_rows(milp, "C1b one factor"), d_block) - y_block.start
+    host = discount_partner(_rows(milp, "C1a host open"), d_block) - y_block.start
+    owner = discount_partner(_rows(milp, "C1b one factor"), d_block) - y_block.start
     saving = np.maximum(-milp.c[d_block.start:d_block.stop], 0.0)
     ok = (host >= 0) & (owner >= 0) & (saving > 0)
     host, owner, saving = host[ok], owner[ok], saving[ok]
@@ -353,9 +353,9 @@ def _complete_discounts(milp: Milp, v: FloatArray) -> None:
     if d_block is None or not d_block.size:
         return
     d = np.arange(d_block.start, d_block.stop)
-    host = _partner(_rows(milp, "C1a host open"), d_block)
-    owner = _partner(_rows(milp, "C1b one factor"), d_block)
-    value = _discount_value(milp, d)
+    host = discount_partner(_rows(milp, "C1a host open"), d_block)
+    owner = discount_partner(_rows(milp, "C1b one factor"), d_block)
+    value = discount_value(milp, d)
     usable = (host >= 0) & (owner >= 0) & (milp.ub[d] > 0.5)
     usable[usable] &= (v[host[usable]] > 0.5) & (v[owner[usable]] > 0.5) & (value[usable] > 0)
     v[d] = 0.0
@@ -367,8 +367,9 @@ def _complete_discounts(milp: Milp, v: FloatArray) -> None:
     v[d[order[first]]] = 1.0
 
 
-def _partner(rows: sp.csr_array, d_block: Block) -> IntArray:
-    """For each d variable, the y variable with coefficient -1 in the same C1 row."""
+def discount_partner(rows: sp.csr_array, d_block: Block) -> IntArray:
+    """For each discount (d) variable, the variable with coefficient -1 in its C1 row: the host's y,
+    or (phased models) the owner's y in its opening year."""
     coo = rows.tocoo()
     partner = np.full(d_block.size, -1, dtype=np.int64)
     in_d = (coo.col >= d_block.start) & (coo.col < d_block.stop)
@@ -379,7 +380,7 @@ def _partner(rows: sp.csr_array, d_block: Block) -> IntArray:
     return partner
 
 
-def _discount_value(milp: Milp, d: IntArray) -> FloatArray:
+def discount_value(milp: Milp, d: IntArray) -> FloatArray:
     """How much a factor saves: its objective reward, else its capital-budget reward."""
     value = -milp.c[d]
     capital = _row_slice(milp, "C6 capital budget")

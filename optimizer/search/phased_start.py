@@ -36,7 +36,7 @@ import scipy.sparse as sp
 
 from optimizer.model.milp import IMPLIED_INTEGER, INTEGER, Block, Milp, covered_by_link
 from optimizer.model.schedule import Schedule
-from optimizer.search.greedy import greedy_plan
+from optimizer.search.greedy import discount_partner, discount_value, greedy_plan
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -180,13 +180,13 @@ def _discounts(milp: Milp, A: sp.csr_array, v: FloatArray, y_of: IntArray, openi
     d_block = _var_block(milp, "dp")
     if not d_block.size:
         return
-    host = _partner(sp.csr_array(A[_rows_of(_blocks(milp, "C1a "))]), d_block)
-    owner = _partner(sp.csr_array(A[_rows_of(_blocks(milp, "C1b "))]), d_block)
+    host = discount_partner(sp.csr_array(A[_rows_of(_blocks(milp, "C1a "))]), d_block)
+    owner = discount_partner(sp.csr_array(A[_rows_of(_blocks(milp, "C1b "))]), d_block)
     d = np.arange(d_block.start, d_block.stop)
     n_pairs = y_of.shape[1]
     owner_pair = np.where(owner >= 0, (owner - y_of[0, 0]) % n_pairs, 0)
     owner_period = np.where(owner >= 0, (owner - y_of[0, 0]) // n_pairs, -1)
-    saving = _saving(milp, d)
+    saving = discount_value(milp, d)
     usable = (host >= 0) & (owner >= 0) & (milp.ub[d] > 0.5) & (saving > 0)
     usable[usable] &= (v[host[usable]] > 0.5) & (opening[owner_pair[usable]] == owner_period[usable])
     if not usable.any():
@@ -197,24 +197,3 @@ def _discounts(milp: Milp, A: sp.csr_array, v: FloatArray, y_of: IntArray, openi
     v[d[order[first]]] = 1.0
 
 
-def _partner(rows: sp.csr_array, d_block: Block) -> IntArray:
-    """For each d variable, the variable with coefficient -1 in its C1 row (host, or the owner in
-    its opening year)."""
-    coo = rows.tocoo()
-    partner = np.full(d_block.size, -1, dtype=np.int64)
-    in_d = (coo.col >= d_block.start) & (coo.col < d_block.stop)
-    negative = coo.data < 0
-    y_of_row = np.full(rows.shape[0], -1, dtype=np.int64)
-    y_of_row[coo.row[negative]] = coo.col[negative]
-    partner[coo.col[in_d] - d_block.start] = y_of_row[coo.row[in_d]]
-    return partner
-
-
-def _saving(milp: Milp, d: IntArray) -> FloatArray:
-    """What each factor saves: its objective reward, else its capital-budget reward."""
-    saving = -milp.c[d]
-    block = next((b for b in milp.row_blocks if b.name == "C6 capital budget" and b.size), None)
-    if block is not None:
-        row = np.asarray(milp.A[[block.start]].toarray()).ravel()
-        saving = np.where(saving > 0, saving, -row[d])
-    return saving
