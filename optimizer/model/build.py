@@ -205,11 +205,7 @@ def build_model(scenario: Scenario, region: Region, reach: Reach) -> PlanModel:
 
 def radius_types(scenario: Scenario, region: Region) -> npt.NDArray[np.bool_]:
     """``[t]``: type t's distance counts in the `min_radius` objective."""
-    if scenario.objective != "min_radius":
-        return np.zeros(len(region.type_names), dtype=bool)
-    spec = scenario.min_radius
-    chosen = spec.facilities if spec is not None and spec.facilities else region.type_names
-    return np.isin(np.array(region.type_names, dtype=object), np.array(chosen, dtype=object))
+    return _objective_types(scenario, region, "min_radius")
 
 
 def _radius_pairs(scenario: Scenario, region: Region, reach: Reach,
@@ -328,9 +324,14 @@ def capacitated_types(region: Region) -> npt.NDArray[np.bool_]:
 
 def distance_types(scenario: Scenario, region: Region) -> npt.NDArray[np.bool_]:
     """``[t]``: type t's distance counts in the `min_distance` objective."""
-    if scenario.objective != "min_distance":
+    return _objective_types(scenario, region, "min_distance")
+
+
+def _objective_types(scenario: Scenario, region: Region, objective: str) -> npt.NDArray[np.bool_]:
+    """``[t]``: the distance objective `objective` (its spec's `facilities`, default all) counts type t."""
+    if scenario.objective != objective:
         return np.zeros(len(region.type_names), dtype=bool)
-    spec = scenario.min_distance
+    spec = scenario.min_distance if objective == "min_distance" else scenario.min_radius
     chosen = spec.facilities if spec is not None and spec.facilities else region.type_names
     return np.isin(np.array(region.type_names, dtype=object), np.array(chosen, dtype=object))
 
