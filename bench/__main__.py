@@ -7,11 +7,21 @@ import argparse
 import sys
 from pathlib import Path
 
+from bench import methods, pcenter, phased, pmedian, scale
+from bench.cases import full_cases, quick_cases
+from bench.correctness import run_case, summary, table
+
+# The commands besides `correctness`: name, help, and the module with `add_arguments` and its run function.
+_COMMANDS = (
+    ("methods", "time to a 1%% gap and to the optimum per backend on public instances", methods, methods.run_methods),
+    ("scale", "synthetic cities: our backends against PySAL spopt", scale, scale.run_scale),
+    ("phased", "synthetic city over three years, and with beds, against one year", phased, phased.run_phased),
+    ("pmedian", "the p-median engine on pmed1-40 and a synthetic city (own processes)", pmedian, pmedian.run_pmedian),
+    ("pcenter", "least radius on Swain 55 and SJC324 against an exact reference", pcenter, pcenter.run_pcenter),
+)
+
 
 def _correctness(args: argparse.Namespace) -> int:
-    from bench.cases import full_cases, quick_cases
-    from bench.correctness import run_case, summary, table
-
     cases = quick_cases() if args.quick else full_cases()
     if args.only:
         cases = [c for c in cases if any(word in f"{c.family} {c.name}" for word in args.only.split(","))]
@@ -28,36 +38,6 @@ def _correctness(args: argparse.Namespace) -> int:
     return 0 if all(r.proven_match for r in rows) else 1
 
 
-def _scale(args: argparse.Namespace) -> int:
-    from bench.scale import run_scale
-
-    return run_scale(args)
-
-
-def _methods(args: argparse.Namespace) -> int:
-    from bench.methods import run_methods
-
-    return run_methods(args)
-
-
-def _phased(args: argparse.Namespace) -> int:
-    from bench.phased import run_phased
-
-    return run_phased(args)
-
-
-def _pmedian(args: argparse.Namespace) -> int:
-    from bench.pmedian import run_pmedian
-
-    return run_pmedian(args)
-
-
-def _pcenter(args: argparse.Namespace) -> int:
-    from bench.pcenter import run_pcenter
-
-    return run_pcenter(args)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Parse the sub-command and run it."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
@@ -71,31 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     corr.add_argument("--only", default="", help="comma-separated substrings of 'family instance' to run")
     corr.add_argument("--out", default="", help="also write the markdown table to this file")
     corr.set_defaults(run=_correctness)
-    methods = sub.add_parser("methods", help="time to a 1% gap and to the optimum per backend on public instances")
-    from bench.methods import add_arguments as add_methods_arguments
-
-    add_methods_arguments(methods)
-    methods.set_defaults(run=_methods)
-    scale = sub.add_parser("scale", help="synthetic cities: our backends against PySAL spopt")
-    from bench.scale import add_arguments
-
-    add_arguments(scale)
-    scale.set_defaults(run=_scale)
-    phased = sub.add_parser("phased", help="synthetic city over three years, and with beds, against one year")
-    from bench.phased import add_arguments as add_phased_arguments
-
-    add_phased_arguments(phased)
-    phased.set_defaults(run=_phased)
-    pmedian = sub.add_parser("pmedian", help="the p-median engine on pmed1-40 and a synthetic city (own processes)")
-    from bench.pmedian import add_arguments as add_pmedian_arguments
-
-    add_pmedian_arguments(pmedian)
-    pmedian.set_defaults(run=_pmedian)
-    pcenter = sub.add_parser("pcenter", help="least radius on Swain 55 and SJC324 against an exact reference")
-    from bench.pcenter import add_arguments as add_pcenter_arguments
-
-    add_pcenter_arguments(pcenter)
-    pcenter.set_defaults(run=_pcenter)
+    for name, help_text, module, run in _COMMANDS:
+        command = sub.add_parser(name, help=help_text)
+        module.add_arguments(command)
+        command.set_defaults(run=run)
     args = parser.parse_args(argv)
     return int(args.run(args))
 
