@@ -86,7 +86,9 @@ def test_max_coverage_then_least_cost_picks_the_cheapest_of_the_best_covering_pl
     assert cost.objective == pytest.approx(70.0)              # then least cost: Y alone
     assert _chosen(pm, ids, solution) == ["Y"]
     assert solution.x is not None
-    assert float(-pm.coverage_c @ solution.x) == pytest.approx(70.0)   # the cost phase kept the coverage
+    # the cost phase kept the coverage: integer weights, so its level row's side is 69.5 and a
+    # coverage variable of a covered unit may sit below 1 (Y's coverage of c and d is 70)
+    assert float(-pm.coverage_c @ solution.x) >= 69.5 - 1e-9
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -313,12 +313,29 @@ def _fix_phase(milp: Milp, pm: PlanModel, name: str, x: npt.NDArray[np.float64])
             return replace(milp, ub=np.where(pm.shortfall_c > 0, 0.0, milp.ub))
         row_ub[pm.shortfall_row] = level + 1e-9 * (1.0 + abs(level))   # weights are >= 1e-6
     elif name == "coverage":
-        level = float(-pm.coverage_c @ x)
-        row_lb[pm.coverage_row] = level - _slack(level)
+        row_lb[pm.coverage_row] = _coverage_floor(pm.coverage_c, x)
     elif name == "distance":
         level = float(pm.distance_c @ x)
         row_ub[pm.distance_row] = level + _slack(level)
     return milp.with_row_bounds(row_lb, row_ub)
+
+
+def _coverage_floor(coverage_c: npt.NDArray[np.float64], x: npt.NDArray[np.float64]) -> float:
+    """The lower side of the coverage level row (C8) once the coverage phase reached `x`.
+
+    Integer weights (unit counts, head counts) make every plan's coverage an integer: half a
+    unit below the level keeps exactly the plans of equal coverage, whatever the solver's noise
+    in `x`. A side a hair below the level is not safe: on the Pingyin county (level 219,728,
+    weights up to 10,036) HiGHS 1.15.1 given 1e-6 to 1e-3 below it called the cost phase
+    infeasible or proved dearer plans optimal (254.3 M and 150.9 M yuan "optimal" where
+    147.2 M exists; tests/test_coverage_level.py), exact or 0.01 below it solved right.
+    Other weights keep the tiny slack of `_slack`: no margin is exact for them.
+    """
+    weights = -coverage_c[coverage_c != 0]
+    level = float(-coverage_c @ x)
+    if np.array_equal(weights, np.round(weights)):
+        return round(level) - 0.5
+    return level - _slack(level)
 
 
 def _slack(level: float) -> float:
