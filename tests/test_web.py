@@ -293,6 +293,27 @@ def test_a_sweep_shows_its_frontier_and_a_level_opens(browser: Any, server: Serv
     session.assert_offline()
 
 
+def test_a_phased_county_sweeps_every_years_budget_scaled_together(browser: Any, server: Server) -> None:
+    """The 2024-2026 programme: the sweep offers every year's cap scaled together or one year's, and
+    sends the choice (the API's `scale_years` / `year`)."""
+    session = open_session(browser, server, server.key)
+    page = session.page
+    choose_region(session, "pingyin-2024-2026")
+    page.click("[data-screen='targets']")
+    page.fill("#budget-form [name='time_limit_s']", "10")
+    page.click("[data-screen='sweep']")
+    years = page.locator("#sweep-form [name='years'] option")
+    assert not page.locator("#sweep-years").is_hidden() and years.count() == 4   # scaled, 2024, 2025, 2026
+    page.fill("#sweep-form [name='budgets']", "30000000, 70000000")
+    with page.expect_request(lambda r: r.url.endswith("/v1/sweeps") and r.method == "POST") as sent:
+        page.click("#sweep-form [type='submit']")
+    assert json.loads(sent.value.post_data or "{}")["scale_years"] is True
+    page.wait_for_selector("#sweep-table tbody tr", timeout=RUN_S)
+    assert page.locator("#sweep-table tbody tr").count() >= 2
+    session.shot("5-sweep-phased")
+    session.assert_offline()
+
+
 def test_a_scenario_pasted_as_json_runs_and_is_cancelled(browser: Any, server: Server) -> None:
     """The scenario JSON is the contract: pasted and applied, it is read; a long solve is watched, then cancelled."""
     session = open_session(browser, server, server.key)

@@ -546,7 +546,8 @@ def _notes(rows: list[dict[str, Any]], state: _State) -> list[str]:
             notes.append(f"budget {row['budget']:,.0f}: covers less than a lower budget's level ({why}); "
                          "shown as solved, not corrected")
         if row["time_limited"]:
-            notes.append(f"budget {row['budget']:,.0f}: stopped by the time limit (gap {row['gap']})")
+            gap = "no bound" if row["gap"] is None else f"gap {100 * row['gap']:.2f}%"
+            notes.append(f"budget {row['budget']:,.0f}: stopped by the time limit ({gap})")
     infeasible = [r for r in rows if r["status"] == Status.INFEASIBLE.value]
     if infeasible and not state.prep.scenario.elastic:
         notes.append(f"{len(infeasible)} level(s) below the least sufficient budget meet no plan with the "

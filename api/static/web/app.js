@@ -109,6 +109,16 @@
     document.querySelectorAll("#nav button").forEach(function (b) { b.classList.toggle("active", b.dataset.screen === screen); });
     document.body.dataset.screen = screen;
     if (screen === "jobs") { loadJobs(); }
+    if (screen === "sweep") { sweepYears(); }
+  }
+  // A phased scenario's sweep varies every year's cap scaled together, or one year's (the API's
+  // `scale_years` / `year`); a one-year scenario has no such choice.
+  function sweepYears() {
+    var years = (S.scenario && S.scenario.years) || [], select = $("sweep-form").elements.years;
+    $("sweep-years").hidden = !years.length;
+    select.innerHTML = ["<option value=\"scale\">" + esc(t("sweep.scale")) + "</option>"].concat(years.map(function (y) {
+      return "<option value=\"" + esc(String(y)) + "\">" + esc(t("sweep.year").replace("{y}", y)) + "</option>";
+    })).join("");
   }
   function translate() {
     document.documentElement.lang = S.lang === "zh" ? "zh-CN" : "en";
@@ -822,6 +832,10 @@
     var request = {scenario: clone(S.scenario), elastic: form.elements.elastic.checked};
     var budgets = form.elements.budgets.value.split(/[,，\s]+/).filter(Boolean).map(Number);
     if (budgets.length) { request.budgets = budgets; } else { request.levels = Number(form.elements.levels.value) || 4; }
+    if ((S.scenario.years || []).length) {
+      var how = form.elements.years.value || "scale";
+      if (how === "scale") { request.scale_years = true; } else { request.year = Number(how); }
+    }
     api("POST", "/v1/sweeps", request).then(function (accepted) { watchSweep(accepted.id, request.scenario); }).catch(function (e) { fail(e, $("problems-2")); show("targets"); });
   }
   function watchSweep(jobId, scenario) {
@@ -880,12 +894,17 @@
     });
     add("text", {x: (L + W - R) / 2, y: H - 8, "text-anchor": "middle", "class": "label"}, t("sweep.x"));
     add("text", {x: 14, y: (T + H - B) / 2, "text-anchor": "middle", "class": "label", transform: "rotate(-90 14 " + (T + H - B) / 2 + ")"}, t("sweep.y"));
-    add("polyline", {points: levels.map(function (l, k) { return px(xs[k]) + "," + py(ys[k]); }).join(" "), "class": "line"});
+    // The line joins the levels that have a plan; a level without one (infeasible, or no plan in
+    // its time) sits on the axis as a hollow marker, not as a plan covering nobody.
+    var planned = levels.map(function (l, k) { return k; }).filter(function (k) { return levels[k].coverage_share !== null; });
+    add("polyline", {points: planned.map(function (k) { return px(xs[k]) + "," + py(ys[k]); }).join(" "), "class": "line"});
     levels.forEach(function (level, k) {
       add("text", {x: px(xs[k]), y: H - B + 16, "text-anchor": "middle", "class": "tick"}, num(level.budget / 10000) + t("wan"));
-      var dot = add("circle", {cx: px(xs[k]), cy: py(ys[k]), r: 7, "class": "level" + (level.targets_met ? " met" : ""), "data-level": String(k), tabindex: "0"});
+      var none = level.coverage_share === null;
+      var dot = add("circle", {cx: px(xs[k]), cy: py(ys[k]), r: none ? 5 : 7, "class": "level" + (level.targets_met ? " met" : "") + (none ? " none" : ""),
+                               "data-level": String(k), tabindex: "0"});
       var title = document.createElementNS(svgNS, "title");
-      title.textContent = yuan(level.budget) + " → " + pct(level.coverage_share);
+      title.textContent = yuan(level.budget) + " → " + (none ? t("plan.status." + level.status) : pct(level.coverage_share));
       dot.appendChild(title);
       dot.addEventListener("click", function () { openLevel(k); });
     });
@@ -895,7 +914,7 @@
     $("sweep-table").innerHTML = "<thead><tr><th>" + [t("budget.capital"), t("cost.capital"), t("cost.total"), t("sweep.coverage"), t("compare.met"), t("plan.status"), ""].map(esc).join("</th><th>") +
       "</th></tr></thead><tbody>" + levels.map(function (l, k) {
         return "<tr><td class=\"num\">" + yuan(l.budget) + (l.least_sufficient ? " ★" : "") + "</td><td class=\"num\">" + yuan(l.capital) + "</td><td class=\"num\">" + yuan(l.total) +
-          "</td><td class=\"num\">" + pct(l.coverage_share) + "</td><td>" + (l.targets_met ? "✓" : "✗") + "</td><td>" + esc(l.status) +
+          "</td><td class=\"num\">" + pct(l.coverage_share) + "</td><td>" + (l.targets_met ? "✓" : "✗") + "</td><td>" + esc(t("plan.status." + l.status)) +
           "</td><td><button type=\"button\" class=\"small open-level\" data-level=\"" + k + "\">" + esc(t("sweep.open")) + "</button></td></tr>";
       }).join("") + "</tbody>";
     $("sweep-table").querySelectorAll(".open-level").forEach(function (b) { b.addEventListener("click", function () { openLevel(Number(b.dataset.level)); }); });
