@@ -760,7 +760,8 @@
     box.innerHTML = "<p>" + esc(t("uncovered.count").replace("{n}", num(rows.length))) + "</p>" + (rows.length ?
       "<table class=\"data\"><thead><tr><th>" + [t("b.unit"), t("b.zone"), t("uncovered.types"), t("read.weights")].map(esc).join("</th><th>") +
       "</th></tr></thead><tbody>" + shown.map(function (u) {
-        return "<tr><td>" + esc(u.name || u.id) + "</td><td>" + esc(u.zone) + "</td><td>" + u.types.map(esc).join("、") + "</td><td class=\"num\">" + num(u.weight) + "</td></tr>";
+        var label = function (tp) { return ((plan.facility_types || {})[tp] || {}).label || tp; };   // the type's Chinese name
+        return "<tr><td>" + esc(u.name || u.id) + "</td><td>" + esc(u.zone) + "</td><td>" + u.types.map(label).map(esc).join("、") + "</td><td class=\"num\">" + num(u.weight) + "</td></tr>";
       }).join("") + "</tbody></table>" : "");
   }
   function renderDownloads(r) {

@@ -175,7 +175,8 @@
     overlays["设施 " + esc(t.label || t.name) + "（" + placed.filter(function (e) { return e[1] === group; }).length + "）"] = group;
   });
 
-  L.control.layers(null, overlays, {collapsed: false, position: "topright"}).addTo(map);
+  // Open beside a full-size map; folded to its button in a small window (the workbench frame), where it would cover the legend.
+  L.control.layers(null, overlays, {collapsed: window.innerWidth < 1100, position: "topright"}).addTo(map);
   L.control.scale({imperial: false}).addTo(map);
 
   function headlineCost() {   // the chosen year's money; the whole plan's without years
