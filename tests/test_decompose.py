@@ -17,8 +17,9 @@ from optimizer.model import parts as model_parts
 from optimizer.model.components import components
 from optimizer.plan import solve
 from optimizer.scenario.format import parse_scenario
+from optimizer.solvers.base import Status
 from optimizer.tuning import TUNING
-from tests.conftest import scenario_doc
+from tests.conftest import point, scenario_doc
 
 
 def _two_towns(seed: int) -> dict[str, Any]:
@@ -115,3 +116,22 @@ def test_the_first_order_lp_of_towns_apart_is_put_together_exactly(monkeypatch: 
     assert np.all(found.x >= milp.lb - 1e-9) and np.all(found.x <= milp.ub + 1e-9)
     bound = evaluate(milp, found.duals)[0]
     assert lp_value - 0.01 * abs(lp_value) <= bound <= lp_value + 1e-6 * abs(lp_value)
+
+
+def test_a_unit_out_of_reach_of_min_distance_makes_the_plan_infeasible_apart_too(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit no site reaches leaves its assign-once row with no free variable ("0 = 1"): no part
+    holds that row, so the parts alone looked optimal (on the Pingyin county with min_distance
+    over centres the checker then failed the plan). Every phase must see the whole model."""
+    doc = _two_towns(0)
+    first = doc["demand"]["features"]["features"][0]
+    far = {**first, "properties": {**first["properties"], "id": "far"},
+           "geometry": point(600_000.0, 4_000_000.0)}   # 110 km from any site
+    doc["demand"]["features"]["features"].append(far)
+    doc["objective"] = "min_distance"
+    scenario, base = parse_scenario(doc, base_dir=Path.cwd())
+    monkeypatch.setattr(model_parts, "TUNING", replace(TUNING, part_min_vars=0))
+    result = solve(scenario, base, backend="highs")
+    assert result.status == "infeasible" and result.checked is None
+    assert result.explanation is not None
+    assert result.solution.phases[0].result.status == Status.INFEASIBLE

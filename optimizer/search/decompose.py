@@ -32,7 +32,7 @@ def solve_in_parts(solve: Callable[[Milp, SolveOptions], SolveResult], milp: Mil
     """Solve each group with `solve(sub_milp, options)` and put the answers together, or None
     when the model is one group (the caller solves it whole)."""
     parts = groups(milp)
-    if len(parts) < 2:
+    if len(parts) < 2 or _fixed_row_broken(milp):
         return None
     t0 = time.perf_counter()
     deadline = t0 + options.time_limit_s
@@ -56,6 +56,19 @@ def solve_in_parts(solve: Callable[[Milp, SolveOptions], SolveResult], milp: Mil
             return _failed(result, len(parts), time.perf_counter() - t0)
         x[part] = result.x[at]
     return _combined(milp, x, results, time.perf_counter() - t0)
+
+
+def _fixed_row_broken(milp: Milp) -> bool:
+    """Whether a row of fixed variables only misses its sides. No part holds such a row, so the
+    parts alone would look feasible: a unit no site reaches leaves its min_distance "assign
+    once" row as 0 = 1. Solved whole, the backend finds the model infeasible."""
+    free = milp.lb < milp.ub
+    A = sp.csr_array(milp.A)
+    row_of = np.repeat(np.arange(milp.n_rows), np.diff(A.indptr))
+    fixed_only = np.bincount(row_of, weights=free[A.indices], minlength=milp.n_rows) == 0
+    activity = A @ np.where(free, 0.0, milp.lb)
+    room = 1e-9 * (1.0 + np.abs(activity))
+    return bool(np.any(fixed_only & ((activity < milp.row_lb - room) | (activity > milp.row_ub + room))))
 
 
 def _whole_model_report(milp: Milp, x: npt.NDArray[np.float64], parts: list[npt.NDArray[np.int64]], k: int,
