@@ -602,16 +602,34 @@ def _land_groups(target: LandTarget, region: Region, y: _OpenVars) -> RowGroups:
 
 def _target_rows(b: Builder, k: int, g: RowGroups, elastic: bool) -> TargetRows:
     """Add one target's rows; round integral rows up; add shortfall/excess when elastic."""
-    n = len(g.lb)
     integral = bool(np.all(g.vals == np.round(g.vals)))
     lb = np.ceil(g.lb - 1e-9 * np.maximum(1.0, np.abs(g.lb))) if integral else g.lb.copy()
+    return add_target_rows(b, k, g, lb, integral=integral, elastic=elastic, terms_non_negative=True)
+
+
+def add_target_rows(b: Builder, k: int, g: RowGroups, lb: FloatArray, *, integral: bool, elastic: bool,
+                    terms_non_negative: bool) -> TargetRows:
+    """Add one target's rows `g` with lower sides `lb` (already rounded or made strict), and when
+    `elastic` a shortfall variable per row with a minimum and an excess one per row with a maximum.
+
+    `terms_non_negative`: the rows' left sides are never negative (coverage, counts, land), so a
+    row falls at most `lb` short and one with `lb <= 0` needs no shortfall; otherwise (bed rows,
+    whose actions remove beds) every finite minimum gets an unbounded shortfall and the target
+    requires at least 0.
+    """
+    n = len(g.lb)
     rows, cols, vals = [g.rows], [g.cols], [g.vals]
     shortfall = np.full(n, -1, dtype=np.int64)
     excess = np.full(n, -1, dtype=np.int64)
     if elastic:
         kind = IMPLIED_INTEGER if integral else CONTINUOUS
-        has_min = np.flatnonzero(np.isfinite(lb) & (lb > 0))
-        shortfall[has_min] = b.add_vars(f"sf target {k}", np.zeros(len(has_min)), lb[has_min], kind)
+        if terms_non_negative:
+            has_min = np.flatnonzero(np.isfinite(lb) & (lb > 0))
+            shortfall_ub = lb[has_min]
+        else:
+            has_min = np.flatnonzero(np.isfinite(lb))
+            shortfall_ub = np.full(len(has_min), np.inf)
+        shortfall[has_min] = b.add_vars(f"sf target {k}", np.zeros(len(has_min)), shortfall_ub, kind)
         has_max = np.flatnonzero(np.isfinite(g.ub))
         excess[has_max] = b.add_vars(f"ex target {k}", np.zeros(len(has_max)),
                                      np.maximum(g.excess_ub[has_max], 1.0), kind)
@@ -620,7 +638,8 @@ def _target_rows(b: Builder, k: int, g: RowGroups, elastic: bool) -> TargetRows:
         vals += [np.ones(len(has_min)), -np.ones(len(has_max))]
     global_rows = b.add_rows(f"{g.family} {k}", np.concatenate(rows), np.concatenate(cols),
                              np.concatenate(vals), lb, g.ub)
-    return TargetRows(k, global_rows, g.zones, lb, shortfall, excess)
+    required = lb if terms_non_negative else np.maximum(lb, 0.0)
+    return TargetRows(k, global_rows, g.zones, required, shortfall, excess)
 
 
 def _budget_rows(b: Builder, scenario: Scenario, region: Region, y: _OpenVars,

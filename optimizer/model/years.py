@@ -34,11 +34,12 @@ from optimizer.model.build import (
     PlanModel,
     RowGroups,
     TargetRows,
+    add_target_rows,
     coverage_scope,
     is_full_cover,
     penalties,
 )
-from optimizer.model.milp import CONTINUOUS, IMPLIED_INTEGER, INTEGER
+from optimizer.model.milp import IMPLIED_INTEGER, INTEGER
 from optimizer.model.schedule import Schedule
 from optimizer.reach.base import Reach, served_mask
 from optimizer.scenario.fields import BedsTarget, CountTarget, CoverageTarget, LandTarget
@@ -380,31 +381,14 @@ def _beds_group(ctx: _Context, target: BedsTarget, p: int) -> RowGroups:
 
 def _target_rows(b: Builder, k: int, g: RowGroups, *, elastic: bool, strict: bool) -> TargetRows:
     """One target's rows: integral rows rounded up (strict: floor + 1), others a hair above when strict;
-    shortfall and excess variables when elastic."""
-    n = len(g.lb)
+    shortfall and excess variables when elastic (bed rows may have negative terms: `add_target_rows`)."""
     integral = bool(np.all(g.vals == np.round(g.vals)))
     scale = 1e-9 * np.maximum(1.0, np.abs(g.lb))
     if strict:
         lb = np.floor(g.lb + scale) + 1.0 if integral else g.lb + 1e3 * scale
     else:
         lb = np.ceil(g.lb - scale) if integral else g.lb.copy()
-    rows, cols, vals = [g.rows], [g.cols], [g.vals]
-    shortfall = np.full(n, -1, dtype=np.int64)
-    excess = np.full(n, -1, dtype=np.int64)
-    if elastic:
-        kind = IMPLIED_INTEGER if integral else CONTINUOUS
-        has_min = np.flatnonzero(np.isfinite(lb))
-        shortfall[has_min] = b.add_vars(f"sf target {k}", np.zeros(len(has_min)), np.full(len(has_min), np.inf),
-                                        kind)
-        has_max = np.flatnonzero(np.isfinite(g.ub))
-        excess[has_max] = b.add_vars(f"ex target {k}", np.zeros(len(has_max)),
-                                     np.maximum(g.excess_ub[has_max], 1.0), kind)
-        rows += [has_min, has_max]
-        cols += [shortfall[has_min], excess[has_max]]
-        vals += [np.ones(len(has_min)), -np.ones(len(has_max))]
-    global_rows = b.add_rows(f"{g.family} {k}", np.concatenate(rows), np.concatenate(cols),
-                             np.concatenate(vals), lb, g.ub)
-    return TargetRows(k, global_rows, g.zones, np.maximum(lb, 0.0), shortfall, excess)
+    return add_target_rows(b, k, g, lb, integral=integral, elastic=elastic, terms_non_negative=False)
 
 
 def _op_years(ctx: _Context) -> FloatArray:
