@@ -12,5 +12,4 @@ from optimizer.export.bundle import PlanBundle
 def type_label(bundle: PlanBundle, type_id: str) -> str:
     """The facility type's label: plan.json's ``facility_types``, the scenario's, else its id."""
     from_plan = ((bundle.plan.get("facility_types") or {}).get(type_id) or {}).get("label")
-    spec = bundle.scenario.facility_types.get(type_id)
-    return str(from_plan or getattr(spec, "label", None) or type_id)
+    return str(from_plan or bundle.scenario.type_label(type_id))
