@@ -308,18 +308,21 @@ def capital_solve(prep: Prepared, kind: str, start: FloatArray | None,
     needed = _needed(bounds, checked)
     exact = kind != LEAST or not bounds.scale_years or needed <= float(checked.cost["capital"]) + 1e-6
     least_of = needed if bounds.year is not None else float(checked.cost["capital"])   # what `least` minimised
-    exact = exact and _claim_holds(free, solution.x, least_of if kind == LEAST else money_objective(prep, checked))
+    truth = least_of if kind == LEAST else money_objective(prep, checked)
+    exact = exact and _claim_holds(free, solution.x, truth, prep.scenario.solver.mip_gap)
     return CapitalOutcome(kind, solution.status.value, needed, checked.cost["annual"], bound,
                           pairs, solution.x, time.perf_counter() - began, _coverage(lifted, checked),
                           coverage_bound, solution if kind == UNLIMITED else None, exact)
 
 
-def _claim_holds(free: PlanModel, x: FloatArray, truth: float) -> bool:
-    """Whether the solver's cost of its plan is the checker's (`truth`). An optimum claimed for a
-    plan whose cost the checker finds lower (a co-location saving left unclaimed) is not one:
-    HiGHS 1.15.1 has labelled such plans optimal (5,000-unit city, unlimited-budget solve); such
-    an outcome is not `proven` and never reused."""
-    return abs(float(free.cost_c @ x) - truth) <= 1e-6 * max(1.0, abs(truth))
+def _claim_holds(free: PlanModel, x: FloatArray, truth: float, mip_gap: float) -> bool:
+    """Whether the solver's cost of its plan agrees with the checker's (`truth`) as an optimum to
+    `mip_gap` must, the rule of `optimizer.plan`'s final check: never below it, above it by at most
+    a saving the solver may leave unclaimed within its gap. Otherwise the outcome is not `proven`
+    and never reused."""
+    model = float(free.cost_c @ x)
+    tol = 1e-6 * max(1.0, abs(truth))
+    return truth - tol <= model <= truth + tol + mip_gap * abs(truth)
 
 
 def _needed(bounds: BudgetRows, checked: CheckedPlan) -> float:
